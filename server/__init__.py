@@ -1,0 +1,51 @@
+"""The Xuncha server: ``create_app`` builds a Flask app; nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from server.clock import Clock, SystemClock
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the app from ``XUNCHA_*`` environment variables, overridden by ``config``.
+
+    Raises :class:`server.settings.ConfigError` naming every missing or invalid setting.
+    The scheduler is not started here: it runs as its own process (``xuncha scheduler``).
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from server import db
+    from server.api import XunchaApi, api_settings
+    from server.auth.passwords import make_hasher
+    from server.auth.throttle import LoginThrottle
+    from server.settings import load_settings
+    from server.views import BLUEPRINTS
+
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_DIR"], instance_relative_config=False)
+    app.config.update(api_settings())
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable on the wire
+    logging.basicConfig(level=settings["LOG_LEVEL"])
+    if settings["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"],  # type: ignore[method-assign]
+                                x_proto=settings["TRUSTED_PROXIES"])
+
+    app.extensions["xuncha.db"] = db.Database(settings["DATABASE_URL"], pool_size=settings["DATABASE_POOL_SIZE"])
+    app.extensions["xuncha.clock"] = clock or SystemClock()
+    app.extensions["xuncha.hasher"] = make_hasher(settings)
+    app.extensions["xuncha.login_throttle"] = LoginThrottle(
+        settings["LOGIN_RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
+    app.teardown_appcontext(db.close_session)
+
+    api = XunchaApi(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from server.auth.models import Role
+
+
+class DeviceSchema(ma.Schema):
+    id = ma.fields.UUID(load_default=None, metadata={
+        "description": "The id the app made for itself at install time (UUID); omitted by browsers."})
+    name = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
+    platform = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
+    app_version = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024),
+                                load_only=True)
+    device = ma.fields.Nested(DeviceSchema, load_default=dict)
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.Integer()
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    role = ma.fields.Enum(Role, by_value=True)
+    campaign_id = ma.fields.Integer(allow_none=True)
+    unit_id = ma.fields.Integer(allow_none=True)
+    phone = ma.fields.String()
+    email = ma.fields.String()
+    active = ma.fields.Boolean()
+
+
+class TokenSchema(ma.Schema):
+    token = ma.fields.String(metadata={"description": "Send as 'Authorization: Bearer <token>'"})
+    token_id = ma.fields.Integer()
+    expires_at = ma.fields.AwareDateTime()
+    device_id = ma.fields.UUID()
+    user = ma.fields.Nested(UserSchema)
+
+
+class MeSchema(ma.Schema):
+    user = ma.fields.Nested(UserSchema)
+    device_id = ma.fields.UUID()
+    token_id = ma.fields.Integer()
+    expires_at = ma.fields.AwareDateTime()
+
+
+class RevokeSchema(ma.Schema):
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
+
+
+class RevokedSchema(ma.Schema):
+    revoked = ma.fields.Integer(metadata={"description": "Tokens revoked by this request"})

@@ -1,0 +1,209 @@
+"""Logging in, tokens, devices and users: the rules, independent of HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from server.audit.models import ActorKind
+from server.audit.services import record
+from server.auth import passwords
+from server.auth.models import AuthToken, Device, Role, User
+from server.clock import Clock
+from server.errors import Conflict, DeviceRevoked, InvalidCredentials, NotFound, Unauthenticated, ValidationFailed
+
+TOKEN_PREFIX = "xc_"
+#: A token's last_used_at is refreshed at most this often, so reads do not write on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    id: uuid.UUID | None = None
+    name: str = ""
+    platform: str = ""
+    app_version: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    record: AuthToken
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, hasher: PasswordHasher, username: str, password: str) -> User:
+    user = session.scalar(sa.select(User).where(User.username == username.strip()))
+    if user is None:
+        # Spend the same time as for a real user, so response times do not reveal usernames.
+        passwords.verify(hasher, _dummy_hash(hasher), password)
+        raise InvalidCredentials()
+    if not passwords.verify(hasher, user.password_hash, password) or not user.active:
+        raise InvalidCredentials()
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+_DUMMY_HASHES: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash(secrets.token_hex(16))
+    return _DUMMY_HASHES[key]
+
+
+def register_device(session: Session, clock: Clock, user: User, info: DeviceInfo) -> Device:
+    """The device a login comes from; registered on first sight under the id it chose."""
+    device = session.get(Device, info.id) if info.id else None
+    if device is None:
+        device = Device(id=info.id or uuid.uuid4(), user_id=user.id)
+        session.add(device)
+        session.flush()  # the audit event below refers to it
+        record(session, clock, "device.registered", actor_id=user.id, device_id=device.id,
+               entity="device", entity_id=device.id, data={"name": info.name, "platform": info.platform})
+    elif device.revoked_at is not None:
+        raise DeviceRevoked("An administrator revoked this device; ask them to restore it.")
+    device.user_id = user.id
+    device.name = info.name or device.name
+    device.platform = info.platform or device.platform
+    device.app_version = info.app_version or device.app_version
+    device.last_seen_at = clock.now()
+    return device
+
+
+def login(session: Session, clock: Clock, hasher: PasswordHasher, *, username: str, password: str,
+          device: DeviceInfo, ttl: dt.timedelta) -> IssuedToken:
+    user = authenticate(session, hasher, username, password)
+    registered = register_device(session, clock, user, device)
+    session.flush()
+    issued = issue_token(session, clock, user, registered, ttl)
+    record(session, clock, "auth.login", actor_id=user.id, device_id=registered.id,
+           entity="user", entity_id=user.id)
+    return issued
+
+
+def issue_token(session: Session, clock: Clock, user: User, device: Device, ttl: dt.timedelta) -> IssuedToken:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    row = AuthToken(token_hash=hash_token(token), user_id=user.id, device_id=device.id,
+                    created_at=now, expires_at=now + ttl)
+    session.add(row)
+    session.flush()
+    return IssuedToken(token=token, record=row)
+
+
+def resolve_token(session: Session, clock: Clock, token: str) -> AuthToken:
+    """The live token behind a bearer string, or :class:`Unauthenticated` saying why not."""
+    row = session.scalar(sa.select(AuthToken).where(AuthToken.token_hash == hash_token(token)))
+    now = clock.now()
+    if row is None:
+        raise Unauthenticated("Unknown token; log in again.")
+    if row.revoked_at is not None:
+        raise Unauthenticated("This token was revoked; log in again.")
+    if row.expires_at <= now:
+        raise Unauthenticated("This token has expired; log in again.")
+    if not row.user.active:
+        raise Unauthenticated("This account is disabled.")
+    if row.device.revoked_at is not None:
+        raise DeviceRevoked("An administrator revoked this device.")
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        row.device.last_seen_at = now
+    return row
+
+
+def logout(session: Session, clock: Clock, token: AuthToken) -> None:
+    token.revoked_at = clock.now()
+    record(session, clock, "auth.logout", actor_id=token.user_id, device_id=token.device_id,
+           entity="auth_token", entity_id=token.id)
+
+
+def revoke_token(session: Session, clock: Clock, actor: User, token_id: int, reason: str = "") -> AuthToken:
+    token = session.get(AuthToken, token_id)
+    if token is None:
+        raise NotFound(f"No token {token_id}.")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        record(session, clock, "auth.token_revoked", actor_id=actor.id, entity="auth_token",
+               entity_id=token.id, reason=reason, data={"user_id": token.user_id})
+    return token
+
+
+def revoke_user_tokens(session: Session, clock: Clock, actor: User, user_id: int, reason: str = "") -> int:
+    if session.get(User, user_id) is None:
+        raise NotFound(f"No user {user_id}.")
+    count = _revoke_where(session, clock, AuthToken.user_id == user_id)
+    record(session, clock, "auth.user_tokens_revoked", actor_id=actor.id, entity="user",
+           entity_id=user_id, reason=reason, data={"revoked": count})
+    return count
+
+
+def revoke_device(session: Session, clock: Clock, actor: User, device_id: uuid.UUID, reason: str = "") -> int:
+    """A lost phone: its tokens stop working and it cannot log in again. Returns the tokens revoked."""
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(f"No device {device_id}.")
+    device.revoked_at = device.revoked_at or clock.now()
+    count = _revoke_where(session, clock, AuthToken.device_id == device_id)
+    record(session, clock, "device.revoked", actor_id=actor.id, entity="device", entity_id=device_id,
+           reason=reason, data={"revoked_tokens": count})
+    return count
+
+
+def _revoke_where(session: Session, clock: Clock, condition: sa.ColumnElement[bool]) -> int:
+    result = session.execute(
+        sa.update(AuthToken).where(condition, AuthToken.revoked_at.is_(None)).values(revoked_at=clock.now()))
+    return result.rowcount
+
+
+def purge_expired_tokens(session: Session, clock: Clock, keep: dt.timedelta = dt.timedelta(days=30)) -> int:
+    """Delete tokens that expired or were revoked more than ``keep`` ago (kept that long for audits)."""
+    horizon = clock.now() - keep
+    result = session.execute(sa.delete(AuthToken).where(
+        sa.or_(AuthToken.expires_at < horizon, AuthToken.revoked_at < horizon)))
+    return result.rowcount
+
+
+def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, username: str, password: str,
+                display_name: str, role: Role, campaign_id: int | None = None, unit_id: int | None = None,
+                phone: str = "", email: str = "", actor_id: int | None = None,
+                actor_kind: ActorKind = ActorKind.SYSTEM) -> User:
+    problems = user_problems(role=role, unit_id=unit_id, password=password)
+    if problems:
+        raise ValidationFailed(errors=[{"field": f, "message": m} for f, m in problems])
+    if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"A user named {username!r} already exists.")
+    user = User(username=username, display_name=display_name, role=role, campaign_id=campaign_id,
+                unit_id=unit_id, phone=phone, email=email, password_hash=hasher.hash(password))
+    session.add(user)
+    session.flush()
+    record(session, clock, "user.created", actor_id=actor_id, actor_kind=actor_kind, entity="user",
+           entity_id=user.id, data={"username": username, "role": role.value})
+    return user
+
+
+def user_problems(*, role: Role, unit_id: int | None, password: str | None) -> list[tuple[str, str]]:
+    """The rules a user record must satisfy, shared by the CLI, imports and the API."""
+    problems = []
+    if role is Role.LIAISON and unit_id is None:
+        problems.append(("unit", "a liaison must belong to a unit"))
+    if role is not Role.LIAISON and unit_id is not None:
+        problems.append(("unit", "only liaisons belong to a unit"))
+    if password is not None:
+        weakness = passwords.check_strength(password)
+        if weakness:
+            problems.append(("password", weakness))
+    return problems

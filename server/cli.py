@@ -1,0 +1,202 @@
+"""The ``xuncha`` command: database, users, imports, demo data, scheduler and dev server."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server import create_app
+from server.settings import ConfigError, describe
+
+
+def _app() -> Flask:
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_app, add_default_commands=True, add_version_option=False,
+                 help="Xuncha server administration.")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="xuncha")
+    except ConfigError as exc:
+        click.echo(f"xuncha: {exc}", err=True)
+        sys.exit(2)
+
+
+def _session():  # type: ignore[no-untyped-def]
+    return current_app.extensions["xuncha.db"].session()
+
+
+def _clock():  # type: ignore[no-untyped-def]
+    return current_app.extensions["xuncha.clock"]
+
+
+# -- database ---------------------------------------------------------------------------------
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Bring the database to REVISION (default: the newest)."""
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    from server.migrations import alembic_config
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), revision)
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the revision the database is at."""
+    from alembic import command
+
+    from server.migrations import alembic_config
+
+    command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+# -- users ------------------------------------------------------------------------------------
+
+@cli.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "supervisor", "inspector", "liaison"]), required=True)
+@click.option("--name", "display_name", help="Display name (default: the username).")
+@click.option("--campaign", help="Campaign name (default: the only campaign).")
+@click.option("--unit", "unit_code", help="Unit code, for liaisons.")
+@click.option("--password", envvar="XUNCHA_NEW_PASSWORD", help="Prompted for when omitted.")
+@with_appcontext
+def create_user_command(username: str, role: str, display_name: str | None, campaign: str | None,
+                        unit_code: str | None, password: str | None) -> None:
+    """Create a user account."""
+    from server.auth.models import Role
+    from server.auth.services import create_user
+    from server.errors import AppError
+    from server.units.models import Unit
+
+    with _session() as session:
+        campaign_id = None if role == "admin" and campaign is None else _campaign(session, campaign).id
+        unit_id = None
+        if unit_code:
+            unit_id = session.scalar(sa.select(Unit.id).where(Unit.campaign_id == campaign_id,
+                                                              Unit.code == unit_code))
+            if unit_id is None:
+                raise click.ClickException(f"no unit with code {unit_code!r}")
+        if password is None:
+            password = getpass.getpass("Password: ")
+        try:
+            user = create_user(session, _clock(), current_app.extensions["xuncha.hasher"],
+                               username=username, password=password, display_name=display_name or username,
+                               role=Role(role), campaign_id=campaign_id, unit_id=unit_id)
+        except AppError as exc:
+            details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or [])
+            raise click.ClickException(details or str(exc)) from exc
+        session.commit()
+        click.echo(f"created {role} {user.username} (id {user.id})")
+
+
+def _campaign(session, name: str | None):  # type: ignore[no-untyped-def]
+    from server.campaigns.models import Campaign
+
+    campaigns = session.scalars(sa.select(Campaign).order_by(Campaign.id)).all()
+    if name is not None:
+        for campaign in campaigns:
+            if campaign.name == name:
+                return campaign
+        raise click.ClickException(f"no campaign named {name!r}")
+    if len(campaigns) == 1:
+        return campaigns[0]
+    if not campaigns:
+        raise click.ClickException("there is no campaign yet; run 'xuncha demo' or create one")
+    raise click.ClickException("several campaigns exist; name one with --campaign")
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+@cli.command("settings")
+def settings_command() -> None:
+    """List every XUNCHA_* setting with its default."""
+    click.echo(describe())
+
+
+# -- scheduler and dev server -----------------------------------------------------------------
+
+@cli.command("scheduler")
+@click.option("--once", is_flag=True, help="Run every job once now and exit.")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Run the scheduler process (reminders, escalation, digests, clean-up)."""
+    from server.scheduling import JOBS, build_scheduler, run_job
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        for job in JOBS:
+            click.echo(f"{job.id}: {run_job(app, job)}")
+        return
+    scheduler = build_scheduler(app)
+    click.echo(f"scheduler running {len(JOBS)} jobs in {app.config['TIMEZONE']}; Ctrl+C stops it")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@cli.command("dev")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-demo", is_flag=True, help="Do not load the demo data.")
+@with_appcontext
+def dev_command(host: str, port: int, no_demo: bool) -> None:
+    """Migrate, load the demo data, and serve with the scheduler beside it (development only)."""
+    from server.demo import load_demo, print_credentials
+
+    upgrade_database(current_app.config["DATABASE_URL"])
+    if not no_demo:
+        with _session() as session:
+            load_demo(session, _clock(), current_app.extensions["xuncha.hasher"])
+            session.commit()
+        print_credentials()
+    scheduler = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"], env=os.environ.copy())
+    try:
+        current_app.run(host=host, port=port, use_reloader=False)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=10)
+
+
+@cli.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo campaign built from the seed circulars (safe to run again)."""
+    from server.demo import load_demo, print_credentials
+
+    with _session() as session:
+        load_demo(session, _clock(), current_app.extensions["xuncha.hasher"])
+        session.commit()
+    print_credentials()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""Every model, imported in one place so the metadata is complete for Alembic and the tests."""
+
+from server.attachments.models import Photo, PhotoRef, PhotoRole
+from server.audit.models import ActorKind, AuditEvent
+from server.auth.models import AuthToken, Device, Role, User
+from server.campaigns.models import AssessmentGroup, Campaign
+from server.db import Base
+from server.findings.models import Finding, FindingStatus, Severity
+from server.orders.models import Order, OrderStatus, Response
+from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team, TeamMember
+from server.standards.models import ScoringModel, Standard, StandardItem, StandardSection
+from server.units.models import ContactRole, Unit, UnitContact, Zone, ZoneKind
+from server.visits.models import Answer, AnswerResult, Visit, VisitStatus
+
+__all__ = [
+    "ActorKind", "Answer", "AnswerResult", "AssessmentGroup", "Assignment", "AuditEvent", "AuthToken",
+    "Base", "Campaign", "ContactRole", "Device", "Finding", "FindingStatus", "Order", "OrderStatus",
+    "Photo", "PhotoRef", "PhotoRole", "Response", "Role", "Round", "RoundMode", "RoundStatus",
+    "ScoringModel", "Severity", "Standard", "StandardItem", "StandardSection", "Team", "TeamMember",
+    "Unit", "UnitContact", "User", "Visit", "VisitStatus", "Zone", "ZoneKind",
+]

@@ -1,0 +1,42 @@
+"""Keyset pagination for list endpoints: stable under concurrent inserts, cheap at any depth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+
+class PageArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1), metadata={
+        "description": "Items per page (default XUNCHA_PAGE_SIZE_DEFAULT, at most XUNCHA_PAGE_SIZE_MAX)"})
+    after = ma.fields.Integer(load_default=None, metadata={
+        "description": "The next_after value of the previous page"})
+
+    @ma.validates("limit")
+    def _within_max(self, value: int | None, **_: Any) -> None:
+        ceiling = current_app.config["PAGE_SIZE_MAX"]
+        if value is not None and value > ceiling:
+            raise ma.ValidationError(f"must be at most {ceiling}")
+
+
+def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    return ma.Schema.from_dict({
+        "items": ma.fields.List(ma.fields.Nested(item_schema)),
+        "next_after": ma.fields.Integer(allow_none=True, metadata={
+            "description": "Pass as ?after= for the next page; null on the last page"}),
+    }, name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema")
+
+
+def paginate(session: Session, stmt: sa.Select[Any], id_column: sa.ColumnElement[int],
+             args: dict[str, Any]) -> dict[str, Any]:
+    limit = args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"]
+    if args["after"] is not None:
+        stmt = stmt.where(id_column > args["after"])
+    rows = session.scalars(stmt.order_by(id_column).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_after": rows[-1].id if more else None}
