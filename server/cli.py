@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import subprocess
 import sys
@@ -105,7 +104,7 @@ def create_user_command(username: str, role: str, display_name: str | None, camp
             if unit_id is None:
                 raise click.ClickException(f"no unit with code {unit_code!r}")
         if password is None:
-            password = getpass.getpass("Password: ")
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
             user = create_user(session, _clock(), current_app.extensions["xuncha.hasher"],
                                username=username, password=password, display_name=display_name or username,

@@ -96,3 +96,16 @@ def session(app: Flask) -> Iterator[Session]:
 @pytest.fixture
 def hasher(app: Flask):  # type: ignore[no-untyped-def]
     return app.extensions["xuncha.hasher"]
+
+
+@pytest.fixture
+def run_cli(app: Flask):  # type: ignore[no-untyped-def]
+    """Run an ``xuncha`` command against the test app: ``run_cli("scheduler", "--once")``."""
+    from server.cli import cli
+
+    runner = app.test_cli_runner()
+
+    def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, args=list(args), input=input)
+
+    return run
