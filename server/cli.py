@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from server import create_app
+from server.imports.cli import import_command
 from server.settings import ConfigError, describe
 
 
@@ -132,6 +135,9 @@ def _campaign(session, name: str | None):  # type: ignore[no-untyped-def]
     raise click.ClickException("several campaigns exist; name one with --campaign")
 
 
+cli.add_command(import_command)
+
+
 # -- settings ---------------------------------------------------------------------------------
 
 @cli.command("settings")
@@ -178,8 +184,14 @@ def dev_command(host: str, port: int, no_demo: bool) -> None:
             session.commit()
         print_credentials()
     scheduler = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"], env=os.environ.copy())
+    click.echo(f"scheduler process started (pid {scheduler.pid})")
+    # Stopped by a service manager (SIGTERM) as by Ctrl+C: take the scheduler down too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        current_app.run(host=host, port=port, use_reloader=False)
+        # app.run() is a no-op inside the flask command line; serve with werkzeug directly.
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        pass
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)

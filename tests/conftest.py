@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from server import create_app
 from server.clock import FrozenClock
-from server.db import Base, make_engine
+from server.db import make_engine
+from server.models import Base  # every model, so drop_all knows every table
 from server.settings import database_url
 
 #: Cheap hashing: argon2 at production cost would dominate the suite's run time.
