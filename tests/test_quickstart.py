@@ -42,6 +42,7 @@ def test_dev_server_serves_demo_data_with_the_scheduler_beside_it(tmp_path: Path
     env = {**os.environ, "XUNCHA_INSTANCE_DIR": str(tmp_path / "instance"), "XUNCHA_ARGON2_TIME_COST": "1",
            "XUNCHA_ARGON2_MEMORY_KIB": "8", "XUNCHA_ARGON2_PARALLELISM": "1", "PYTHONUNBUFFERED": "1"}
     env.pop("XUNCHA_DATABASE_URL", None)
+    env.pop("FLASK_RUN_FROM_CLI", None)  # set by CliRunner-based tests earlier in the run
     log = tmp_path / "dev.log"
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "server.cli", "dev", "--port", str(port)],

@@ -1,0 +1,26 @@
+"""Looking up the campaign's units by the codes files refer to them with."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from server.imports.base import Context
+from server.units.models import Unit
+
+
+class UnitCodes:
+    """The campaign's unit ids by code, loaded once per import."""
+
+    def __init__(self, context: Context) -> None:
+        rows = context.session.execute(
+            sa.select(Unit.code, Unit.name, Unit.id).where(Unit.campaign_id == context.campaign.id)).all()
+        self.ids = {code: id_ for code, _name, id_ in rows}
+        self._code_by_name = {name: code for code, name, _id in rows}
+        self.campaign = context.campaign.name
+
+    def unknown(self, code: str) -> str:
+        """Why ``code`` names no unit, hinting at the code when the file gave the unit's name."""
+        message = f"no unit with code {code!r} in campaign {self.campaign}"
+        if code in self._code_by_name:
+            message += f" ({code} is the name of unit {self._code_by_name[code]}; give its code)"
+        return message

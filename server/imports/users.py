@@ -1,0 +1,94 @@
+"""Users file: accounts for supervisors, inspectors, liaisons and admins."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+
+from server.auth.models import Role, User
+from server.auth.passwords import check_strength
+from server.auth.services import user_problems
+from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, choice, code, email, phone
+from server.imports.references import UnitCodes
+
+ROLES = {**{role.value: role for role in Role},
+         "管理员": Role.ADMIN, "督查员": Role.SUPERVISOR, "检查员": Role.INSPECTOR, "联络员": Role.LIAISON}
+
+COLUMNS = (
+    Column("username", ("用户名", "账号"), required=True, max_length=64, parse=code),
+    Column("display_name", ("姓名",), required=True, max_length=100),
+    Column("role", ("角色",), required=True, parse=choice(ROLES)),
+    #: Unit code; liaisons must have one and nobody else may.
+    Column("unit", ("单位", "单位编码", "所属单位"), max_length=64, parse=code),
+    Column("phone", ("电话", "手机", "联系电话"), max_length=40, parse=phone),
+    Column("email", ("邮箱", "电子邮箱"), max_length=200, parse=email),
+    #: Only for new accounts; left empty, one is generated and shown once.
+    Column("password", ("密码", "初始密码"), max_length=128),
+)
+
+#: No 0/O, 1/l/I: generated passwords are read off a screen and typed on phones.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def check(context: Context, records: list[Record]) -> list[Problem]:
+    units = UnitCodes(context)
+    usernames = [rec.values["username"] for rec in records if rec.values.get("username")]
+    existing = {user.username: user for user in context.session.scalars(
+        sa.select(User).where(User.username.in_(usernames)))} if usernames else {}
+    problems = []
+    for rec in records:
+        user = rec.refs["user"] = existing.get(rec.values.get("username", ""))
+        unit_code = rec.values.get("unit")
+        # Without a unit column the account keeps its unit, and the rules apply to that.
+        unit_id = units.ids.get(unit_code) if unit_code else (
+            None if "unit" in rec.values or user is None else user.unit_id)
+        rec.refs["unit_id"] = unit_id
+        if unit_code and unit_id is None:
+            problems.append(rec.problem("unit", units.unknown(unit_code)))
+        role = rec.values.get("role")
+        if role is None:
+            continue  # its cell is already reported
+        # An existing account's password is never changed by an import, so it is not judged either.
+        password = None if user is not None else rec.values.get("password") or None
+        for column, message in user_problems(role=role, unit_id=unit_id, password=password):
+            if not (column == "unit" and unit_code and unit_id is None):
+                problems.append(rec.problem(column, message))
+    return problems
+
+
+def apply(context: Context, records: list[Record]) -> list[Outcome]:
+    outcomes = []
+    ignored_passwords = 0
+    for rec in records:
+        values = rec.values
+        role = values["role"]
+        fields = {"display_name": values["display_name"], "role": role, "unit_id": rec.refs["unit_id"],
+                  # Admins work across campaigns.
+                  "campaign_id": None if role is Role.ADMIN else context.campaign.id,
+                  **{name: values[name] for name in ("phone", "email") if name in values}}
+        user = rec.refs["user"]
+        if user is None:
+            password = values.get("password") or _new_password()
+            if not values.get("password"):
+                context.report.generated_passwords[values["username"]] = password
+            context.session.add(User(username=values["username"], password_hash=context.hasher.hash(password),
+                                     **fields))
+            outcomes.append(Outcome.CREATED)
+        else:
+            ignored_passwords += bool(values.get("password"))
+            outcomes.append(Outcome.UPDATED if assign(user, fields) else Outcome.UNCHANGED)
+    if ignored_passwords:
+        context.report.notes.append(f"passwords of {ignored_passwords} existing account(s) left unchanged: "
+                                    "an import never changes a password")
+    return outcomes
+
+
+def _new_password() -> str:
+    while True:
+        candidate = "".join(secrets.choice(_ALPHABET) for _ in range(14))
+        if check_strength(candidate) is None:
+            return candidate
+
+
+SPEC = Spec(kind="users", columns=COLUMNS, unique=("username",), check=check, apply=apply)
