@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -64,6 +65,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
     from server.migrations import alembic_config
 
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)

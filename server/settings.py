@@ -161,9 +161,17 @@ def load_settings(config: Mapping[str, Any] | None = None,
     if problems:
         raise ConfigError("invalid settings:\n  " + "\n  ".join(problems))
 
+    _check_argon2(settings)
     _settle_secret_key(settings)
     settings.update(config)  # upper-case Flask options passed through untouched
     return settings
+
+
+def _check_argon2(settings: dict[str, Any]) -> None:
+    # argon2 refuses at the first login, not at start, unless checked here.
+    floor = 8 * settings["ARGON2_PARALLELISM"]
+    if settings["ARGON2_MEMORY_KIB"] < floor:
+        raise ConfigError(f"{PREFIX}ARGON2_MEMORY_KIB must be at least 8 × {PREFIX}ARGON2_PARALLELISM = {floor}")
 
 
 def _settle_secret_key(settings: dict[str, Any]) -> None:

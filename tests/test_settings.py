@@ -74,3 +74,9 @@ def test_the_command_line_fails_with_a_clear_message(tmp_path):
     assert result.returncode == 2
     assert "XUNCHA_TIMEZONE='Nowhere/Land': unknown time zone" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_argon2_memory_must_fit_the_lanes(tmp_path):
+    with pytest.raises(ConfigError, match="ARGON2_MEMORY_KIB must be at least 8 × XUNCHA_ARGON2_PARALLELISM = 16"):
+        load_settings({"INSTANCE_DIR": str(tmp_path)},
+                      environ={"XUNCHA_ARGON2_MEMORY_KIB": "8", "XUNCHA_ARGON2_PARALLELISM": "2"})
