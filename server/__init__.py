@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     from server.auth.passwords import make_hasher
     from server.auth.throttle import LoginThrottle
     from server.settings import load_settings
+    from server.sync import feed, published
     from server.views import BLUEPRINTS
 
     settings = load_settings(config)
@@ -44,6 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["xuncha.login_throttle"] = LoginThrottle(
         settings["LOGIN_RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
     app.teardown_appcontext(db.close_session)
+    published.register()
+    feed.install()
 
     api = XunchaApi(app)
     for blueprint in BLUEPRINTS:

@@ -95,6 +95,14 @@ class Timestamps:
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Mergeable:
+    """Records devices edit offline: a version per write, and per field the version and time
+    of its last write, which the merge rule (sync_protocol.merge) reads."""
+
+    version: Mapped[int] = mapped_column(default=1)
+    field_meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30})

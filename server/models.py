@@ -8,6 +8,8 @@ from server.db import Base
 from server.findings.models import Finding, FindingStatus, Severity
 from server.orders.models import Order, OrderStatus, Response
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team, TeamMember
+from server.sync.models import (DevicePush, DeviceSyncState, QuarantinedMutation, ScopeSnapshot, SyncConflict,
+                                 SyncCounter, SyncReceipt, SyncRow)
 from server.standards.models import ScoringModel, Standard, StandardItem, StandardSection
 from server.units.models import ContactRole, Unit, UnitContact, Zone, ZoneKind
 from server.visits.models import Answer, AnswerResult, Visit, VisitStatus
@@ -18,4 +20,6 @@ __all__ = [
     "Photo", "PhotoRef", "PhotoRole", "Response", "Role", "Round", "RoundMode", "RoundStatus",
     "ScoringModel", "Severity", "Standard", "StandardItem", "StandardSection", "Team", "TeamMember",
     "Unit", "UnitContact", "User", "Visit", "VisitStatus", "Zone", "ZoneKind",
+    "DevicePush", "DeviceSyncState", "QuarantinedMutation", "ScopeSnapshot", "SyncConflict", "SyncCounter",
+    "SyncReceipt", "SyncRow",
 ]

@@ -19,6 +19,21 @@ conflict                   409     the request conflicts with the current state
 payload_too_large          413     the body exceeds the configured limit
 unsupported_media_type     415     the body is not of a type the endpoint takes
 rate_limited               429     too many attempts; retry after ``Retry-After`` seconds
+protocol_unsupported       426     the app speaks a protocol version the server no longer
+                                   serves: upgrade the app (``supported`` lists the versions)
+device_mismatch            403     the push names another device than the token's
+sequence_invalid           422     mutation sequence numbers are not strictly increasing
+batch_too_large            413     more mutations in one push than the server takes
+cursor_invalid             400     the pull cursor was not issued by this server for this device
+cursor_expired             410     the cursor is older than the tombstones kept: start over
+                                   with an empty cursor and drop local copies of pulled data
+--- per mutation (in a push result's ``problem``) ------------------------------------------
+unknown_entity             422     the mutation names an entity that cannot be pushed
+invalid_fields             422     the mutation's fields did not validate; see ``errors``
+not_in_scope               403     the record belongs to a unit outside the user's scope
+id_taken                   409     the id already belongs to another record or unit
+record_missing             404     update, delete or command of a record the server lacks
+illegal_transition         409     a workflow command that the record's state does not allow
 internal_error             500     a bug on the server; the request changed nothing
 service_unavailable        503     the database is unreachable; retry later
 =========================  ======  =====================================================
@@ -47,6 +62,18 @@ class ProblemCode(str, enum.Enum):
     RATE_LIMITED = "rate_limited"
     INTERNAL_ERROR = "internal_error"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    PROTOCOL_UNSUPPORTED = "protocol_unsupported"
+    DEVICE_MISMATCH = "device_mismatch"
+    SEQUENCE_INVALID = "sequence_invalid"
+    BATCH_TOO_LARGE = "batch_too_large"
+    CURSOR_INVALID = "cursor_invalid"
+    CURSOR_EXPIRED = "cursor_expired"
+    UNKNOWN_ENTITY = "unknown_entity"
+    INVALID_FIELDS = "invalid_fields"
+    NOT_IN_SCOPE = "not_in_scope"
+    ID_TAKEN = "id_taken"
+    RECORD_MISSING = "record_missing"
+    ILLEGAL_TRANSITION = "illegal_transition"
 
     @property
     def type_uri(self) -> str:

@@ -9,7 +9,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, Timestamps, UUIDPrimaryKey, str_enum
+from server.db import Base, Mergeable, Timestamps, UUIDPrimaryKey, str_enum
 
 
 class Severity(enum.Enum):
@@ -26,7 +26,7 @@ class FindingStatus(enum.Enum):
     VOIDED = "voided"
 
 
-class Finding(UUIDPrimaryKey, Timestamps, Base):
+class Finding(UUIDPrimaryKey, Mergeable, Timestamps, Base):
     __tablename__ = "findings"
 
     #: Empty for a patrol finding outside any visit.

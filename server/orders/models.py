@@ -43,6 +43,8 @@ class Order(UUIDPrimaryKey, Timestamps, Base):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("orders.id", ondelete="SET NULL"))
     issued_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[dt.datetime | None]
+    #: Bumped by every step; a device's command names the version it acted on.
+    version: Mapped[int] = mapped_column(default=1)
 
 
 class Response(UUIDPrimaryKey, Timestamps, Base):

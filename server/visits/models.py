@@ -10,7 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, Timestamps, UUIDPrimaryKey, str_enum
+from server.db import Base, Mergeable, Timestamps, UUIDPrimaryKey, str_enum
 from server.standards.models import Score
 
 
@@ -19,7 +19,7 @@ class VisitStatus(enum.Enum):
     SUBMITTED = "submitted"
 
 
-class Visit(UUIDPrimaryKey, Timestamps, Base):
+class Visit(UUIDPrimaryKey, Mergeable, Timestamps, Base):
     __tablename__ = "visits"
 
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="RESTRICT"), index=True)

@@ -1,0 +1,160 @@
+"""Publishing every change of a synced record to the feed devices pull, whoever made it.
+
+Services never call this: a session hook notices each synced object that was inserted,
+changed or deleted in a flush, and writes the feed rows as the last step before the
+commit, taking their sequences from :class:`SyncCounter` in commit order. A change made by
+the API, a sync push, the scheduler or the CLI reaches devices the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.sync.models import SyncCounter, SyncRow
+
+_PENDING = "xuncha.sync_pending"
+
+
+@dataclass(frozen=True)
+class Published:
+    """How one model appears in the feed."""
+
+    entity: str
+    #: The scope key of a record (see server.sync.scope), from the record and the session.
+    scope_key: Callable[[Session, Any], str]
+    campaign_id: Callable[[Session, Any], int]
+    #: A record that still exists but must disappear from devices (a voided finding).
+    gone: Callable[[Any], bool] = lambda obj: False
+    #: Columns never sent to devices.
+    private: frozenset[str] = frozenset()
+
+
+REGISTRY: dict[type, Published] = {}
+
+
+def publish(model: type, spec: Published) -> None:
+    REGISTRY[model] = spec
+
+
+def payload(obj: Any, spec: Published) -> str:
+    data = {}
+    for column in obj.__table__.columns:
+        if column.key in spec.private:
+            continue
+        data[column.key] = _wire(getattr(obj, column.key))
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+@dataclass
+class _Change:
+    entity: str
+    entity_id: str
+    scope_key: str | None  # None: deleted everywhere
+    campaign_id: int
+    payload: str
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    # Objects, not snapshots: what they hold at commit time is what devices must see, and an
+    # object whose savepoint was rolled back has become transient or reverted by then.
+    pending: dict[tuple[type, Any], Any] = session.info.setdefault(_PENDING, {})
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if type(obj) in REGISTRY:
+            pending[(type(obj), sa.inspect(obj).identity)] = obj
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()
+    pending: dict[tuple[type, Any], Any] = session.info.pop(_PENDING, {})
+    changes = []
+    with session.no_autoflush:
+        for obj in pending.values():
+            state = sa.inspect(obj)
+            if state.transient or (state.detached and not state.was_deleted):
+                continue  # created in a savepoint that was rolled back
+            spec = REGISTRY[type(obj)]
+            deleted = state.deleted or state.was_deleted or spec.gone(obj)
+            changes.append(_Change(
+                entity=spec.entity, entity_id=str(obj.id),
+                scope_key=None if deleted else spec.scope_key(session, obj),
+                campaign_id=spec.campaign_id(session, obj),
+                payload="" if deleted else payload(obj, spec)))
+    if changes:
+        write(session, changes)
+
+
+def _after_rollback(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
+
+
+def write(session: Session, changes: list[_Change]) -> None:
+    """Write feed rows for ``changes``; the sequences are taken last, in commit order."""
+    now = dt.datetime.now(dt.timezone.utc)
+    by_entity: dict[str, list[str]] = {}
+    for change in changes:
+        by_entity.setdefault(change.entity, []).append(change.entity_id)
+    existing: dict[tuple[str, str], list[str]] = {}
+    for entity, ids in by_entity.items():
+        rows = session.execute(sa.select(SyncRow.entity_id, SyncRow.scope_key).where(
+            SyncRow.entity == entity, SyncRow.entity_id.in_(ids), SyncRow.deleted.is_(False)))
+        for entity_id, key in rows:
+            existing.setdefault((entity, entity_id), []).append(key)
+
+    upserts: list[dict[str, Any]] = []
+    for change in changes:
+        for old_key in existing.get((change.entity, change.entity_id), []):
+            if old_key != change.scope_key:  # moved out of that scope, or deleted: a tombstone there
+                upserts.append({"entity": change.entity, "entity_id": change.entity_id, "scope_key": old_key,
+                                "deleted": True, "payload": "", "campaign_id": change.campaign_id,
+                                "changed_at": now})
+        if change.scope_key is not None:
+            upserts.append({"entity": change.entity, "entity_id": change.entity_id,
+                            "scope_key": change.scope_key, "deleted": False, "payload": change.payload,
+                            "campaign_id": change.campaign_id, "changed_at": now})
+    if not upserts:
+        return
+    last = session.execute(sa.update(SyncCounter).where(SyncCounter.id == 1)
+                           .values(value=SyncCounter.value + len(upserts))
+                           .returning(SyncCounter.value)).scalar_one()
+    for offset, row in enumerate(upserts):
+        row["seq"] = last - len(upserts) + 1 + offset
+    insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(SyncRow)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=["entity", "entity_id", "scope_key"],
+        set_={"seq": insert.excluded.seq, "deleted": insert.excluded.deleted,
+              "payload": insert.excluded.payload, "changed_at": insert.excluded.changed_at,
+              "campaign_id": insert.excluded.campaign_id}), upserts)
+
+
+def install() -> None:
+    """Attach the hooks to every session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+
+
+def _after_soft_rollback(session: Session, _previous: Any) -> None:
+    _after_rollback(session)

@@ -1,0 +1,87 @@
+"""Which models devices receive, under which scope key: the feed's one table of rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.attachments.models import PhotoRef
+from server.campaigns.models import AssessmentGroup
+from server.findings.models import Finding, FindingStatus
+from server.orders.models import Order, Response
+from server.rounds.models import Assignment, Round, Team
+from server.standards.models import Standard, StandardItem, StandardSection
+from server.sync import feed
+from server.sync.scope import campaign_key, case_key, round_key, secret_round, unit_key, work_key
+from server.units.models import Unit, Zone
+from server.visits.models import Answer, Visit
+
+
+def _get(session: Session, model: type, ident: Any) -> Any:
+    return session.get(model, ident)
+
+
+def _standard_campaign(session: Session, standard_id: int) -> int:
+    return _get(session, Standard, standard_id).campaign_id
+
+
+def _round_campaign(session: Session, round_id: int) -> int:
+    return _get(session, Round, round_id).campaign_id
+
+
+def _unit_campaign(session: Session, unit_id: int) -> int:
+    return _get(session, Unit, unit_id).campaign_id
+
+
+def _finding_key(session: Session, finding: Finding) -> str:
+    return case_key(finding.unit_id, finding.campaign_id, secret_round(session, finding.round_id))
+
+
+def _order_key(session: Session, order: Order) -> str:
+    finding = _get(session, Finding, order.finding_id)
+    return case_key(order.unit_id, finding.campaign_id, secret_round(session, finding.round_id))
+
+
+def _photo_owner_key(session: Session, ref: PhotoRef) -> str:
+    if ref.finding_id is not None:
+        return _finding_key(session, _get(session, Finding, ref.finding_id))
+    return _order_key(session, _get(session, Order, _get(session, Response, ref.response_id).order_id))
+
+
+def _photo_campaign(session: Session, ref: PhotoRef) -> int:
+    if ref.finding_id is not None:
+        return _get(session, Finding, ref.finding_id).campaign_id
+    order = _get(session, Order, _get(session, Response, ref.response_id).order_id)
+    return _get(session, Finding, order.finding_id).campaign_id
+
+
+def _visit_key(session: Session, visit: Visit) -> str:
+    return work_key(visit.unit_id, secret_round(session, visit.round_id))
+
+
+def register() -> None:
+    P = feed.Published
+    feed.publish(AssessmentGroup, P("group", lambda s, o: campaign_key(o.campaign_id), lambda s, o: o.campaign_id))
+    feed.publish(Standard, P("standard", lambda s, o: campaign_key(o.campaign_id), lambda s, o: o.campaign_id))
+    feed.publish(StandardSection, P("section", lambda s, o: campaign_key(_standard_campaign(s, o.standard_id)),
+                                    lambda s, o: _standard_campaign(s, o.standard_id)))
+    feed.publish(StandardItem, P("item", lambda s, o: campaign_key(_standard_campaign(s, o.standard_id)),
+                                 lambda s, o: _standard_campaign(s, o.standard_id)))
+    feed.publish(Unit, P("unit", lambda s, o: unit_key(o.id), lambda s, o: o.campaign_id))
+    feed.publish(Zone, P("zone", lambda s, o: unit_key(o.unit_id), lambda s, o: o.campaign_id))
+    feed.publish(Round, P("round", lambda s, o: round_key(o.id), lambda s, o: o.campaign_id))
+    feed.publish(Team, P("team", lambda s, o: round_key(o.round_id), lambda s, o: _round_campaign(s, o.round_id)))
+    feed.publish(Assignment, P("assignment", lambda s, o: round_key(o.round_id),
+                               lambda s, o: _round_campaign(s, o.round_id)))
+    feed.publish(Visit, P("visit", _visit_key, lambda s, o: _round_campaign(s, o.round_id),
+                          private=frozenset({"field_meta"})))
+    feed.publish(Answer, P("answer", lambda s, o: _visit_key(s, _get(s, Visit, o.visit_id)),
+                           lambda s, o: _round_campaign(s, _get(s, Visit, o.visit_id).round_id)))
+    feed.publish(Finding, P("finding", _finding_key, lambda s, o: o.campaign_id,
+                            gone=lambda o: o.status is FindingStatus.VOIDED, private=frozenset({"field_meta"})))
+    feed.publish(Order, P("order", _order_key, lambda s, o: _get(s, Finding, o.finding_id).campaign_id))
+    feed.publish(Response, P("response", lambda s, o: _order_key(s, _get(s, Order, o.order_id)),
+                             lambda s, o: _unit_campaign(s, o.unit_id)))
+    feed.publish(PhotoRef, P("photo", _photo_owner_key, _photo_campaign))
+
