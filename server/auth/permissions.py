@@ -15,6 +15,8 @@ class Permission(enum.Enum):
     MANAGE_USERS = "users.manage"
     REVOKE_TOKENS = "tokens.revoke"
     READ_AUDIT = "audit.read"
+    SYNC = "sync"
+    REVIEW_SYNC = "sync.review"
 
 
 _ALL = frozenset(Role)
@@ -29,6 +31,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_USERS: _ADMIN,
     Permission.REVOKE_TOKENS: _ADMIN,
     Permission.READ_AUDIT: _STAFF,
+    Permission.SYNC: _ALL,
+    Permission.REVIEW_SYNC: _STAFF,
 }
 
 

@@ -13,6 +13,7 @@ outside the scope is indistinguishable from one that does not exist (404, not 40
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from server.auth.models import Role, User
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team, TeamMember
@@ -54,3 +55,18 @@ def rounds_condition(user: User) -> sa.ColumnElement[bool]:
         Round.id.in_(visiting_my_unit),
         sa.or_(Round.mode != RoundMode.UNANNOUNCED, Round.findings_issued_at.is_not(None)),
     )
+
+
+def unit_standing(session: Session, user: User, unit_id: int) -> tuple[bool, bool]:
+    """(may work on the unit at all, and does so now) for a change a device made offline.
+
+    An inspector keeps the right to deliver what was captured while a unit was theirs: the
+    change is accepted late and flagged instead of dropped when the unit moved on since.
+    """
+    now = session.scalar(sa.select(sa.exists().where(units_condition(user, Unit.id), Unit.id == unit_id)))
+    if now or user.role is not Role.INSPECTOR:
+        return bool(now), bool(now)
+    ever = session.scalar(sa.select(sa.exists().where(
+        Assignment.unit_id == unit_id,
+        Assignment.team_id.in_(sa.select(TeamMember.team_id).where(TeamMember.user_id == user.id)))))
+    return bool(ever), False

@@ -78,15 +78,16 @@ class _Change:
 def _after_flush(session: Session, _context: Any) -> None:
     # Objects, not snapshots: what they hold at commit time is what devices must see, and an
     # object whose savepoint was rolled back has become transient or reverted by then.
-    pending: dict[tuple[type, Any], Any] = session.info.setdefault(_PENDING, {})
+    # Keyed by object identity: a new object has no primary-key identity until the flush ends.
+    pending: dict[int, Any] = session.info.setdefault(_PENDING, {})
     for obj in (*session.new, *session.dirty, *session.deleted):
         if type(obj) in REGISTRY:
-            pending[(type(obj), sa.inspect(obj).identity)] = obj
+            pending[id(obj)] = obj
 
 
 def _before_commit(session: Session) -> None:
     session.flush()
-    pending: dict[tuple[type, Any], Any] = session.info.pop(_PENDING, {})
+    pending: dict[int, Any] = session.info.pop(_PENDING, {})
     changes = []
     with session.no_autoflush:
         for obj in pending.values():

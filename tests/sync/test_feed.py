@@ -72,3 +72,11 @@ def test_a_rolled_back_transaction_leaves_nothing_pending(session):
     factories.campaign(session)
     session.commit()
     assert feed(session) == []
+
+
+def test_every_record_of_one_commit_is_published(session):
+    campaign = factories.campaign(session)
+    units = [factories.unit(session, campaign) for _ in range(3)]
+    session.commit()
+    assert sorted(k for e, k, s, d in feed(session)) == sorted(f"u:{u.id}" for u in units)
+    assert [s for e, k, s, d in feed(session)] == [1, 2, 3]

@@ -1,0 +1,112 @@
+"""A phone: captures offline into its store and outbox, and syncs when asked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Callable
+
+from sample_client.errors import ServerRefused
+from sample_client.store import Store
+from sample_client.transport import Transport
+from sync_protocol.version import PROTOCOL_VERSION
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Device:
+    def __init__(self, transport: Transport, *, store: Store | None = None, device_id: uuid.UUID | None = None,
+                 clock: Callable[[], dt.datetime] = _now, batch_size: int = 500, page_size: int = 1000) -> None:
+        self.transport = transport
+        self.store = store or Store()
+        self.clock = clock
+        self.batch_size = batch_size
+        self.page_size = page_size
+        if self.store.get("device_id") is None:
+            self.store.put("device_id", str(device_id or uuid.uuid4()))
+        self.device_id = self.store.get("device_id")
+
+    # -- session -------------------------------------------------------------------------------
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        status, body = self.transport.request("POST", "/api/v1/auth/login", body={
+            "username": username, "password": password, "device": {"id": self.device_id, "platform": "sample"}})
+        if status != 200:
+            raise ServerRefused(status, body)
+        self.store.put("token", body["token"])
+        return body
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        status, body = self.transport.request(method, path, token=self.store.get("token"), **kwargs)
+        if status != 200:
+            raise ServerRefused(status, body)
+        return body
+
+    # -- capture (offline) ---------------------------------------------------------------------
+    def _enqueue(self, entity: str, record_id: str, op: str, fields: dict[str, Any], *,
+                 command: str | None = None) -> int:
+        seq = self.store.get("next_seq", 1)
+        current = self.store.record(entity, record_id) or {}
+        mutation = {"seq": seq, "entity": entity, "id": record_id, "op": op, "fields": fields,
+                    "base_version": current.get("version", 0), "device_time": self.clock().isoformat()}
+        if command:
+            mutation["command"] = command
+        with self.store.transaction():
+            self.store.enqueue(mutation)
+            self.store.put("next_seq", seq + 1)
+        return seq
+
+    def create(self, entity: str, fields: dict[str, Any], record_id: str | None = None) -> str:
+        record_id = record_id or str(uuid.uuid4())
+        self._enqueue(entity, record_id, "create", fields)
+        self.store.save(entity, record_id, {**fields, "id": record_id, "pending": True})
+        return record_id
+
+    def update(self, entity: str, record_id: str, fields: dict[str, Any]) -> None:
+        self._enqueue(entity, record_id, "update", fields)
+        self.store.save(entity, record_id, {**(self.store.record(entity, record_id) or {}), **fields})
+
+    def delete(self, entity: str, record_id: str) -> None:
+        self._enqueue(entity, record_id, "delete", {})
+        self.store.remove(entity, record_id)
+
+    def command(self, entity: str, record_id: str, command: str, fields: dict[str, Any]) -> None:
+        self._enqueue(entity, record_id, "command", fields, command=command)
+
+    # -- sync ----------------------------------------------------------------------------------
+    def push(self) -> list[dict[str, Any]]:
+        """Send the outbox in batches until it is empty. A lost answer raises; calling again re-sends
+        the same batch, which the server answers again without applying anything twice."""
+        answered: list[dict[str, Any]] = []
+        while True:
+            batch = self.store.outbox(self.batch_size)
+            if not batch:
+                return answered
+            body = self._call("POST", "/api/v1/sync/push", body={
+                "protocol": PROTOCOL_VERSION, "device_id": self.device_id, "sent_at": self.clock().isoformat(),
+                "telemetry": {"outbox_depth": self.store.outbox_depth(), "app_version": "sample"},
+                "mutations": batch})
+            self.store.acknowledge(body["acknowledged_seq"], body["results"])
+            answered += body["results"]
+
+    def pull(self) -> int:
+        """Pull pages until caught up; returns the number of changes applied."""
+        applied = 0
+        while True:
+            body = self._call("GET", "/api/v1/sync/pull",
+                              params={"cursor": self.store.get("cursor", ""), "limit": self.page_size})
+            with self.store.transaction():
+                for change in body["changes"]:
+                    if change["op"] == "delete":
+                        self.store.remove(change["entity"], change["id"])
+                    else:
+                        self.store.save(change["entity"], change["id"], change["data"])
+                self.store.put("cursor", body["cursor"])
+            applied += len(body["changes"])
+            if not body["has_more"]:
+                return applied
+
+    def sync(self) -> None:
+        self.push()
+        self.pull()

@@ -1,0 +1,320 @@
+"""Applying one pushed mutation, entity by entity, through the domain services.
+
+A handler returns an :class:`Applied` or raises :class:`Rejected` (can never apply: kept in
+quarantine) or :class:`Refused` (the record's state does not allow it now: a conflict).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import marshmallow as ma
+from sqlalchemy.orm import Session
+
+from server.attachments.models import PhotoRole
+from server.attachments.services import attach, refresh_media_status
+from server.auth.models import Role, User
+from server.auth.scope import unit_standing
+from server.clock import Clock
+from server.errors import AppError, flatten_messages
+from server.findings.models import Finding, FindingStatus, Severity
+from server.orders import services as orders
+from server.orders.models import Order, Response
+from server.rounds.models import Round
+from server.sync.models import SyncConflict
+from server.units.models import Unit
+from server.units.services import unit_for_location
+from server.visits.models import Answer, AnswerResult, Visit, VisitStatus
+from sync_protocol.entities import ENTITIES, MUTABLE, schema
+from sync_protocol.merge import merge_fields, stamp_fields
+from sync_protocol.messages import Op, Outcome
+from sync_protocol.problems import ProblemCode
+
+
+class Rejected(Exception):
+    def __init__(self, code: ProblemCode, detail: str, errors: list[dict[str, Any]] | None = None,
+                 status: int = 422) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.errors, self.status = code, detail, errors, status
+
+
+class Refused(Exception):
+    def __init__(self, code: ProblemCode, detail: str, record: Any) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.record = code, detail, record
+
+
+@dataclass
+class Context:
+    session: Session
+    clock: Clock
+    user: User
+    device_id: uuid.UUID
+    #: When the change was made, in server time (device time corrected by its offset).
+    at: dt.datetime
+    seq: int
+
+
+@dataclass
+class Applied:
+    outcome: Outcome
+    record: Any
+    late: bool = False
+
+
+def apply(ctx: Context, mutation: dict[str, Any]) -> Applied:
+    spec = ENTITIES.get(mutation["entity"])
+    if spec is None:
+        raise Rejected(ProblemCode.UNKNOWN_ENTITY, f"Devices cannot push {mutation['entity']!r}; "
+                       f"they push {', '.join(sorted(ENTITIES))}.")
+    op = mutation["op"]
+    if op not in spec.ops:
+        raise Rejected(ProblemCode.INVALID_FIELDS, f"{mutation['entity']} does not take op {op.value!r}.")
+    if op is Op.COMMAND:
+        commands = spec.commands or {}
+        if mutation["command"] not in commands:
+            raise Rejected(ProblemCode.INVALID_FIELDS, f"Unknown command {mutation['command']!r}; "
+                           f"known: {', '.join(sorted(commands))}.")
+        fields = _load(commands[mutation["command"]], mutation["fields"])
+        return COMMANDS[mutation["command"]](ctx, mutation["id"], fields)
+    if op is Op.CREATE:
+        return CREATORS[mutation["entity"]](ctx, mutation["id"], _load(spec.create, mutation["fields"]))
+    if op is Op.UPDATE:
+        return _update(ctx, mutation)
+    return _delete(ctx, mutation)
+
+
+def _load(cls: type[ma.Schema] | None, fields: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    assert cls is not None
+    try:
+        return schema(cls, partial=partial).load(fields)
+    except ma.ValidationError as exc:
+        raise Rejected(ProblemCode.INVALID_FIELDS, "The mutation's fields did not validate.",
+                       list(flatten_messages(exc.messages, ("fields",)))) from None
+
+
+def _standing(ctx: Context, unit_id: int) -> bool:
+    """True when the change is late (the unit left the user's scope since); rejects if never theirs."""
+    allowed, current = unit_standing(ctx.session, ctx.user, unit_id)
+    if not allowed:
+        raise Rejected(ProblemCode.NOT_IN_SCOPE, f"Unit {unit_id} is not one this user works on.", status=403)
+    return not current
+
+
+def _same_id_elsewhere(ctx: Context, model: type, record_id: uuid.UUID, mine: Callable[[Any], bool]) -> Applied:
+    """A create whose id exists: the same record re-sent (duplicate) or someone else's (refused)."""
+    existing = ctx.session.get(model, record_id)
+    if existing is not None and mine(existing):
+        return Applied(Outcome.DUPLICATE, existing)
+    raise Rejected(ProblemCode.ID_TAKEN, f"The id {record_id} already belongs to another record.", status=409)
+
+
+# -- creates ---------------------------------------------------------------------------------
+
+def _create_visit(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
+    if ctx.session.get(Visit, record_id) is not None:
+        return _same_id_elsewhere(ctx, Visit, record_id, lambda v: v.inspector_id == ctx.user.id)
+    round_ = ctx.session.get(Round, f["round_id"])
+    unit = ctx.session.get(Unit, f["unit_id"])
+    if round_ is None or unit is None or round_.campaign_id != unit.campaign_id:
+        raise Rejected(ProblemCode.INVALID_FIELDS, "Unknown round or unit, or not of the same campaign.",
+                       [{"field": "fields.round_id", "message": "no such round for this unit"}])
+    late = _standing(ctx, unit.id)
+    visit = Visit(id=record_id, round_id=round_.id, unit_id=unit.id, team_id=f["team_id"],
+                  inspector_id=ctx.user.id, device_id=ctx.device_id, started_at=f["started_at"],
+                  ended_at=f["ended_at"], methods=f["methods"], notes=f["notes"],
+                  status=VisitStatus(f["status"]), version=1,
+                  field_meta=stamp_fields({}, MUTABLE["visit"], version=1, at=ctx.at))
+    ctx.session.add(visit)
+    return Applied(Outcome.APPLIED, visit, late)
+
+
+def _create_answer(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
+    if ctx.session.get(Answer, record_id) is not None:
+        return _same_id_elsewhere(ctx, Answer, record_id, lambda a: a.answered_by == ctx.user.id)
+    visit = ctx.session.get(Visit, f["visit_id"])
+    if visit is None:
+        raise Rejected(ProblemCode.RECORD_MISSING, f"No visit {f['visit_id']}; push the visit first.", status=404)
+    late = _standing(ctx, visit.unit_id)
+    answer = Answer(id=record_id, visit_id=visit.id, item_id=f["item_id"], result=AnswerResult(f["result"]),
+                    instances=f["instances"], score=f["score"], note=f["note"], answered_by=ctx.user.id,
+                    answered_at=ctx.at)
+    ctx.session.add(answer)
+    return Applied(Outcome.APPLIED, answer, late)
+
+
+def _create_finding(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
+    session = ctx.session
+    if session.get(Finding, record_id) is not None:
+        return _same_id_elsewhere(ctx, Finding, record_id, lambda x: x.reported_by == ctx.user.id)
+    campaign_id = ctx.user.campaign_id
+    unit_id, round_id = f["unit_id"], f["round_id"]
+    if f["visit_id"] is not None:
+        visit = session.get(Visit, f["visit_id"])
+        if visit is None:
+            raise Rejected(ProblemCode.RECORD_MISSING, f"No visit {f['visit_id']}; push the visit first.",
+                           status=404)
+        unit_id, round_id = visit.unit_id, visit.round_id
+    late = False
+    if unit_id is not None:
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise Rejected(ProblemCode.INVALID_FIELDS, f"No unit {unit_id}.",
+                           [{"field": "fields.unit_id", "message": "no such unit"}])
+        campaign_id = unit.campaign_id
+        late = _standing(ctx, unit_id)
+    elif f["latitude"] is not None and f["longitude"] is not None and campaign_id is not None:
+        # A patrol finding answers to the unit whose zone it lies in; anywhere else, to triage.
+        unit_id = unit_for_location(session, campaign_id, f["longitude"], f["latitude"])
+    if campaign_id is None:
+        raise Rejected(ProblemCode.INVALID_FIELDS, "A finding needs a unit, a visit or a user in a campaign.")
+    finding = Finding(id=record_id, visit_id=f["visit_id"], round_id=round_id, campaign_id=campaign_id,
+                      unit_id=unit_id, item_id=f["item_id"], category=f["category"],
+                      description=f["description"], severity=Severity(f["severity"]),
+                      latitude=f["latitude"], longitude=f["longitude"], location_text=f["location_text"],
+                      reported_by=ctx.user.id, device_id=ctx.device_id, observed_at=ctx.at, version=1,
+                      field_meta=stamp_fields({}, MUTABLE["finding"], version=1, at=ctx.at))
+    session.add(finding)
+    session.flush()
+    attach(session, ctx.clock, f["photos"], role=PhotoRole.BEFORE, finding_id=finding.id, device_id=ctx.device_id)
+    refresh_media_status(session, finding)
+    orders.raise_order(session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
+    return Applied(Outcome.APPLIED, finding, late)
+
+
+def _create_photo(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
+    session = ctx.session
+    if f["finding_id"] is not None:
+        finding = session.get(Finding, f["finding_id"])
+        if finding is None:
+            raise Rejected(ProblemCode.RECORD_MISSING, f"No finding {f['finding_id']}.", status=404)
+        late = _standing(ctx, finding.unit_id) if finding.unit_id is not None else False
+        attach(session, ctx.clock, [f["sha256"]], role=PhotoRole(f["role"]), finding_id=finding.id,
+               device_id=ctx.device_id, ref_id=record_id)
+        refresh_media_status(session, finding)
+        return Applied(Outcome.APPLIED, finding, late)
+    response = session.get(Response, f["response_id"])
+    if response is None:
+        raise Rejected(ProblemCode.RECORD_MISSING, f"No response {f['response_id']}.", status=404)
+    attach(session, ctx.clock, [f["sha256"]], role=PhotoRole.AFTER, response_id=response.id,
+           device_id=ctx.device_id, ref_id=record_id)
+    return Applied(Outcome.APPLIED, response)
+
+
+CREATORS: dict[str, Callable[[Context, uuid.UUID, dict[str, Any]], Applied]] = {
+    "visit": _create_visit, "answer": _create_answer, "finding": _create_finding, "photo": _create_photo,
+}
+
+_MERGEABLE: dict[str, type] = {"visit": Visit, "finding": Finding}
+
+
+# -- updates and deletes ---------------------------------------------------------------------
+
+def _update(ctx: Context, mutation: dict[str, Any]) -> Applied:
+    entity = mutation["entity"]
+    model = _MERGEABLE[entity]
+    record = ctx.session.get(model, mutation["id"])
+    if record is None:
+        raise Rejected(ProblemCode.RECORD_MISSING, f"No {entity} {mutation['id']}.", status=404)
+    if getattr(record, "status", None) is FindingStatus.VOIDED:
+        raise Refused(ProblemCode.RECORD_MISSING, f"The {entity} was deleted; the edit is kept for review.",
+                      record)
+    unknown = set(mutation["fields"]) - MUTABLE[entity]
+    if unknown:
+        raise Rejected(ProblemCode.INVALID_FIELDS, "These fields cannot be changed after creation.",
+                       [{"field": f"fields.{name}", "message": "not changeable"} for name in sorted(unknown)])
+    create_schema = ENTITIES[entity].create
+    fields = _load(create_schema, mutation["fields"], partial=True)
+    fields = {k: v for k, v in fields.items() if k in mutation["fields"]}
+    late = _standing(ctx, record.unit_id) if record.unit_id is not None else False
+    current = {name: _plain(getattr(record, name)) for name in fields}
+    merged = merge_fields(current, record.field_meta, {k: _plain(v) for k, v in fields.items()},
+                          base_version=mutation["base_version"], at=ctx.at)
+    if merged.taken:
+        record.version += 1
+        for name in merged.taken:
+            setattr(record, name, _typed(entity, name, fields[name]))
+        record.field_meta = stamp_fields(record.field_meta, merged.taken, version=record.version, at=ctx.at)
+    if merged.concurrent:
+        ctx.session.add(SyncConflict(
+            entity=entity, entity_id=str(record.id), device_id=ctx.device_id, seq=ctx.seq,
+            kind="concurrent_edit", needs_person=False, created_at=ctx.clock.now(),
+            detail={"lost": merged.lost, "overwritten": merged.overwritten, "by_user": ctx.user.id}))
+        return Applied(Outcome.MERGED, record, late)
+    return Applied(Outcome.APPLIED, record, late)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (Severity, VisitStatus)):
+        return value.value
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _typed(entity: str, name: str, value: Any) -> Any:
+    if name == "severity":
+        return Severity(value)
+    if name == "status" and entity == "visit":
+        return VisitStatus(value)
+    return value
+
+
+def _delete(ctx: Context, mutation: dict[str, Any]) -> Applied:
+    finding = ctx.session.get(Finding, mutation["id"])
+    if finding is None:
+        raise Rejected(ProblemCode.RECORD_MISSING, f"No finding {mutation['id']}.", status=404)
+    if finding.status is FindingStatus.VOIDED:
+        return Applied(Outcome.DUPLICATE, finding)
+    late = _standing(ctx, finding.unit_id) if finding.unit_id is not None else False
+    if finding.reported_by != ctx.user.id and ctx.user.role not in {Role.SUPERVISOR, Role.ADMIN}:
+        raise Rejected(ProblemCode.FORBIDDEN, "Only the inspector who reported a finding or a supervisor "
+                       "may delete it.", status=403)
+    finding.status = FindingStatus.VOIDED
+    finding.version += 1
+    return Applied(Outcome.APPLIED, finding, late)
+
+
+# -- order commands --------------------------------------------------------------------------
+
+def _order(ctx: Context, order_id: uuid.UUID) -> Order:
+    order = ctx.session.get(Order, order_id)
+    if order is None:
+        raise Rejected(ProblemCode.RECORD_MISSING, f"No order {order_id}.", status=404)
+    return order
+
+
+def _step(step: Callable[..., Any]) -> Callable[[Context, uuid.UUID, dict[str, Any]], Applied]:
+    def run(ctx: Context, order_id: uuid.UUID, fields: dict[str, Any]) -> Applied:
+        order = _order(ctx, order_id)
+        try:
+            step(ctx, order, fields)
+        except orders.IllegalTransition as exc:
+            raise Refused(exc.code, exc.detail or exc.title, order) from None
+        except AppError as exc:
+            raise Rejected(exc.code, exc.detail or exc.title, status=exc.status) from None
+        return Applied(Outcome.APPLIED, order)
+
+    return run
+
+
+def _respond(ctx: Context, order: Order, f: dict[str, Any]) -> None:
+    existing = ctx.session.get(Response, f["response_id"])
+    if existing is not None:
+        raise Rejected(ProblemCode.ID_TAKEN, f"The response id {f['response_id']} is taken.", status=409)
+    response = orders.respond(ctx.session, ctx.clock, order, ctx.user, response_id=f["response_id"],
+                              measures=f["measures"], device_id=ctx.device_id)
+    attach(ctx.session, ctx.clock, f["photos"], role=PhotoRole.AFTER, response_id=response.id,
+           device_id=ctx.device_id)
+
+
+COMMANDS: dict[str, Callable[[Context, uuid.UUID, dict[str, Any]], Applied]] = {
+    "respond": _step(_respond),
+    "verify": _step(lambda ctx, order, f: orders.verify(ctx.session, ctx.clock, order, ctx.user,
+                                                        note=f["note"], device_id=ctx.device_id)),
+    "reject": _step(lambda ctx, order, f: orders.reject(ctx.session, ctx.clock, order, ctx.user,
+                                                        reason=f["reason"], device_id=ctx.device_id)),
+}

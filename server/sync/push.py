@@ -1,0 +1,180 @@
+"""Push: apply a device's batch of mutations exactly once, answering each one.
+
+Exactly once: the device's state row is the first thing the transaction writes, which
+serialises pushes of one device; mutations at or below its ``last_seq`` are answered from
+their stored receipts; every new one is applied in its own savepoint and its receipt is
+written in the same transaction, so after a crash either both exist or neither does.
+
+Never wedged: a mutation that cannot apply is answered ``rejected``, kept in quarantine,
+and the device's sequence still moves past it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.auth.models import User
+from server.clock import Clock
+from server.errors import AppError
+from server.sync import feed
+from server.sync.handlers import Applied, Context, Refused, Rejected, apply
+from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
+from sync_protocol.merge import clock_offset, effective_time
+from sync_protocol.messages import Outcome
+from sync_protocol.problems import ProblemCode
+from sync_protocol.version import PROTOCOL_VERSION, SUPPORTED_VERSIONS
+
+
+class ProtocolUnsupported(AppError):
+    status = 426
+    code = ProblemCode.PROTOCOL_UNSUPPORTED
+    title = "This version of the app is too old (or too new) for the server"
+
+
+class DeviceMismatch(AppError):
+    status = 403
+    code = ProblemCode.DEVICE_MISMATCH
+    title = "The push names another device than the one logged in"
+
+
+class SequenceInvalid(AppError):
+    status = 422
+    code = ProblemCode.SEQUENCE_INVALID
+    title = "Mutation sequence numbers must strictly increase"
+
+
+class BatchTooLarge(AppError):
+    status = 413
+    code = ProblemCode.BATCH_TOO_LARGE
+    title = "Too many mutations in one push"
+
+
+def check_protocol(version: int) -> None:
+    if version not in SUPPORTED_VERSIONS:
+        raise ProtocolUnsupported(
+            f"The server speaks sync protocol {', '.join(map(str, sorted(SUPPORTED_VERSIONS)))}; "
+            f"this app sent {version}. Update the app; its unsynced data stays on the phone until then.",
+            supported=sorted(SUPPORTED_VERSIONS))
+
+
+def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, request: dict[str, Any], *,
+         max_batch: int) -> dict[str, Any]:
+    check_protocol(request["protocol"])
+    if request["device_id"] != device_id:
+        raise DeviceMismatch(f"This token belongs to device {device_id}; the push names {request['device_id']}.")
+    mutations = request["mutations"]
+    if len(mutations) > max_batch:
+        raise BatchTooLarge(f"{len(mutations)} mutations; send at most {max_batch} per push.", limit=max_batch)
+    seqs = [m["seq"] for m in mutations]
+    if any(b <= a for a, b in zip(seqs, seqs[1:])):
+        raise SequenceInvalid("Send the outbox in order, each mutation with a larger seq than the one before.")
+
+    now = clock.now()
+    state = _lock_state(session, device_id)
+    offset = clock_offset(now, request["sent_at"])
+    answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq])
+    results = []
+    for mutation in mutations:
+        if mutation["seq"] <= state.last_seq:
+            results.append(answered.get(mutation["seq"]) or _result(mutation, Outcome.DUPLICATE))
+            continue
+        at = effective_time(mutation["device_time"], offset, now)
+        result = _apply_one(session, Context(session, clock, user, device_id, at, mutation["seq"]), mutation)
+        session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=result, received_at=now))
+        state.last_seq = mutation["seq"]
+        results.append(result)
+
+    telemetry = request["telemetry"]
+    state.last_push_at = now
+    state.clock_offset_ms = int(offset / dt.timedelta(milliseconds=1))
+    state.telemetry = {k: v for k, v in telemetry.items() if v not in (None, "")}
+    session.add(DevicePush(device_id=device_id, received_at=now, clock_offset_ms=state.clock_offset_ms,
+                           mutations=len(mutations), outbox_depth=telemetry.get("outbox_depth"),
+                           oldest_unsynced_age_s=telemetry.get("oldest_unsynced_age_s"),
+                           app_version=telemetry.get("app_version") or "",
+                           schema_version=telemetry.get("schema_version")))
+    return {"protocol": PROTOCOL_VERSION, "results": results, "acknowledged_seq": state.last_seq,
+            "server_time": now}
+
+
+def _lock_state(session: Session, device_id: uuid.UUID) -> DeviceSyncState:
+    # A write first: on SQLite it takes the write lock before anything is read (no stale
+    # snapshot to upgrade), on PostgreSQL the row lock queues a second push of the same device.
+    dialect = session.bind.dialect.name  # type: ignore[union-attr]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DeviceSyncState)
+    session.execute(insert.values(device_id=device_id, last_seq=0, telemetry={}).on_conflict_do_nothing())
+    return session.scalars(sa.select(DeviceSyncState).where(DeviceSyncState.device_id == device_id)
+                           .with_for_update()).one()
+
+
+def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int]) -> dict[int, dict[str, Any]]:
+    if not seqs:
+        return {}
+    rows = session.execute(sa.select(SyncReceipt.seq, SyncReceipt.result).where(
+        SyncReceipt.device_id == device_id, SyncReceipt.seq.in_(seqs)))
+    return {seq: result for seq, result in rows}
+
+
+def _result(mutation: dict[str, Any], outcome: Outcome, **extra: Any) -> dict[str, Any]:
+    return {"seq": mutation["seq"], "entity": mutation["entity"], "id": str(mutation["id"]),
+            "outcome": outcome.value, **extra}
+
+
+def _server_copy(record: Any) -> dict[str, Any] | None:
+    spec = feed.REGISTRY.get(type(record))
+    return json.loads(feed.payload(record, spec)) if spec else None
+
+
+def _apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
+    savepoint = session.begin_nested()
+    try:
+        applied: Applied = apply(ctx, mutation)
+        session.flush()
+    except Rejected as exc:
+        savepoint.rollback()
+        problem = {"type": exc.code.type_uri, "code": exc.code.value, "title": exc.detail, "status": exc.status}
+        if exc.errors:
+            problem["errors"] = exc.errors
+        session.add(QuarantinedMutation(device_id=ctx.device_id, user_id=ctx.user.id, seq=mutation["seq"],
+                                        mutation=_jsonable(mutation), problem=problem, received_at=ctx.clock.now()))
+        return _result(mutation, Outcome.REJECTED, problem=problem)
+    except Refused as exc:
+        savepoint.rollback()
+        server = _server_copy(exc.record)
+        problem = {"type": exc.code.type_uri, "code": exc.code.value, "title": exc.detail, "status": 409}
+        session.add(SyncConflict(entity=mutation["entity"], entity_id=str(mutation["id"]), device_id=ctx.device_id,
+                                 seq=mutation["seq"], kind=exc.code.value, needs_person=True,
+                                 created_at=ctx.clock.now(),
+                                 detail={"mutation": _jsonable(mutation), "server": server}))
+        return _result(mutation, Outcome.CONFLICT, problem=problem, server=server)
+    savepoint.commit()
+    if applied.late:
+        record(session, ctx.clock, "sync.late_change", actor_id=ctx.user.id, device_id=ctx.device_id,
+               entity=mutation["entity"], entity_id=mutation["id"],
+               reason="pushed after the unit left the user's scope", data={"seq": mutation["seq"]})
+    extra: dict[str, Any] = {}
+    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
+        extra["server"] = _server_copy(applied.record)
+    if applied.late:
+        extra["late"] = True
+    return _result(mutation, applied.outcome, **extra)
+
+
+def _jsonable(mutation: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(mutation, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return str(value)

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import Response, current_app
+from flask_smorest import Blueprint
+
+from server import db
+from server.auth.permissions import Permission
+from server.auth.security import authenticate_request, current_user, requires
+from server.clock import app_clock
+from server.sync import pull as pull_service
+from server.sync import push as push_service
+from server.sync import review
+from server.sync.models import DeviceSyncState, SyncConflict
+from server.sync.schemas import ConflictSchema, DeviceStateSchema, QuarantinedSchema, ReplayResultSchema, ReviewArgsSchema
+from sync_protocol.messages import PullArgsSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
+                description="Offline sync: push mutations, pull changes (see docs/sync-protocol.md)")
+
+
+@blp.post("/push")
+@blp.arguments(PushRequestSchema)
+@blp.response(200, PushResponseSchema)
+@requires(Permission.SYNC)
+def push(body: dict[str, Any]) -> dict[str, Any]:
+    """Apply a batch of mutations from this device, each exactly once; answers each one."""
+    principal = authenticate_request()
+    session = db.session()
+    result = push_service.push(session, app_clock(), principal.user, principal.token.device_id, body,
+                               max_batch=current_app.config["SYNC_MAX_BATCH"])
+    session.commit()
+    return result
+
+
+class _PullArgs(PullArgsSchema):
+    @ma.validates("limit")
+    def _within_max(self, value: int | None, **_: Any) -> None:
+        ceiling = current_app.config["SYNC_PULL_LIMIT_MAX"]
+        if value is not None and value > ceiling:
+            raise ma.ValidationError(f"must be at most {ceiling}")
+
+
+@blp.get("/pull")
+@blp.arguments(_PullArgs, location="query")
+@blp.response(200, PullResponseSchema)
+@requires(Permission.SYNC)
+def pull(args: dict[str, Any]) -> Response:
+    """The next page of changes visible to this device since ``cursor`` (none: from the start)."""
+    principal = authenticate_request()
+    session = db.session()
+    body = pull_service.pull(session, app_clock(), principal.user, principal.token.device_id,
+                             protocol=args["protocol"], cursor=args["cursor"],
+                             limit=args["limit"] or current_app.config["SYNC_PULL_LIMIT_DEFAULT"],
+                             secret=current_app.config["SECRET_KEY"])
+    session.commit()
+    return Response(body, mimetype="application/json")
+
+
+@blp.get("/quarantine")
+@blp.arguments(ReviewArgsSchema, location="query")
+@blp.response(200, QuarantinedSchema(many=True))
+@requires(Permission.REVIEW_SYNC)
+def list_quarantine(args: dict[str, Any]) -> list[Any]:
+    """Mutations that could not apply, oldest first."""
+    return review.quarantined(db.session(), current_user(), args["status"], args["limit"])
+
+
+@blp.post("/quarantine/<uuid:item_id>/replay")
+@blp.response(200, ReplayResultSchema)
+@requires(Permission.REVIEW_SYNC)
+def replay(item_id: uuid.UUID) -> dict[str, Any]:
+    result = review.replay(db.session(), app_clock(), current_user(), item_id)
+    db.session().commit()
+    return result
+
+
+@blp.get("/conflicts")
+@blp.arguments(ReviewArgsSchema(only=["limit"]), location="query")
+@blp.response(200, ConflictSchema(many=True))
+@requires(Permission.REVIEW_SYNC)
+def list_conflicts(args: dict[str, Any]) -> list[Any]:
+    """Edits that met on the server, newest first; those needing a person first."""
+    return list(db.session().scalars(sa.select(SyncConflict).order_by(
+        SyncConflict.needs_person.desc(), SyncConflict.created_at.desc()).limit(args["limit"])))
+
+
+@blp.get("/devices")
+@blp.arguments(ReviewArgsSchema(only=["limit"]), location="query")
+@blp.response(200, DeviceStateSchema(many=True))
+@requires(Permission.REVIEW_SYNC)
+def list_devices(args: dict[str, Any]) -> list[Any]:
+    """Each device's last push and pull, clock offset and the telemetry it sent."""
+    return list(db.session().scalars(sa.select(DeviceSyncState).order_by(
+        DeviceSyncState.last_push_at.desc().nulls_last()).limit(args["limit"])))
