@@ -103,6 +103,14 @@ class Mergeable:
     field_meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+def upsert(session: Session, model: type) -> Any:
+    """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30})

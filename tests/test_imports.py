@@ -67,7 +67,7 @@ def run_import(session, clock, hasher, campaign):  # type: ignore[no-untyped-def
             session.commit()
         else:
             session.rollback()
-        session.expire_all()
+        session.rollback()  # a fresh transaction sees what the requests committed
         return report
 
     return run
@@ -84,7 +84,7 @@ def where(report: ImportReport) -> list[tuple[int | None, str | None]]:
 
 def snapshot(session, *models: Any) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
     """Every column of every row, updated_at included, to prove nothing was rewritten."""
-    session.expire_all()
+    session.rollback()  # a fresh transaction sees what the requests committed
     result = {}
     for model in models:
         columns = list(model.__table__.columns)

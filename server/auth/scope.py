@@ -57,16 +57,6 @@ def rounds_condition(user: User) -> sa.ColumnElement[bool]:
     )
 
 
-def unit_standing(session: Session, user: User, unit_id: int) -> tuple[bool, bool]:
-    """(may work on the unit at all, and does so now) for a change a device made offline.
 
-    An inspector keeps the right to deliver what was captured while a unit was theirs: the
-    change is accepted late and flagged instead of dropped when the unit moved on since.
-    """
-    now = session.scalar(sa.select(sa.exists().where(units_condition(user, Unit.id), Unit.id == unit_id)))
-    if now or user.role is not Role.INSPECTOR:
-        return bool(now), bool(now)
-    ever = session.scalar(sa.select(sa.exists().where(
-        Assignment.unit_id == unit_id,
-        Assignment.team_id.in_(sa.select(TeamMember.team_id).where(TeamMember.user_id == user.id)))))
-    return bool(ever), False
+def sees_unit(session: Session, user: User, unit_id: int) -> bool:
+    return bool(session.scalar(sa.select(sa.exists().where(units_condition(user, Unit.id), Unit.id == unit_id))))

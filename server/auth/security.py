@@ -35,10 +35,16 @@ def _bearer_token() -> str:
 def authenticate_request() -> Principal:
     if "principal" not in g:
         session = db.session()
-        token = services.resolve_token(session, app_clock(), _bearer_token())
-        # Touching last_used_at is its own small transaction, apart from the view's work.
+        clock = app_clock()
+        token = services.resolve_token(session, clock, _bearer_token())
+        user = token.user
+        # End the reading transaction before any write: on SQLite a transaction that read first
+        # cannot start writing once another connection has committed (a stale snapshot).
         session.commit()
-        g.principal = Principal(user=token.user, token=token)
+        if services.needs_touch(token, clock):
+            services.touch(session, clock, token)
+            session.commit()
+        g.principal = Principal(user=user, token=token)
     return g.principal
 
 

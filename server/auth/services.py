@@ -119,10 +119,18 @@ def resolve_token(session: Session, clock: Clock, token: str) -> AuthToken:
         raise Unauthenticated("This account is disabled.")
     if row.device.revoked_at is not None:
         raise DeviceRevoked("An administrator revoked this device.")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        row.last_used_at = now
-        row.device.last_seen_at = now
     return row
+
+
+def needs_touch(token: AuthToken, clock: Clock) -> bool:
+    return token.last_used_at is None or clock.now() - token.last_used_at >= LAST_USED_RESOLUTION
+
+
+def touch(session: Session, clock: Clock, token: AuthToken) -> None:
+    """Note that a token and its device were used, in statements that write before they read."""
+    now = clock.now()
+    session.execute(sa.update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
+    session.execute(sa.update(Device).where(Device.id == token.device_id).values(last_seen_at=now))
 
 
 def logout(session: Session, clock: Clock, token: AuthToken) -> None:

@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from server.db import upsert
 from server.sync.models import SyncCounter, SyncRow
 
 _PENDING = "xuncha.sync_pending"
@@ -141,7 +141,7 @@ def write(session: Session, changes: list[_Change]) -> None:
                            .returning(SyncCounter.value)).scalar_one()
     for offset, row in enumerate(upserts):
         row["seq"] = last - len(upserts) + 1 + offset
-    insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(SyncRow)
+    insert = upsert(session, SyncRow)
     session.execute(insert.on_conflict_do_update(
         index_elements=["entity", "entity_id", "scope_key"],
         set_={"seq": insert.excluded.seq, "deleted": insert.excluded.deleted,

@@ -12,19 +12,21 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import marshmallow as ma
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.attachments.models import PhotoRole
 from server.attachments.services import attach, refresh_media_status
 from server.auth.models import Role, User
-from server.auth.scope import unit_standing
+from server.auth.scope import sees_unit
 from server.clock import Clock
 from server.errors import AppError, flatten_messages
 from server.findings.models import Finding, FindingStatus, Severity
 from server.orders import services as orders
 from server.orders.models import Order, Response
 from server.rounds.models import Round
-from server.sync.models import SyncConflict
+from server.sync.models import ScopeSnapshot, SyncConflict
+from server.sync.scope import unit_key
 from server.units.models import Unit
 from server.units.services import unit_for_location
 from server.visits.models import Answer, AnswerResult, Visit, VisitStatus
@@ -97,11 +99,19 @@ def _load(cls: type[ma.Schema] | None, fields: dict[str, Any], *, partial: bool 
 
 
 def _standing(ctx: Context, unit_id: int) -> bool:
-    """True when the change is late (the unit left the user's scope since); rejects if never theirs."""
-    allowed, current = unit_standing(ctx.session, ctx.user, unit_id)
-    if not allowed:
+    """True when the change is late; rejects a unit this device was never given.
+
+    A change captured offline while the unit was the user's is delivered all the same after
+    the unit moved on (flagged late): the device had the unit's key in a scope it pulled.
+    """
+    if sees_unit(ctx.session, ctx.user, unit_id):
+        return False
+    had_it = ctx.session.scalar(sa.select(sa.exists().where(
+        ScopeSnapshot.device_id == ctx.device_id,
+        sa.cast(ScopeSnapshot.keys, sa.Text).like(f'%"{unit_key(unit_id)}"%'))))
+    if not had_it:
         raise Rejected(ProblemCode.NOT_IN_SCOPE, f"Unit {unit_id} is not one this user works on.", status=403)
-    return not current
+    return True
 
 
 def _same_id_elsewhere(ctx: Context, model: type, record_id: uuid.UUID, mine: Callable[[Any], bool]) -> Applied:

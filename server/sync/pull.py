@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from server.attachments.services import missing_photos
 from server.auth.models import User
 from server.clock import Clock
+from server.db import upsert
 from server.errors import AppError
 from server.sync.models import DeviceSyncState, ScopeSnapshot, SyncCounter, SyncRow
 from server.sync.push import check_protocol
@@ -68,15 +69,20 @@ def encode_cursor(secret: str, device_id: uuid.UUID, cursor: dict[str, Any]) -> 
 
 
 def _snapshot(session: Session, clock: Clock, device_id: uuid.UUID, scope: Scope) -> ScopeSnapshot:
+    """The stored snapshot of this scope, made if new, in its own transaction that writes first."""
     keys = scope.as_list()
     digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
-    found = session.scalar(sa.select(ScopeSnapshot).where(ScopeSnapshot.device_id == device_id,
-                                                          ScopeSnapshot.keys_hash == digest))
-    if found is None:
-        found = ScopeSnapshot(device_id=device_id, keys_hash=digest, keys=keys, created_at=clock.now())
-        session.add(found)
-        session.flush()
-    return found
+    session.commit()
+    insert = upsert(session, ScopeSnapshot)
+    session.execute(insert.values(device_id=device_id, keys_hash=digest, keys=keys, created_at=clock.now())
+                    .on_conflict_do_nothing())
+    now = clock.now()
+    session.execute(upsert(session, DeviceSyncState).values(device_id=device_id, last_seq=0, telemetry={},
+                                                           last_pull_at=now)
+                    .on_conflict_do_update(index_elements=["device_id"], set_={"last_pull_at": now}))
+    session.commit()
+    return session.scalars(sa.select(ScopeSnapshot).where(ScopeSnapshot.device_id == device_id,
+                                                          ScopeSnapshot.keys_hash == digest)).one()
 
 
 def _visible(scope: Scope) -> sa.ColumnElement[bool]:
@@ -101,19 +107,15 @@ def pull(session: Session, clock: Clock, user: User, device_id: uuid.UUID, *, pr
 
     if "p" not in position and position["k"] != current.id:
         position = _start_scope_change(session, position, current)
-    if "p" in position:
+    in_phase = "p" in position
+    if in_phase:
         rows, position = _phase_page(session, position, limit)
     else:
         rows, position = _incremental_page(session, Scope.from_list(current.keys), position, limit)
 
-    state = session.get(DeviceSyncState, device_id)
-    if state is None:
-        state = DeviceSyncState(device_id=device_id, last_seq=0, telemetry={})
-        session.add(state)
-    state.last_pull_at = clock.now()
-
     body = ['{"protocol":', str(PROTOCOL_VERSION), ',"changes":[', ",".join(rows), "]"]
-    has_more = len(rows) >= limit or "p" in position
+    # After a scope-change page there is always more: at least the ordinary changes that follow.
+    has_more = len(rows) >= limit or in_phase
     body += [',"cursor":', json.dumps(encode_cursor(secret, device_id, position)),
              ',"has_more":', "true" if has_more else "false",
              ',"missing_photos":', json.dumps(missing_photos(session, device_id)),

@@ -17,12 +17,12 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.models import User
 from server.clock import Clock
+from server.db import upsert
 from server.errors import AppError
 from server.sync import feed
 from server.sync.handlers import Applied, Context, Refused, Rejected, apply
@@ -108,8 +108,7 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
 def _lock_state(session: Session, device_id: uuid.UUID) -> DeviceSyncState:
     # A write first: on SQLite it takes the write lock before anything is read (no stale
     # snapshot to upgrade), on PostgreSQL the row lock queues a second push of the same device.
-    dialect = session.bind.dialect.name  # type: ignore[union-attr]
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DeviceSyncState)
+    insert = upsert(session, DeviceSyncState)
     session.execute(insert.values(device_id=device_id, last_seq=0, telemetry={}).on_conflict_do_nothing())
     return session.scalars(sa.select(DeviceSyncState).where(DeviceSyncState.device_id == device_id)
                            .with_for_update()).one()

@@ -15,7 +15,7 @@ from tests import factories
 
 
 def feed(session):  # type: ignore[no-untyped-def]
-    session.expire_all()
+    session.rollback()  # a fresh transaction sees what the requests committed
     return [(r.entity, r.scope_key, r.seq, r.deleted) for r in
             session.scalars(sa.select(SyncRow).order_by(SyncRow.seq))]
 
