@@ -87,8 +87,21 @@ class Device:
                 "protocol": PROTOCOL_VERSION, "device_id": self.device_id, "sent_at": self.clock().isoformat(),
                 "telemetry": {"outbox_depth": self.store.outbox_depth(), "app_version": "sample"},
                 "mutations": batch})
+            with self.store.transaction():
+                for result in body["results"]:
+                    self._settle(result)
             self.store.acknowledge(body["acknowledged_seq"], body["results"])
             answered += body["results"]
+
+    def _settle(self, result: dict[str, Any]) -> None:
+        """Replace the optimistic local copy with what the server decided, where it said."""
+        problem = result.get("problem") or {}
+        deleted_here = result.get("op") == "delete" and result["outcome"] in ("applied", "duplicate")
+        deleted_there = result["outcome"] == "conflict" and problem.get("code") == "record_missing"
+        if deleted_here or deleted_there:
+            self.store.remove(result["entity"], result["id"])
+        elif result.get("server") is not None:
+            self.store.save(result["entity"], result["id"], result["server"])
 
     def pull(self) -> int:
         """Pull pages until caught up; returns the number of changes applied."""

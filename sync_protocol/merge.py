@@ -40,15 +40,17 @@ class FieldMerge:
 
 
 def merge_fields(current: Mapping[str, Any], meta: Mapping[str, Mapping[str, Any]],
-                 incoming: Mapping[str, Any], *, base_version: int, at: dt.datetime) -> FieldMerge:
+                 incoming: Mapping[str, Any], *, base_version: int, at: dt.datetime, device: str) -> FieldMerge:
     """Last-writer-wins per field.
 
-    ``meta[field]`` holds ``{"version": record version, "at": ISO time}`` of the field's last write.
+    ``meta[field]`` holds ``{"version": record version, "at": ISO time, "device": id}`` of the
+    field's last write. A device's own earlier write is never concurrent with its later one:
+    its outbox is applied in order.
     """
     result = FieldMerge()
     for name, value in incoming.items():
         stamp = meta.get(name)
-        if stamp is None or stamp["version"] <= base_version:
+        if stamp is None or stamp["version"] <= base_version or stamp.get("device") == device:
             result.taken[name] = value
         elif current.get(name) == value:
             continue  # both sides wrote the same thing: nothing to decide
@@ -61,10 +63,10 @@ def merge_fields(current: Mapping[str, Any], meta: Mapping[str, Mapping[str, Any
 
 
 def stamp_fields(meta: Mapping[str, Mapping[str, Any]], names: Any, *, version: int,
-                 at: dt.datetime) -> dict[str, dict[str, Any]]:
+                 at: dt.datetime, device: str) -> dict[str, dict[str, Any]]:
     updated = {k: dict(v) for k, v in meta.items()}
     for name in names:
-        updated[name] = {"version": version, "at": at.isoformat()}
+        updated[name] = {"version": version, "at": at.isoformat(), "device": device}
     return updated
 
 

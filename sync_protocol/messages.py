@@ -67,6 +67,7 @@ class MutationResultSchema(ma.Schema):
     seq = ma.fields.Integer()
     entity = ma.fields.String()
     id = ma.fields.String()
+    op = ma.fields.String()
     outcome = ma.fields.String(metadata={"enum": [o.value for o in Outcome]})
     #: For rejected and conflict: an RFC 9457 problem object.
     problem = ma.fields.Dict(allow_none=True)

@@ -137,7 +137,7 @@ def _create_visit(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Appl
                   inspector_id=ctx.user.id, device_id=ctx.device_id, started_at=f["started_at"],
                   ended_at=f["ended_at"], methods=f["methods"], notes=f["notes"],
                   status=VisitStatus(f["status"]), version=1,
-                  field_meta=stamp_fields({}, MUTABLE["visit"], version=1, at=ctx.at))
+                  field_meta=stamp_fields({}, MUTABLE["visit"], version=1, at=ctx.at, device=str(ctx.device_id)))
     ctx.session.add(visit)
     return Applied(Outcome.APPLIED, visit, late)
 
@@ -186,7 +186,7 @@ def _create_finding(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Ap
                       description=f["description"], severity=Severity(f["severity"]),
                       latitude=f["latitude"], longitude=f["longitude"], location_text=f["location_text"],
                       reported_by=ctx.user.id, device_id=ctx.device_id, observed_at=ctx.at, version=1,
-                      field_meta=stamp_fields({}, MUTABLE["finding"], version=1, at=ctx.at))
+                      field_meta=stamp_fields({}, MUTABLE["finding"], version=1, at=ctx.at, device=str(ctx.device_id)))
     session.add(finding)
     session.flush()
     attach(session, ctx.clock, f["photos"], role=PhotoRole.BEFORE, finding_id=finding.id, device_id=ctx.device_id)
@@ -242,12 +242,13 @@ def _update(ctx: Context, mutation: dict[str, Any]) -> Applied:
     late = _standing(ctx, record.unit_id) if record.unit_id is not None else False
     current = {name: _plain(getattr(record, name)) for name in fields}
     merged = merge_fields(current, record.field_meta, {k: _plain(v) for k, v in fields.items()},
-                          base_version=mutation["base_version"], at=ctx.at)
+                          base_version=mutation["base_version"], at=ctx.at, device=str(ctx.device_id))
     if merged.taken:
         record.version += 1
         for name in merged.taken:
             setattr(record, name, _typed(entity, name, fields[name]))
-        record.field_meta = stamp_fields(record.field_meta, merged.taken, version=record.version, at=ctx.at)
+        record.field_meta = stamp_fields(record.field_meta, merged.taken, version=record.version, at=ctx.at,
+                                         device=str(ctx.device_id))
     if merged.concurrent:
         ctx.session.add(SyncConflict(
             entity=entity, entity_id=str(record.id), device_id=ctx.device_id, seq=ctx.seq,

@@ -124,7 +124,7 @@ def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int]) -> dict[i
 
 def _result(mutation: dict[str, Any], outcome: Outcome, **extra: Any) -> dict[str, Any]:
     return {"seq": mutation["seq"], "entity": mutation["entity"], "id": str(mutation["id"]),
-            "outcome": outcome.value, **extra}
+            "op": mutation["op"].value, "outcome": outcome.value, **extra}
 
 
 def _server_copy(record: Any) -> dict[str, Any] | None:
