@@ -98,7 +98,8 @@ class Device:
         problem = result.get("problem") or {}
         deleted_here = result.get("op") == "delete" and result["outcome"] in ("applied", "duplicate")
         deleted_there = result["outcome"] == "conflict" and problem.get("code") == "record_missing"
-        if deleted_here or deleted_there:
+        refused_create = result["outcome"] == "rejected" and result.get("op") == "create"
+        if deleted_here or deleted_there or refused_create:
             self.store.remove(result["entity"], result["id"])
         elif result.get("server") is not None:
             self.store.save(result["entity"], result["id"], result["server"])
@@ -108,7 +109,8 @@ class Device:
         applied = 0
         while True:
             body = self._call("GET", "/api/v1/sync/pull",
-                              params={"cursor": self.store.get("cursor", ""), "limit": self.page_size})
+                              params={"protocol": PROTOCOL_VERSION, "cursor": self.store.get("cursor", ""),
+                                      "limit": self.page_size})
             with self.store.transaction():
                 for change in body["changes"]:
                     if change["op"] == "delete":

@@ -15,8 +15,10 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 
 
 class Store:
+    """One device's store; used by one thread at a time (any thread: sync may run in the background)."""
+
     def __init__(self, path: str = ":memory:") -> None:
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:

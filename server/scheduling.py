@@ -34,9 +34,19 @@ class Job:
     description: str
 
 
+def purge_sync_tombstones(session: Session, clock: Clock) -> int:
+    from flask import current_app
+
+    from server.sync.pull import purge_tombstones
+
+    return purge_tombstones(session, clock, dt.timedelta(days=current_app.config["SYNC_TOMBSTONE_DAYS"]))
+
+
 JOBS: tuple[Job, ...] = (
     Job("auth.purge_expired_tokens", purge_expired_tokens, IntervalTrigger(hours=1),
         "Delete login tokens that expired or were revoked more than 30 days ago."),
+    Job("sync.purge_tombstones", purge_sync_tombstones, IntervalTrigger(hours=24),
+        "Forget deletions older than XUNCHA_SYNC_TOMBSTONE_DAYS; older cursors must start over."),
 )
 
 

@@ -87,3 +87,8 @@ def test_chinese_text_is_sent_as_is(client):
     response = client.post("/api/v1/auth/login", json={"username": "检查员", "password": "错误的密码x"})
     assert response.status_code == 401
     assert "\\u" not in response.get_data(as_text=True)
+
+
+def test_authentication_comes_before_body_validation(client):
+    response = client.post("/api/v1/sync/push", json={"not": "a push"})
+    assert response.status_code == 401 and response.get_json()["code"] == "unauthenticated"

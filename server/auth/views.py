@@ -63,8 +63,8 @@ def logout() -> None:
 
 
 @blp.get("/auth/me")
-@blp.response(200, MeSchema)
 @requires(Permission.READ_OWN_ACCOUNT)
+@blp.response(200, MeSchema)
 def me() -> dict[str, Any]:
     principal = authenticate_request()
     token = principal.token
@@ -73,9 +73,9 @@ def me() -> dict[str, Any]:
 
 
 @blp.post("/auth/tokens/<int:token_id>/revoke")
+@requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)
-@requires(Permission.REVOKE_TOKENS)
 def revoke_token(body: dict[str, Any], token_id: int) -> dict[str, int]:
     token = services.revoke_token(db.session(), app_clock(), current_user(), token_id, body["reason"])
     db.session().commit()
@@ -83,9 +83,9 @@ def revoke_token(body: dict[str, Any], token_id: int) -> dict[str, int]:
 
 
 @blp.post("/users/<int:user_id>/revoke-tokens")
+@requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)
-@requires(Permission.REVOKE_TOKENS)
 def revoke_user_tokens(body: dict[str, Any], user_id: int) -> dict[str, int]:
     """Log a user out everywhere (a password leak, a person leaving the team)."""
     count = services.revoke_user_tokens(db.session(), app_clock(), current_user(), user_id, body["reason"])
@@ -94,9 +94,9 @@ def revoke_user_tokens(body: dict[str, Any], user_id: int) -> dict[str, int]:
 
 
 @blp.post("/devices/<uuid:device_id>/revoke")
+@requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)
-@requires(Permission.REVOKE_TOKENS)
 def revoke_device(body: dict[str, Any], device_id: uuid.UUID) -> dict[str, int]:
     """A lost phone: its tokens stop working and it cannot log in again."""
     count = services.revoke_device(db.session(), app_clock(), current_user(), device_id, body["reason"])

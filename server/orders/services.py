@@ -46,6 +46,19 @@ def raise_order(session: Session, clock: Clock, finding: Finding, *, actor_id: i
     return order
 
 
+def void_for_finding(session: Session, clock: Clock, finding: Finding, *, actor_id: int | None,
+                     device_id: uuid.UUID | None = None) -> None:
+    """A finding withdrawn by its reporter takes its open orders with it (作废)."""
+    from sqlalchemy import select
+
+    for order in session.scalars(select(Order).where(
+            Order.finding_id == finding.id, Order.status.not_in([OrderStatus.CLOSED, OrderStatus.VOIDED]))):
+        order.status = OrderStatus.VOIDED
+        order.version += 1
+        record(session, clock, "order.voided", actor_id=actor_id, device_id=device_id, entity="order",
+               entity_id=order.id, reason="finding deleted")
+
+
 def _check(order: Order, step: str) -> None:
     if order.status not in ALLOWED[step]:
         raise IllegalTransition(f"Cannot {step} an order that is {order.status.value}.")

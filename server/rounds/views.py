@@ -20,17 +20,17 @@ blp = Blueprint("rounds", __name__, url_prefix="/api/v1", description="Inspectio
 
 
 @blp.get("/rounds")
+@requires(Permission.READ_ROUNDS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_schema(RoundSchema))
-@requires(Permission.READ_ROUNDS)
 def list_rounds(args: dict[str, Any]) -> dict[str, Any]:
     stmt = sa.select(Round).where(rounds_condition(current_user()))
     return paginate(db.session(), stmt, Round.id, args)
 
 
 @blp.get("/rounds/<int:round_id>")
-@blp.response(200, RoundDetailSchema)
 @requires(Permission.READ_ROUNDS)
+@blp.response(200, RoundDetailSchema)
 def get_round(round_id: int) -> dict[str, Any]:
     user = current_user()
     found = db.session().scalar(

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from server.db import upsert
 from server.sync.models import SyncCounter, SyncRow
@@ -45,6 +45,9 @@ REGISTRY: dict[type, Published] = {}
 
 def publish(model: type, spec: Published) -> None:
     REGISTRY[model] = spec
+    for name in ("after_insert", "after_update", "after_delete"):
+        if not event.contains(model, name, _written):
+            event.listen(model, name, _written)
 
 
 def payload(obj: Any, spec: Published) -> str:
@@ -59,6 +62,8 @@ def payload(obj: Any, spec: Published) -> str:
 def _wire(value: Any) -> Any:
     if isinstance(value, (uuid.UUID, decimal.Decimal)):
         return str(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.timezone.utc).isoformat()  # one spelling per instant
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, enum.Enum):
@@ -75,17 +80,18 @@ class _Change:
     payload: str
 
 
-def _after_flush(session: Session, _context: Any) -> None:
+def _written(_mapper: Any, _connection: Any, obj: Any) -> None:
     # Objects, not snapshots: what they hold at commit time is what devices must see, and an
     # object whose savepoint was rolled back has become transient or reverted by then.
-    # Keyed by object identity: a new object has no primary-key identity until the flush ends.
-    pending: dict[int, Any] = session.info.setdefault(_PENDING, {})
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if type(obj) in REGISTRY:
-            pending[id(obj)] = obj
+    # Mapper events see only the rows a flush writes, however many objects the session holds.
+    session = object_session(obj)
+    if session is not None:
+        session.info.setdefault(_PENDING, {})[id(obj)] = obj
 
 
 def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the feed is written once, when the whole transaction commits
     session.flush()
     pending: dict[int, Any] = session.info.pop(_PENDING, {})
     changes = []
@@ -112,7 +118,7 @@ def _after_rollback(session: Session) -> None:
 
 def write(session: Session, changes: list[_Change]) -> None:
     """Write feed rows for ``changes``; the sequences are taken last, in commit order."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = _now()
     by_entity: dict[str, list[str]] = {}
     for change in changes:
         by_entity.setdefault(change.entity, []).append(change.entity_id)
@@ -149,10 +155,18 @@ def write(session: Session, changes: list[_Change]) -> None:
               "campaign_id": insert.excluded.campaign_id}), upserts)
 
 
+def _now() -> dt.datetime:
+    # The app's clock when there is one (tests run time forward); tombstone ages are measured on it.
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.extensions["xuncha.clock"].now()
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def install() -> None:
     """Attach the hooks to every session (idempotent)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Session, "before_commit", _before_commit):
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 

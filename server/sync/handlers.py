@@ -209,9 +209,10 @@ def _create_photo(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Appl
     response = session.get(Response, f["response_id"])
     if response is None:
         raise Rejected(ProblemCode.RECORD_MISSING, f"No response {f['response_id']}.", status=404)
+    late = _standing(ctx, response.unit_id)
     attach(session, ctx.clock, [f["sha256"]], role=PhotoRole.AFTER, response_id=response.id,
            device_id=ctx.device_id, ref_id=record_id)
-    return Applied(Outcome.APPLIED, response)
+    return Applied(Outcome.APPLIED, response, late)
 
 
 CREATORS: dict[str, Callable[[Context, uuid.UUID, dict[str, Any]], Applied]] = {
@@ -286,6 +287,7 @@ def _delete(ctx: Context, mutation: dict[str, Any]) -> Applied:
                        "may delete it.", status=403)
     finding.status = FindingStatus.VOIDED
     finding.version += 1
+    orders.void_for_finding(ctx.session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
     return Applied(Outcome.APPLIED, finding, late)
 
 
@@ -298,28 +300,32 @@ def _order(ctx: Context, order_id: uuid.UUID) -> Order:
     return order
 
 
-def _step(step: Callable[..., Any]) -> Callable[[Context, uuid.UUID, dict[str, Any]], Applied]:
+def _step(step: Callable[..., Outcome | None]) -> Callable[[Context, uuid.UUID, dict[str, Any]], Applied]:
     def run(ctx: Context, order_id: uuid.UUID, fields: dict[str, Any]) -> Applied:
         order = _order(ctx, order_id)
+        late = _standing(ctx, order.unit_id) if order.unit_id is not None else False
         try:
-            step(ctx, order, fields)
+            outcome = step(ctx, order, fields) or Outcome.APPLIED
         except orders.IllegalTransition as exc:
             raise Refused(exc.code, exc.detail or exc.title, order) from None
         except AppError as exc:
             raise Rejected(exc.code, exc.detail or exc.title, status=exc.status) from None
-        return Applied(Outcome.APPLIED, order)
+        return Applied(outcome, order, late)
 
     return run
 
 
-def _respond(ctx: Context, order: Order, f: dict[str, Any]) -> None:
+def _respond(ctx: Context, order: Order, f: dict[str, Any]) -> Outcome | None:
     existing = ctx.session.get(Response, f["response_id"])
     if existing is not None:
+        if existing.order_id == order.id and existing.responder_id == ctx.user.id:
+            return Outcome.DUPLICATE  # the same response sent again (a re-installed app)
         raise Rejected(ProblemCode.ID_TAKEN, f"The response id {f['response_id']} is taken.", status=409)
     response = orders.respond(ctx.session, ctx.clock, order, ctx.user, response_id=f["response_id"],
                               measures=f["measures"], device_id=ctx.device_id)
     attach(ctx.session, ctx.clock, f["photos"], role=PhotoRole.AFTER, response_id=response.id,
            device_id=ctx.device_id)
+    return None
 
 
 COMMANDS: dict[str, Callable[[Context, uuid.UUID, dict[str, Any]], Applied]] = {

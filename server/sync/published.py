@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from server.attachments.models import PhotoRef
 from server.campaigns.models import AssessmentGroup
 from server.findings.models import Finding, FindingStatus
-from server.orders.models import Order, Response
+from server.orders.models import Order, OrderStatus, Response
 from server.rounds.models import Assignment, Round, Team
 from server.standards.models import Standard, StandardItem, StandardSection
 from server.sync import feed
@@ -80,7 +80,8 @@ def register() -> None:
                            lambda s, o: _round_campaign(s, _get(s, Visit, o.visit_id).round_id)))
     feed.publish(Finding, P("finding", _finding_key, lambda s, o: o.campaign_id,
                             gone=lambda o: o.status is FindingStatus.VOIDED, private=frozenset({"field_meta"})))
-    feed.publish(Order, P("order", _order_key, lambda s, o: _get(s, Finding, o.finding_id).campaign_id))
+    feed.publish(Order, P("order", _order_key, lambda s, o: _get(s, Finding, o.finding_id).campaign_id,
+                          gone=lambda o: o.status is OrderStatus.VOIDED))
     feed.publish(Response, P("response", lambda s, o: _order_key(s, _get(s, Order, o.order_id)),
                              lambda s, o: _unit_campaign(s, o.unit_id)))
     feed.publish(PhotoRef, P("photo", _photo_owner_key, _photo_campaign))

@@ -81,13 +81,17 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
     state = _lock_state(session, device_id)
     offset = clock_offset(now, request["sent_at"])
     answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq])
+
+    def ctx_for(at: dt.datetime) -> Context:
+        return Context(session, clock, user, device_id, at, 0)
+
     results = []
     for mutation in mutations:
-        if mutation["seq"] <= state.last_seq:
-            results.append(answered.get(mutation["seq"]) or _result(mutation, Outcome.DUPLICATE))
-            continue
         at = effective_time(mutation["device_time"], offset, now)
-        result = _apply_one(session, Context(session, clock, user, device_id, at, mutation["seq"]), mutation)
+        if mutation["seq"] <= state.last_seq:
+            results.append(answered.get(mutation["seq"]) or _late_sequence(session, ctx_for(at), mutation))
+            continue
+        result = _apply_one(session, ctx_for(at), mutation)
         session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=result, received_at=now))
         state.last_seq = mutation["seq"]
         results.append(result)
@@ -95,7 +99,7 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
     telemetry = request["telemetry"]
     state.last_push_at = now
     state.clock_offset_ms = int(offset / dt.timedelta(milliseconds=1))
-    state.telemetry = {k: v for k, v in telemetry.items() if v not in (None, "")}
+    state.telemetry = {**state.telemetry, **{k: v for k, v in telemetry.items() if v not in (None, "")}}
     session.add(DevicePush(device_id=device_id, received_at=now, clock_offset_ms=state.clock_offset_ms,
                            mutations=len(mutations), outbox_depth=telemetry.get("outbox_depth"),
                            oldest_unsynced_age_s=telemetry.get("oldest_unsynced_age_s"),
@@ -132,19 +136,60 @@ def _server_copy(record: Any) -> dict[str, Any] | None:
     return json.loads(feed.payload(record, spec)) if spec else None
 
 
+def _late_sequence(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
+    """A sequence below the device's mark that the server never received: kept, not applied.
+
+    Applying it now could undo later edits the device made; a supervisor can replay it.
+    """
+    ctx.seq = mutation["seq"]
+    exists = session.scalar(sa.select(sa.exists().where(QuarantinedMutation.device_id == ctx.device_id,
+                                                        QuarantinedMutation.seq == mutation["seq"])))
+    rejected = Rejected(ProblemCode.SEQUENCE_INVALID, "This mutation arrived after later ones from the same "
+                        "device were applied; it is kept for a supervisor to replay.")
+    return _quarantine(session, ctx, mutation, rejected, store=not exists)
+
+
+def _quarantine(session: Session, ctx: Context, mutation: dict[str, Any], exc: Rejected, *,
+                store: bool = True) -> dict[str, Any]:
+    problem = {"type": exc.code.type_uri, "code": exc.code.value, "title": exc.detail, "status": exc.status}
+    if exc.errors:
+        problem["errors"] = exc.errors
+    extra = {}
+    current = _current(session, mutation)
+    if current is not None:
+        # The device's optimistic copy is wrong (a refused delete or edit): here is the real one.
+        extra["server"] = _server_copy(current)
+    if store:
+        # The edit time is kept, so a replay later competes with other edits as of when it was made.
+        kept = {**_jsonable(mutation), "effective_time": ctx.at.isoformat()}
+        session.add(QuarantinedMutation(device_id=ctx.device_id, user_id=ctx.user.id, seq=mutation["seq"],
+                                        mutation=kept, problem=problem, received_at=ctx.clock.now()))
+    return _result(mutation, Outcome.REJECTED, problem=problem, **extra)
+
+
+def _current(session: Session, mutation: dict[str, Any]) -> Any:
+    model = next((m for m, spec in feed.REGISTRY.items() if spec.entity == mutation["entity"]), None)
+    if model is None or mutation["op"].value == "create":
+        return None
+    found = session.get(model, mutation["id"])
+    return None if found is None or feed.REGISTRY[model].gone(found) else found
+
+
 def _apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
+    ctx.seq = mutation["seq"]
     savepoint = session.begin_nested()
     try:
         applied: Applied = apply(ctx, mutation)
         session.flush()
+    except sa.exc.IntegrityError:
+        # A reference to a record that does not exist (an unknown item or team id): the database
+        # caught it. Rejected like any bad field, so the device's queue moves on.
+        savepoint.rollback()
+        return _quarantine(session, ctx, mutation, Rejected(
+            ProblemCode.INVALID_FIELDS, "The mutation refers to a record that does not exist."))
     except Rejected as exc:
         savepoint.rollback()
-        problem = {"type": exc.code.type_uri, "code": exc.code.value, "title": exc.detail, "status": exc.status}
-        if exc.errors:
-            problem["errors"] = exc.errors
-        session.add(QuarantinedMutation(device_id=ctx.device_id, user_id=ctx.user.id, seq=mutation["seq"],
-                                        mutation=_jsonable(mutation), problem=problem, received_at=ctx.clock.now()))
-        return _result(mutation, Outcome.REJECTED, problem=problem)
+        return _quarantine(session, ctx, mutation, exc)
     except Refused as exc:
         savepoint.rollback()
         server = _server_copy(exc.record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -26,9 +27,11 @@ def replay(session: Session, clock: Clock, supervisor: User, quarantined_id: uui
         raise NotFound(f"No quarantined mutation {quarantined_id}.")
     if item.status != "open":
         raise Conflict(f"This mutation was already {item.status}.")
-    mutation = MutationSchema().load(item.mutation)
+    stored = dict(item.mutation)
+    at = dt.datetime.fromisoformat(stored.pop("effective_time")) if "effective_time" in stored else clock.now()
+    mutation = MutationSchema().load(stored)
     sender = session.get(User, item.user_id)
-    ctx = Context(session, clock, sender, item.device_id, clock.now(), item.seq)
+    ctx = Context(session, clock, sender, item.device_id, at, item.seq)
     # _apply_one quarantines a failure again under the same (device, seq): drop the old entry first.
     session.delete(item)
     session.flush()

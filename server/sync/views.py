@@ -24,9 +24,9 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
 
 
 @blp.post("/push")
+@requires(Permission.SYNC)
 @blp.arguments(PushRequestSchema)
 @blp.response(200, PushResponseSchema)
-@requires(Permission.SYNC)
 def push(body: dict[str, Any]) -> dict[str, Any]:
     """Apply a batch of mutations from this device, each exactly once; answers each one."""
     principal = authenticate_request()
@@ -46,9 +46,9 @@ class _PullArgs(PullArgsSchema):
 
 
 @blp.get("/pull")
+@requires(Permission.SYNC)
 @blp.arguments(_PullArgs, location="query")
 @blp.response(200, PullResponseSchema)
-@requires(Permission.SYNC)
 def pull(args: dict[str, Any]) -> Response:
     """The next page of changes visible to this device since ``cursor`` (none: from the start)."""
     principal = authenticate_request()
@@ -62,17 +62,17 @@ def pull(args: dict[str, Any]) -> Response:
 
 
 @blp.get("/quarantine")
+@requires(Permission.REVIEW_SYNC)
 @blp.arguments(ReviewArgsSchema, location="query")
 @blp.response(200, QuarantinedSchema(many=True))
-@requires(Permission.REVIEW_SYNC)
 def list_quarantine(args: dict[str, Any]) -> list[Any]:
     """Mutations that could not apply, oldest first."""
     return review.quarantined(db.session(), current_user(), args["status"], args["limit"])
 
 
 @blp.post("/quarantine/<uuid:item_id>/replay")
-@blp.response(200, ReplayResultSchema)
 @requires(Permission.REVIEW_SYNC)
+@blp.response(200, ReplayResultSchema)
 def replay(item_id: uuid.UUID) -> dict[str, Any]:
     result = review.replay(db.session(), app_clock(), current_user(), item_id)
     db.session().commit()
@@ -80,9 +80,9 @@ def replay(item_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.get("/conflicts")
+@requires(Permission.REVIEW_SYNC)
 @blp.arguments(ReviewArgsSchema(only=["limit"]), location="query")
 @blp.response(200, ConflictSchema(many=True))
-@requires(Permission.REVIEW_SYNC)
 def list_conflicts(args: dict[str, Any]) -> list[Any]:
     """Edits that met on the server, newest first; those needing a person first."""
     return list(db.session().scalars(sa.select(SyncConflict).order_by(
@@ -90,9 +90,9 @@ def list_conflicts(args: dict[str, Any]) -> list[Any]:
 
 
 @blp.get("/devices")
+@requires(Permission.REVIEW_SYNC)
 @blp.arguments(ReviewArgsSchema(only=["limit"]), location="query")
 @blp.response(200, DeviceStateSchema(many=True))
-@requires(Permission.REVIEW_SYNC)
 def list_devices(args: dict[str, Any]) -> list[Any]:
     """Each device's last push and pull, clock offset and the telemetry it sent."""
     return list(db.session().scalars(sa.select(DeviceSyncState).order_by(

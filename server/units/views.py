@@ -19,9 +19,9 @@ blp = Blueprint("units", __name__, url_prefix="/api/v1", description="Units (被
 
 
 @blp.get("/units")
+@requires(Permission.READ_UNITS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_schema(UnitSchema))
-@requires(Permission.READ_UNITS)
 def list_units(args: dict[str, Any]) -> dict[str, Any]:
     """The units visible to the caller, by id."""
     stmt = (sa.select(Unit).where(units_condition(current_user(), Unit.id))
@@ -30,15 +30,15 @@ def list_units(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.get("/units/<int:unit_id>")
-@blp.response(200, UnitSchema)
 @requires(Permission.READ_UNITS)
+@blp.response(200, UnitSchema)
 def get_unit(unit_id: int) -> Unit:
     return _visible_unit(unit_id)
 
 
 @blp.get("/units/<int:unit_id>/zones")
-@blp.response(200, ZoneSchema(many=True))
 @requires(Permission.READ_UNITS)
+@blp.response(200, ZoneSchema(many=True))
 def list_zones(unit_id: int) -> list[Zone]:
     _visible_unit(unit_id)
     return list(db.session().scalars(sa.select(Zone).where(Zone.unit_id == unit_id).order_by(Zone.id)))

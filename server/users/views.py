@@ -16,9 +16,9 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1", description="User accou
 
 
 @blp.get("/users")
+@requires(Permission.READ_USERS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_schema(UserSchema))
-@requires(Permission.READ_USERS)
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
     """Accounts in the caller's campaign (all accounts for an admin)."""
     user = current_user()

@@ -136,5 +136,5 @@ def test_phones_converge_whatever_the_order_and_the_losses(app, session, hasher,
                 assert receipts == phone.store.get("next_seq", 1) - 1
 
     run_state_machine_as_test(Patrol, settings=settings(
-        max_examples=10, stateful_step_count=25, deadline=None,
+        max_examples=20, stateful_step_count=30, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))

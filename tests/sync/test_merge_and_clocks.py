@@ -92,7 +92,7 @@ def test_a_liaison_cannot_respond_for_another_unit(world, phone):
     order_id = next(i for (e, i) in sup.store.records("order"))
     other.command("order", order_id, "respond", {"response_id": str(uuid.uuid4()), "measures": "不是我们的"})
     result = other.push()[0]
-    assert result["outcome"] == "rejected" and result["problem"]["code"] == "forbidden"
+    assert result["outcome"] == "rejected" and result["problem"]["code"] == "not_in_scope"
 
 
 def test_a_finding_waits_for_its_photos_and_pull_names_the_missing_ones(world, phone, session):

@@ -1,0 +1,109 @@
+"""Edges found by reading the protocol against the code: each a promise that could break."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+
+from server.orders.models import Order, OrderStatus
+from server.sync.models import QuarantinedMutation
+from tests.sync.conftest import finding_fields
+from tests.test_auth import bearer
+
+
+def test_a_reference_to_a_missing_record_is_rejected_not_a_wedged_queue(world, phone):
+    alice = phone("alice")
+    visit = alice.create("visit", {"round_id": world.round.id, "unit_id": world.units[0].id,
+                                   "started_at": "2026-10-23T09:00:00+08:00"})
+    alice.create("answer", {"visit_id": visit, "item_id": 999999, "result": "fail"})
+    alice.create("finding", finding_fields(world.units[0].id))
+    outcomes = [(r["outcome"], (r.get("problem") or {}).get("code")) for r in alice.push()]
+    assert outcomes == [("applied", None), ("rejected", "invalid_fields"), ("applied", None)]
+    assert alice.store.outbox_depth() == 0
+
+
+def test_a_sequence_below_the_mark_that_never_arrived_is_kept_not_applied(world, phone, client, session):
+    alice = phone("alice")
+    token = bearer(alice.store.get("token"))
+
+    def send(seq: int):  # type: ignore[no-untyped-def]
+        mutation = {"seq": seq, "entity": "finding", "id": str(uuid.uuid4()), "op": "create",
+                    "fields": finding_fields(world.units[0].id), "device_time": "2026-10-23T09:00:00+08:00"}
+        body = {"protocol": 1, "device_id": alice.device_id, "sent_at": "2026-10-23T09:00:00+08:00",
+                "mutations": [mutation]}
+        return client.post("/api/v1/sync/push", json=body, headers=token).get_json()["results"][0]
+
+    assert send(5)["outcome"] == "applied"
+    late = send(3)
+    assert late["outcome"] == "rejected" and late["problem"]["code"] == "sequence_invalid"
+    assert send(3)["outcome"] == "rejected"  # asked again: the same answer, kept once
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(QuarantinedMutation)) == 1
+
+
+def test_responding_twice_with_the_same_response_is_a_duplicate(world, phone):
+    alice, liaison = phone("alice"), phone("liaison")
+    alice.create("finding", finding_fields(world.units[0].id))
+    alice.sync()
+    liaison.pull()
+    order_id = next(i for (e, i) in liaison.store.records("order"))
+    response = {"response_id": str(uuid.uuid4()), "measures": "已清理"}
+    liaison.command("order", order_id, "respond", response)
+    assert liaison.push()[0]["outcome"] == "applied"
+    reinstalled = phone("liaison")
+    reinstalled.command("order", order_id, "respond", response)
+    assert reinstalled.push()[0]["outcome"] == "duplicate"
+
+
+def test_an_inspector_of_another_team_cannot_verify(world, phone, session):
+    alice, bob, liaison = phone("alice"), phone("bob"), phone("liaison")
+    alice.create("finding", finding_fields(world.units[0].id))
+    alice.sync()
+    liaison.pull()
+    order_id = next(i for (e, i) in liaison.store.records("order"))
+    liaison.command("order", order_id, "respond", {"response_id": str(uuid.uuid4()), "measures": "已清理"})
+    liaison.push()
+    bob.command("order", order_id, "verify", {})
+    result = bob.push()[0]
+    assert result["outcome"] == "rejected" and result["problem"]["code"] == "not_in_scope"
+    session.rollback()
+    assert session.get(Order, uuid.UUID(order_id)).status is OrderStatus.RESPONDED
+
+
+def test_deleting_a_finding_withdraws_its_order_from_the_unit(world, phone, session):
+    alice, liaison = phone("alice"), phone("liaison")
+    finding = alice.create("finding", finding_fields(world.units[0].id))
+    alice.sync()
+    liaison.pull()
+    assert len(liaison.store.records("order")) == 1
+    alice.delete("finding", finding)
+    alice.sync()
+    liaison.pull()
+    assert liaison.store.records("order") == {} and liaison.store.records("finding") == {}
+    session.rollback()
+    assert session.scalar(sa.select(Order.status)) is OrderStatus.VOIDED
+
+
+def test_times_go_out_in_utc_whatever_offset_they_came_with(world, phone):
+    alice, reader = phone("alice"), phone("alice")
+    alice.create("visit", {"round_id": world.round.id, "unit_id": world.units[0].id,
+                           "started_at": "2026-10-23T09:00:00+08:00"})
+    alice.sync()
+    reader.pull()
+    visit = next(iter(reader.store.records("visit").values()))
+    assert visit["started_at"] == "2026-10-23T01:00:00+00:00"
+
+
+def test_telemetry_not_sent_is_kept(world, phone, client, session):
+    from server.sync.models import DeviceSyncState
+
+    alice = phone("alice")
+    alice.create("finding", finding_fields(world.units[0].id))
+    alice.push()
+    body = {"protocol": 1, "device_id": alice.device_id, "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "mutations": []}
+    client.post("/api/v1/sync/push", json=body, headers=bearer(alice.store.get("token")))
+    session.rollback()
+    assert session.get(DeviceSyncState, uuid.UUID(alice.device_id)).telemetry["outbox_depth"] == 1
