@@ -87,10 +87,10 @@ class Device:
                 "protocol": PROTOCOL_VERSION, "device_id": self.device_id, "sent_at": self.clock().isoformat(),
                 "telemetry": {"outbox_depth": self.store.outbox_depth(), "app_version": "sample"},
                 "mutations": batch})
-            with self.store.transaction():
+            with self.store.transaction():  # the answers and the outbox change together, or neither
                 for result in body["results"]:
                     self._settle(result)
-            self.store.acknowledge(body["acknowledged_seq"], body["results"])
+                self.store.acknowledge(body["acknowledged_seq"], body["results"])
             answered += body["results"]
 
     def _settle(self, result: dict[str, Any]) -> None:

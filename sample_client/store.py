@@ -59,12 +59,12 @@ class Store:
         return self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
     def acknowledge(self, upto: int, results: list[dict[str, Any]]) -> None:
-        """Drop acknowledged mutations; keep the rejected ones' answers for the user to see."""
-        with self.transaction():
-            for result in results:
-                if result["outcome"] in ("rejected", "conflict"):
-                    self.db.execute("INSERT OR REPLACE INTO rejected VALUES (?, ?)", (result["seq"], json.dumps(result)))
-            self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,))
+        """Drop acknowledged mutations; keep the rejected ones' answers for the user to see.
+        Call inside the transaction that also applies the results."""
+        for result in results:
+            if result["outcome"] in ("rejected", "conflict"):
+                self.db.execute("INSERT OR REPLACE INTO rejected VALUES (?, ?)", (result["seq"], json.dumps(result)))
+        self.db.execute("DELETE FROM outbox WHERE seq <= ?", (upto,))
 
     def rejected(self) -> list[dict[str, Any]]:
         return [json.loads(r) for (r,) in self.db.execute("SELECT result FROM rejected ORDER BY seq")]

@@ -155,13 +155,14 @@ def _quarantine(session: Session, ctx: Context, mutation: dict[str, Any], exc: R
     if exc.errors:
         problem["errors"] = exc.errors
     extra = {}
-    current = _current(session, mutation)
+    # Never to someone outside the record's scope: the refusal must not leak the record.
+    current = None if exc.code is ProblemCode.NOT_IN_SCOPE else _current(session, mutation)
     if current is not None:
         # The device's optimistic copy is wrong (a refused delete or edit): here is the real one.
         extra["server"] = _server_copy(current)
     if store:
         # The edit time is kept, so a replay later competes with other edits as of when it was made.
-        kept = {**_jsonable(mutation), "effective_time": ctx.at.isoformat()}
+        kept = {**_jsonable(mutation), "effective_time": ctx.at.astimezone(dt.timezone.utc).isoformat()}
         session.add(QuarantinedMutation(device_id=ctx.device_id, user_id=ctx.user.id, seq=mutation["seq"],
                                         mutation=kept, problem=problem, received_at=ctx.clock.now()))
     return _result(mutation, Outcome.REJECTED, problem=problem, **extra)

@@ -68,6 +68,7 @@ def test_an_inspector_of_another_team_cannot_verify(world, phone, session):
     bob.command("order", order_id, "verify", {})
     result = bob.push()[0]
     assert result["outcome"] == "rejected" and result["problem"]["code"] == "not_in_scope"
+    assert "server" not in result  # a refusal never shows the record to someone outside its scope
     session.rollback()
     assert session.get(Order, uuid.UUID(order_id)).status is OrderStatus.RESPONDED
 
