@@ -40,7 +40,6 @@ def raise_order(session: Session, clock: Clock, finding: Finding, *, actor_id: i
                   status=OrderStatus.ISSUED if finding.unit_id is not None else OrderStatus.TRIAGE,
                   issued_at=clock.now(), issued_by=actor_id)
     session.add(order)
-    session.flush()
     record(session, clock, "order.raised", actor_id=actor_id, device_id=device_id, entity="order",
            entity_id=order.id, data={"finding_id": str(finding.id), "unit_id": finding.unit_id})
     return order

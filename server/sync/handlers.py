@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import marshmallow as ma
@@ -58,6 +58,12 @@ class Context:
     #: When the change was made, in server time (device time corrected by its offset).
     at: dt.datetime
     seq: int
+    #: Unit id → late?, for the whole push: scope does not change within one transaction.
+    standing: dict[int, bool] = field(default_factory=dict)
+    #: Units read by this push, held so the session's weak identity map keeps them.
+    units: dict[int, Unit | None] = field(default_factory=dict)
+    #: Model → ids of the batch's creates that already exist, looked up in one query per model.
+    existing: dict[type, set[uuid.UUID]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,6 +110,12 @@ def _standing(ctx: Context, unit_id: int) -> bool:
     A change captured offline while the unit was the user's is delivered all the same after
     the unit moved on (flagged late): the device had the unit's key in a scope it pulled.
     """
+    if unit_id not in ctx.standing:
+        ctx.standing[unit_id] = _late(ctx, unit_id)
+    return ctx.standing[unit_id]
+
+
+def _late(ctx: Context, unit_id: int) -> bool:
     if sees_unit(ctx.session, ctx.user, unit_id):
         return False
     had_it = ctx.session.scalar(sa.select(sa.exists().where(
@@ -112,6 +124,36 @@ def _standing(ctx: Context, unit_id: int) -> bool:
     if not had_it:
         raise Rejected(ProblemCode.NOT_IN_SCOPE, f"Unit {unit_id} is not one this user works on.", status=403)
     return True
+
+
+def _unit(ctx: Context, unit_id: int) -> Unit | None:
+    if unit_id not in ctx.units:
+        ctx.units[unit_id] = ctx.session.get(Unit, unit_id)
+    return ctx.units[unit_id]
+
+
+def _stored(ctx: Context, model: type, record_id: uuid.UUID) -> Any:
+    """The record with this id as stored, without flushing what this push has pending: a create
+    checks for an earlier copy, and waiting to flush lets the batch's rows go out together."""
+    known = ctx.existing.get(model)
+    if known is not None and record_id not in known:
+        return None
+    with ctx.session.no_autoflush:
+        return ctx.session.get(model, record_id)
+
+
+CREATED_MODELS: dict[str, type] = {"visit": Visit, "answer": Answer, "finding": Finding}
+
+
+def existing_ids(session: Session, mutations: list[dict[str, Any]]) -> dict[type, set[uuid.UUID]]:
+    """For each model the batch creates, which of the ids it names are taken already."""
+    wanted: dict[type, list[uuid.UUID]] = {}
+    for mutation in mutations:
+        model = CREATED_MODELS.get(mutation["entity"])
+        if model is not None and mutation["op"] is Op.CREATE:
+            wanted.setdefault(model, []).append(mutation["id"])
+    return {model: set(session.scalars(sa.select(model.id).where(model.id.in_(ids))))
+            for model, ids in wanted.items()}
 
 
 def _same_id_elsewhere(ctx: Context, model: type, record_id: uuid.UUID, mine: Callable[[Any], bool]) -> Applied:
@@ -125,10 +167,10 @@ def _same_id_elsewhere(ctx: Context, model: type, record_id: uuid.UUID, mine: Ca
 # -- creates ---------------------------------------------------------------------------------
 
 def _create_visit(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
-    if ctx.session.get(Visit, record_id) is not None:
+    if _stored(ctx, Visit, record_id) is not None:
         return _same_id_elsewhere(ctx, Visit, record_id, lambda v: v.inspector_id == ctx.user.id)
     round_ = ctx.session.get(Round, f["round_id"])
-    unit = ctx.session.get(Unit, f["unit_id"])
+    unit = _unit(ctx, f["unit_id"])
     if round_ is None or unit is None or round_.campaign_id != unit.campaign_id:
         raise Rejected(ProblemCode.INVALID_FIELDS, "Unknown round or unit, or not of the same campaign.",
                        [{"field": "fields.round_id", "message": "no such round for this unit"}])
@@ -143,7 +185,7 @@ def _create_visit(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Appl
 
 
 def _create_answer(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
-    if ctx.session.get(Answer, record_id) is not None:
+    if _stored(ctx, Answer, record_id) is not None:
         return _same_id_elsewhere(ctx, Answer, record_id, lambda a: a.answered_by == ctx.user.id)
     visit = ctx.session.get(Visit, f["visit_id"])
     if visit is None:
@@ -158,7 +200,7 @@ def _create_answer(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> App
 
 def _create_finding(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
     session = ctx.session
-    if session.get(Finding, record_id) is not None:
+    if _stored(ctx, Finding, record_id) is not None:
         return _same_id_elsewhere(ctx, Finding, record_id, lambda x: x.reported_by == ctx.user.id)
     campaign_id = ctx.user.campaign_id
     unit_id, round_id = f["unit_id"], f["round_id"]
@@ -170,7 +212,7 @@ def _create_finding(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Ap
         unit_id, round_id = visit.unit_id, visit.round_id
     late = False
     if unit_id is not None:
-        unit = session.get(Unit, unit_id)
+        unit = _unit(ctx, unit_id)
         if unit is None:
             raise Rejected(ProblemCode.INVALID_FIELDS, f"No unit {unit_id}.",
                            [{"field": "fields.unit_id", "message": "no such unit"}])
@@ -188,9 +230,13 @@ def _create_finding(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Ap
                       reported_by=ctx.user.id, device_id=ctx.device_id, observed_at=ctx.at, version=1,
                       field_meta=stamp_fields({}, MUTABLE["finding"], version=1, at=ctx.at, device=str(ctx.device_id)))
     session.add(finding)
-    session.flush()
-    attach(session, ctx.clock, f["photos"], role=PhotoRole.BEFORE, finding_id=finding.id, device_id=ctx.device_id)
-    refresh_media_status(session, finding)
+    if f["photos"]:
+        session.flush()
+        attach(session, ctx.clock, f["photos"], role=PhotoRole.BEFORE, finding_id=finding.id,
+               device_id=ctx.device_id)
+        refresh_media_status(session, finding)
+    else:
+        finding.status = FindingStatus.COMPLETE
     orders.raise_order(session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
     return Applied(Outcome.APPLIED, finding, late)
 

@@ -25,7 +25,7 @@ from server.clock import Clock
 from server.db import upsert
 from server.errors import AppError
 from server.sync import feed
-from server.sync.handlers import Applied, Context, Refused, Rejected, apply
+from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids
 from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
 from sync_protocol.merge import clock_offset, effective_time
 from sync_protocol.messages import Outcome
@@ -82,19 +82,37 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
     offset = clock_offset(now, request["sent_at"])
     answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq])
 
-    def ctx_for(at: dt.datetime) -> Context:
-        return Context(session, clock, user, device_id, at, 0)
+    standing: dict[int, bool] = {}
+    units: dict[int, Any] = {}
+    existing = existing_ids(session, [m for m in mutations if m["seq"] > state.last_seq])
+    first_seq = state.last_seq
 
-    results = []
-    for mutation in mutations:
-        at = effective_time(mutation["device_time"], offset, now)
-        if mutation["seq"] <= state.last_seq:
-            results.append(answered.get(mutation["seq"]) or _late_sequence(session, ctx_for(at), mutation))
-            continue
-        result = _apply_one(session, ctx_for(at), mutation)
-        session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=result, received_at=now))
-        state.last_seq = mutation["seq"]
-        results.append(result)
+    def apply_all(careful: bool) -> list[dict[str, Any]]:
+        state.last_seq = first_seq
+        results = []
+        for mutation in mutations:
+            ctx = Context(session, clock, user, device_id, effective_time(mutation["device_time"], offset, now),
+                          0, standing, units, existing)
+            if mutation["seq"] <= first_seq:
+                results.append(answered.get(mutation["seq"]) or _late_sequence(session, ctx, mutation))
+                continue
+            result = _apply_one(session, ctx, mutation) if careful else _apply_quickly(session, ctx, mutation)
+            session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=result, received_at=now))
+            state.last_seq = mutation["seq"]
+            results.append(result)
+        return results
+
+    # Optimistically, the whole batch in one savepoint with one flush, so rows go out in
+    # batches; the first mutation that does not apply cleanly sends the whole batch round
+    # again, each mutation in its own savepoint, where one failure cannot touch the others.
+    attempt = session.begin_nested()
+    try:
+        results = apply_all(careful=False)
+        session.flush()
+        attempt.commit()
+    except (_Careful, sa.exc.IntegrityError):
+        attempt.rollback()
+        results = apply_all(careful=True)
 
     telemetry = request["telemetry"]
     state.last_push_at = now
@@ -174,6 +192,24 @@ def _current(session: Session, mutation: dict[str, Any]) -> Any:
         return None
     found = session.get(model, mutation["id"])
     return None if found is None or feed.REGISTRY[model].gone(found) else found
+
+
+class _Careful(Exception):
+    """A mutation did not apply cleanly: the batch must be applied one savepoint at a time."""
+
+
+def _apply_quickly(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
+    ctx.seq = mutation["seq"]
+    try:
+        applied = apply(ctx, mutation)
+    except (Rejected, Refused) as exc:
+        raise _Careful() from exc
+    if applied.late:
+        raise _Careful()  # late changes are audited on the careful path
+    extra: dict[str, Any] = {}
+    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
+        extra["server"] = _server_copy(applied.record)
+    return _result(mutation, applied.outcome, **extra)
 
 
 def _apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
