@@ -92,7 +92,7 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
         results = []
         for mutation in mutations:
             ctx = Context(session, clock, user, device_id, effective_time(mutation["device_time"], offset, now),
-                          0, standing, units, existing)
+                          0, standing, units, {} if careful else existing)
             if mutation["seq"] <= first_seq:
                 results.append(answered.get(mutation["seq"]) or _late_sequence(session, ctx, mutation))
                 continue

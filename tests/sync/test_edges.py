@@ -108,3 +108,14 @@ def test_telemetry_not_sent_is_kept(world, phone, client, session):
     client.post("/api/v1/sync/push", json=body, headers=bearer(alice.store.get("token")))
     session.rollback()
     assert session.get(DeviceSyncState, uuid.UUID(alice.device_id)).telemetry["outbox_depth"] == 1
+
+
+def test_the_same_new_id_twice_in_one_batch_is_a_duplicate_the_second_time(world, phone, session):
+    from server.findings.models import Finding
+
+    alice = phone("alice")
+    record_id = alice.create("finding", finding_fields(world.units[0].id))
+    alice.create("finding", finding_fields(world.units[0].id), record_id=record_id)
+    assert [r["outcome"] for r in alice.push()] == ["applied", "duplicate"]
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Finding)) == 1
