@@ -61,7 +61,9 @@ def test_sigkill_in_the_middle_of_a_push_then_retry_applies_everything_once(
         phone = Device(HttpTransport(f"http://127.0.0.1:{port}", timeout=60), batch_size=1000)
         phone.login("alice", PASSWORD)
         for i in range(1000):
-            phone.create("finding", finding_fields(world.units[i % 2].id, description=f"问题{i}"))
+            # Photos named by each finding make the push long enough to be cut in the middle.
+            photos = [f"{i:060d}{n:04d}" for n in range(3)]
+            phone.create("finding", finding_fields(world.units[i % 2].id, description=f"问题{i}", photos=photos))
         failure: list[BaseException] = []
         pushing = threading.Thread(target=lambda: _capture(phone.push, failure))
         pushing.start()
