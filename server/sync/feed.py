@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, object_session
 
 from server.db import upsert
 from server.sync.models import SyncCounter, SyncRow
+from server.sync.scope import SECRET_ROUNDS
 
 _PENDING = "xuncha.sync_pending"
 
@@ -50,13 +51,15 @@ def publish(model: type, spec: Published) -> None:
             event.listen(model, name, _written)
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def payload(obj: Any, spec: Published) -> str:
-    data = {}
-    for column in obj.__table__.columns:
-        if column.key in spec.private:
-            continue
-        data[column.key] = _wire(getattr(obj, column.key))
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    model = type(obj)
+    if model not in _FIELDS:
+        _FIELDS[model] = tuple(sorted(c.key for c in model.__table__.columns if c.key not in spec.private))
+    data = {name: _wire(getattr(obj, name)) for name in _FIELDS[model]}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _wire(value: Any) -> Any:
@@ -107,6 +110,7 @@ def _before_commit(session: Session) -> None:
                 scope_key=None if deleted else spec.scope_key(session, obj),
                 campaign_id=spec.campaign_id(session, obj),
                 payload="" if deleted else payload(obj, spec)))
+    session.info.pop(SECRET_ROUNDS, None)
     if changes:
         write(session, changes)
 

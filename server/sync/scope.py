@@ -98,9 +98,19 @@ def scope_of(session: Session, user: User) -> Scope:
     return Scope(keys=frozenset(keys))
 
 
+SECRET_ROUNDS = "xuncha.secret_rounds"
+
+
 def secret_round(session: Session, round_id: int | None) -> int | None:
-    """The round's id if it is unannounced, so its records get the secret key suffix."""
+    """The round's id if it is unannounced, so its records get the secret key suffix.
+
+    Remembered for the session's current commit (the feed clears it): publishing a batch of
+    findings would otherwise read the same round once per record.
+    """
     if round_id is None:
         return None
-    found = session.get(Round, round_id)
-    return round_id if found is not None and found.mode is RoundMode.UNANNOUNCED else None
+    known: dict[int, bool] = session.info.setdefault(SECRET_ROUNDS, {})
+    if round_id not in known:
+        found = session.get(Round, round_id)
+        known[round_id] = found is not None and found.mode is RoundMode.UNANNOUNCED
+    return round_id if known[round_id] else None
