@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.audit.models import ActorKind
 from server.audit.services import record
@@ -107,7 +107,8 @@ def issue_token(session: Session, clock: Clock, user: User, device: Device, ttl:
 
 def resolve_token(session: Session, clock: Clock, token: str) -> AuthToken:
     """The live token behind a bearer string, or :class:`Unauthenticated` saying why not."""
-    row = session.scalar(sa.select(AuthToken).where(AuthToken.token_hash == hash_token(token)))
+    row = session.scalar(sa.select(AuthToken).where(AuthToken.token_hash == hash_token(token))
+                         .options(joinedload(AuthToken.user), joinedload(AuthToken.device)))
     now = clock.now()
     if row is None:
         raise Unauthenticated("Unknown token; log in again.")

@@ -67,3 +67,18 @@ def make_secret_round(session, world: World) -> Round:  # type: ignore[no-untype
     factories.team(session, rnd, members=[world.users["bob"]], units=[world.units[0]], name="暗访组")
     session.commit()
     return rnd
+
+
+def order_for_unit_finding(world: World, reporter: Any, receiver: Any) -> str:
+    """The reporter records a finding on unit 0 and syncs; the receiver pulls its order's id."""
+    reporter.create("finding", finding_fields(world.units[0].id))
+    reporter.sync()
+    receiver.pull()
+    return next(i for (e, i) in receiver.store.records("order"))
+
+
+def respond(liaison: Any, order_id: str, measures: str = "已清理") -> dict[str, Any]:
+    import uuid
+
+    liaison.command("order", order_id, "respond", {"response_id": str(uuid.uuid4()), "measures": measures})
+    return liaison.push()[0]

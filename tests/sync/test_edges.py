@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from server.orders.models import Order, OrderStatus
 from server.sync.models import QuarantinedMutation
-from tests.sync.conftest import finding_fields
+from tests.sync.conftest import finding_fields, order_for_unit_finding, respond
 from tests.test_auth import bearer
 
 
@@ -45,10 +45,7 @@ def test_a_sequence_below_the_mark_that_never_arrived_is_kept_not_applied(world,
 
 def test_responding_twice_with_the_same_response_is_a_duplicate(world, phone):
     alice, liaison = phone("alice"), phone("liaison")
-    alice.create("finding", finding_fields(world.units[0].id))
-    alice.sync()
-    liaison.pull()
-    order_id = next(i for (e, i) in liaison.store.records("order"))
+    order_id = order_for_unit_finding(world, alice, liaison)
     response = {"response_id": str(uuid.uuid4()), "measures": "已清理"}
     liaison.command("order", order_id, "respond", response)
     assert liaison.push()[0]["outcome"] == "applied"
@@ -59,12 +56,8 @@ def test_responding_twice_with_the_same_response_is_a_duplicate(world, phone):
 
 def test_an_inspector_of_another_team_cannot_verify(world, phone, session):
     alice, bob, liaison = phone("alice"), phone("bob"), phone("liaison")
-    alice.create("finding", finding_fields(world.units[0].id))
-    alice.sync()
-    liaison.pull()
-    order_id = next(i for (e, i) in liaison.store.records("order"))
-    liaison.command("order", order_id, "respond", {"response_id": str(uuid.uuid4()), "measures": "已清理"})
-    liaison.push()
+    order_id = order_for_unit_finding(world, alice, liaison)
+    respond(liaison, order_id)
     bob.command("order", order_id, "verify", {})
     result = bob.push()[0]
     assert result["outcome"] == "rejected" and result["problem"]["code"] == "not_in_scope"

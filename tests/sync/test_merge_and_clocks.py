@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from server.findings.models import Finding
 from server.orders.models import Order, OrderStatus
 from server.sync.models import SyncConflict
-from tests.sync.conftest import finding_fields
+from tests.sync.conftest import finding_fields, order_for_unit_finding, respond
 
 
 def test_concurrent_text_edits_keep_the_later_one_and_record_the_loser(world, phone, session, clock):
@@ -63,12 +63,8 @@ def test_device_clocks_a_day_off_change_nothing(world, phone, session, clock):
 
 def test_rejecting_a_closed_order_is_a_conflict_not_an_overwrite(world, phone, session):
     alice, liaison, sup = phone("alice"), phone("liaison"), phone("sup")
-    alice.create("finding", finding_fields(world.units[0].id))
-    alice.sync()
-    liaison.pull()
-    order_id = next(i for (e, i) in liaison.store.records("order"))
-    liaison.command("order", order_id, "respond", {"response_id": str(uuid.uuid4()), "measures": "已清理杂物"})
-    assert liaison.push()[0]["outcome"] == "applied"
+    order_id = order_for_unit_finding(world, alice, liaison)
+    assert respond(liaison, order_id, "已清理杂物")["outcome"] == "applied"
     sup.pull()
     sup.command("order", order_id, "verify", {"note": "复查合格"})
     assert sup.push()[0]["outcome"] == "applied"
@@ -85,13 +81,8 @@ def test_rejecting_a_closed_order_is_a_conflict_not_an_overwrite(world, phone, s
 
 def test_a_liaison_cannot_respond_for_another_unit(world, phone):
     alice, other = phone("alice"), phone("liaison2")
-    alice.create("finding", finding_fields(world.units[0].id))
-    alice.sync()
-    sup = phone("sup")
-    sup.pull()
-    order_id = next(i for (e, i) in sup.store.records("order"))
-    other.command("order", order_id, "respond", {"response_id": str(uuid.uuid4()), "measures": "不是我们的"})
-    result = other.push()[0]
+    order_id = order_for_unit_finding(world, alice, phone("sup"))
+    result = respond(other, order_id, "不是我们的")
     assert result["outcome"] == "rejected" and result["problem"]["code"] == "not_in_scope"
 
 
