@@ -20,6 +20,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from media import FileSystemStorage
+
     from server import db
     from server.api import XunchaApi, api_settings
     from server.auth.passwords import make_hasher
@@ -44,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["xuncha.hasher"] = make_hasher(settings)
     app.extensions["xuncha.login_throttle"] = LoginThrottle(
         settings["LOGIN_RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
+    app.extensions["xuncha.media"] = FileSystemStorage(settings["MEDIA_ROOT"])
     app.teardown_appcontext(db.close_session)
     published.register()
     feed.install()

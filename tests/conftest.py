@@ -19,6 +19,8 @@ from server.db import make_engine
 from server.models import Base  # every model, so drop_all knows every table
 from server.settings import database_url
 
+pytest_plugins = ["tests.world"]
+
 #: Cheap hashing: argon2 at production cost would dominate the suite's run time.
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
 START = dt.datetime(2026, 10, 23, 1, 0, tzinfo=dt.timezone.utc)  # 09:00 in Asia/Shanghai

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import media
 from server.attachments.models import Photo, PhotoRef, PhotoRole
+from server.auth.models import User
+from server.auth.scope import units_condition
 from server.clock import Clock
 from server.findings.models import Finding, FindingStatus
+from server.orders.models import Response
 
 
 def attach(session: Session, clock: Clock, sha256s: list[str], *, role: PhotoRole,
@@ -50,3 +55,52 @@ def missing_photos(session: Session, device_id: uuid.UUID, limit: int = 500) -> 
         sa.select(PhotoRef.sha256).outerjoin(Photo, Photo.sha256 == PhotoRef.sha256)
         .where(PhotoRef.device_id == device_id, Photo.sha256.is_(None))
         .group_by(PhotoRef.sha256).order_by(PhotoRef.sha256).limit(limit)))
+
+
+def receive_photo(session: Session, clock: Clock, storage: media.Storage, data: bytes, *, limits: media.Limits,
+                  timezone: str, device_id: uuid.UUID | None = None) -> Photo:
+    """Check, describe and store an uploaded photo once; the findings naming it stop waiting.
+
+    Raises ``media.MediaError`` with a reason for anything that is not an acceptable photo;
+    nothing is stored then.
+    """
+    photo = media.ingest(data, limits=limits)
+    existing = session.get(Photo, photo.sha256)
+    # Derivatives first: an original in storage is taken as proof the photo arrived whole.
+    storage.put(media.key_for(photo.sha256, media.PREVIEW_SUFFIX), photo.preview.data)
+    storage.put(media.key_for(photo.sha256, media.THUMBNAIL_SUFFIX), photo.thumbnail.data)
+    storage.put(media.key_for(photo.sha256), data)
+    if existing is not None:
+        return existing
+    captured = photo.exif.captured_at
+    if captured is not None and captured.tzinfo is None:
+        # Phones without an offset tag write local wall-clock time: the campaign's zone.
+        captured = captured.replace(tzinfo=ZoneInfo(timezone))
+    camera = " ".join(part for part in (photo.exif.make, photo.exif.model) if part)
+    row = Photo(sha256=photo.sha256, size_bytes=photo.size_bytes, content_type=photo.mime_type, width=photo.width,
+                height=photo.height, captured_at=captured, latitude=photo.exif.latitude,
+                longitude=photo.exif.longitude, camera=camera[:100], phash=photo.phash,
+                received_at=clock.now(), uploaded_by_device=device_id)
+    session.add(row)
+    session.flush()
+    for finding in session.scalars(sa.select(Finding).join(PhotoRef, PhotoRef.finding_id == Finding.id)
+                                   .where(PhotoRef.sha256 == photo.sha256)):
+        refresh_media_status(session, finding)
+    return row
+
+
+def visible_photo(session: Session, user: User, sha256: str, device_id: uuid.UUID | None = None) -> Photo | None:
+    """The photo if the user may see it: named by a finding or response of a unit in their
+    scope, or uploaded from their own device. Otherwise None, as if it did not exist."""
+    photo = session.get(Photo, sha256)
+    if photo is None:
+        return None
+    if device_id is not None and photo.uploaded_by_device == device_id:
+        return photo
+    by_finding = (sa.select(PhotoRef.id).join(Finding, Finding.id == PhotoRef.finding_id)
+                  .where(PhotoRef.sha256 == sha256, units_condition(user, Finding.unit_id)))
+    by_response = (sa.select(PhotoRef.id).join(Response, Response.id == PhotoRef.response_id)
+                   .where(PhotoRef.sha256 == sha256, units_condition(user, Response.unit_id)))
+    if session.scalar(sa.select(sa.exists(by_finding.union_all(by_response).subquery().select()))):
+        return photo
+    return None

@@ -21,7 +21,7 @@ from server.orders.models import Order
 from server.sync.models import SyncReceipt
 from tests.conftest import FAST_ARGON2
 from tests.factories import PASSWORD
-from tests.sync.conftest import finding_fields
+from tests.world import finding_fields
 
 
 def _free_port() -> int:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from server.scheduling import JOBS, run_job
 from tests.factories import PASSWORD
-from tests.sync.conftest import finding_fields
+from tests.world import finding_fields
 
 
 def test_a_forged_or_foreign_cursor_is_refused(world, phone):

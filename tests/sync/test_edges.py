@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from server.orders.models import Order, OrderStatus
 from server.sync.models import QuarantinedMutation
-from tests.sync.conftest import finding_fields, order_for_unit_finding, respond
+from tests.world import finding_fields, order_for_unit_finding, respond
 from tests.test_auth import bearer
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from server.findings.models import Finding
 from server.orders.models import Order, OrderStatus
 from server.sync.models import SyncConflict
-from tests.sync.conftest import finding_fields, order_for_unit_finding, respond
+from tests.world import finding_fields, order_for_unit_finding, respond
 
 
 def test_concurrent_text_edits_keep_the_later_one_and_record_the_loser(world, phone, session, clock):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from server.findings.models import Finding
 from server.orders.models import Order, OrderStatus
-from tests.sync.conftest import finding_fields
+from tests.world import finding_fields
 
 
 def entities(device, entity):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from sample_client import NetworkError
 from server.findings.models import Finding
 from server.orders.models import Order
 from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncReceipt
-from tests.sync.conftest import finding_fields
+from tests.world import finding_fields
 from tests.test_auth import bearer
 
 PROBLEM = "application/problem+json"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from server.rounds.models import Assignment
 from server.sync.models import SyncConflict
-from tests.sync.conftest import finding_fields, make_secret_round
+from tests.world import finding_fields, make_secret_round
 
 
 def ids(device, entity):  # type: ignore[no-untyped-def]

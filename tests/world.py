@@ -1,4 +1,4 @@
-"""A small campaign for sync tests, and phones (sample_client devices) wired to the test app."""
+"""A small campaign (units, two teams, a round, one user per role), and phones wired to the test app."""
 
 from __future__ import annotations
 
