@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
     from server import db
     from server.api import XunchaApi, api_settings
+    from server.attachments import tus
     from server.auth.passwords import make_hasher
     from server.auth.throttle import LoginThrottle
     from server.settings import load_settings
@@ -54,4 +55,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     api = XunchaApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    app.register_blueprint(tus.blp)  # tus resumable photo uploads: plain Flask, not JSON
     return app

@@ -42,11 +42,21 @@ def purge_sync_tombstones(session: Session, clock: Clock) -> int:
     return purge_tombstones(session, clock, dt.timedelta(days=current_app.config["SYNC_TOMBSTONE_DAYS"]))
 
 
+def expire_partial_uploads(session: Session, clock: Clock) -> int:
+    from flask import current_app
+
+    from server.attachments.uploads import expire_uploads
+
+    return expire_uploads(current_app.config["MEDIA_ROOT"], clock.now())
+
+
 JOBS: tuple[Job, ...] = (
     Job("auth.purge_expired_tokens", purge_expired_tokens, IntervalTrigger(hours=1),
         "Delete login tokens that expired or were revoked more than 30 days ago."),
     Job("sync.purge_tombstones", purge_sync_tombstones, IntervalTrigger(hours=24),
         "Forget deletions older than XUNCHA_SYNC_TOMBSTONE_DAYS; older cursors must start over."),
+    Job("uploads.expire_partial", expire_partial_uploads, IntervalTrigger(hours=1),
+        "Delete unfinished photo uploads older than XUNCHA_UPLOAD_EXPIRY_HOURS."),
 )
 
 

@@ -117,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDIA_MAX_BYTES", _positive_int, 30 * 1024 * 1024, "Largest photo accepted, in bytes."),
     Setting("MEDIA_MAX_PIXELS", _positive_int, 50_000_000,
             "Largest photo accepted, in pixels (refused from the header, before decoding)."),
+    Setting("UPLOAD_EXPIRY_HOURS", _positive_int, 72,
+            "How long an unfinished resumable (tus) photo upload is kept before it is deleted."),
     Setting("SYNC_MAX_BATCH", _positive_int, 1000,
             "Most mutations one sync push may carry (413 above); clients split larger outboxes."),
     Setting("SYNC_PULL_LIMIT_DEFAULT", _positive_int, 1000, "Changes per pull page when the client names no limit."),
