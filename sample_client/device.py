@@ -75,23 +75,33 @@ class Device:
         self._enqueue(entity, record_id, "command", fields, command=command)
 
     # -- sync ----------------------------------------------------------------------------------
-    def push(self) -> list[dict[str, Any]]:
-        """Send the outbox in batches until it is empty. A lost answer raises; calling again re-sends
-        the same batch, which the server answers again without applying anything twice."""
+    def push(self, max_batches: int | None = None) -> list[dict[str, Any]]:
+        """Send the outbox in batches until it is empty (or ``max_batches`` were sent). A lost answer
+        raises; calling again re-sends the same batch, which the server answers again without
+        applying anything twice."""
         answered: list[dict[str, Any]] = []
-        while True:
+        sent = 0
+        while max_batches is None or sent < max_batches:
             batch = self.store.outbox(self.batch_size)
             if not batch:
                 return answered
             body = self._call("POST", "/api/v1/sync/push", body={
                 "protocol": PROTOCOL_VERSION, "device_id": self.device_id, "sent_at": self.clock().isoformat(),
-                "telemetry": {"outbox_depth": self.store.outbox_depth(), "app_version": "sample"},
-                "mutations": batch})
+                "telemetry": self._telemetry(), "mutations": batch})
+            sent += 1
             with self.store.transaction():  # the answers and the outbox change together, or neither
                 for result in body["results"]:
                     self._settle(result)
                 self.store.acknowledge(body["acknowledged_seq"], body["results"])
             answered += body["results"]
+        return answered
+
+    def _telemetry(self) -> dict[str, Any]:
+        """The outbox as it stands when the batch is sent (the batch included)."""
+        oldest = self.store.oldest_unsynced_at()
+        age = (self.clock() - dt.datetime.fromisoformat(oldest)).total_seconds() if oldest else 0
+        return {"outbox_depth": self.store.outbox_depth(), "oldest_unsynced_age_s": max(0, int(age)),
+                "app_version": "sample"}
 
     def _settle(self, result: dict[str, Any]) -> None:
         """Replace the optimistic local copy with what the server decided, where it said."""

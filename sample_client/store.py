@@ -58,6 +58,11 @@ class Store:
     def outbox_depth(self) -> int:
         return self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
+    def oldest_unsynced_at(self) -> str | None:
+        """The device time of the oldest change not yet acknowledged (ISO 8601), if any."""
+        row = self.db.execute("SELECT mutation FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        return json.loads(row[0])["device_time"] if row else None
+
     def acknowledge(self, upto: int, results: list[dict[str, Any]]) -> None:
         """Drop acknowledged mutations; keep the rejected ones' answers for the user to see.
         Call inside the transaction that also applies the results."""

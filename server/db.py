@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app, g
@@ -59,6 +59,9 @@ def str_enum(enum_cls: type[enum.Enum]) -> sa.Enum:
     )
 
 
+T = TypeVar("T")
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
@@ -72,6 +75,14 @@ class Base(DeclarativeBase):
 def new_id() -> uuid.UUID:
     """Time-ordered UUIDv7, the same kind devices make, so server rows index as well as theirs."""
     return uuid7()
+
+
+def unattached(model: type[T], values: dict[str, Any]) -> T:
+    """An instance of ``model`` holding ``values``, made without the ORM's per-attribute events:
+    a copy of a row written with Core, for code that reads records (the sync feed)."""
+    obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(values)
+    return obj
 
 
 class UUIDPrimaryKey:

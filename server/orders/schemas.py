@@ -1,0 +1,178 @@
+"""What the order API reads and writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from server.orders.models import OrderStatus, RequestKind
+from server.worktime.limits import Limit
+
+
+def _limit(value: str) -> None:
+    try:
+        Limit.parse(value)
+    except ValueError as exc:
+        raise ma.ValidationError(str(exc)) from None
+
+
+class OrderSchema(ma.Schema):
+    id = ma.fields.UUID()
+    finding_id = ma.fields.UUID()
+    unit_id = ma.fields.Integer(allow_none=True)
+    unit_name = ma.fields.String(allow_none=True)
+    category = ma.fields.String()
+    description = ma.fields.String()
+    severity = ma.fields.String()
+    level = ma.fields.Integer()
+    level_name = ma.fields.String()
+    colour = ma.fields.String()
+    status = ma.fields.Enum(OrderStatus, by_value=True)
+    issued_at = ma.fields.AwareDateTime()
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    due_provisional = ma.fields.Boolean()
+    overdue = ma.fields.Boolean()
+    time_limit = ma.fields.String()
+    review_at = ma.fields.AwareDateTime(allow_none=True)
+    paused_remaining_s = ma.fields.Float(allow_none=True)
+    bounces = ma.fields.Integer()
+    needs_supervisor = ma.fields.Boolean()
+    rebound_of_id = ma.fields.UUID(allow_none=True)
+    policy_version = ma.fields.Integer()
+    closed_at = ma.fields.AwareDateTime(allow_none=True)
+    version = ma.fields.Integer()
+
+
+class ResponseSchema(ma.Schema):
+    id = ma.fields.UUID()
+    responder_id = ma.fields.Integer()
+    measures = ma.fields.String()
+    responded_at = ma.fields.AwareDateTime()
+    late = ma.fields.Boolean()
+
+
+class RequestSchema(ma.Schema):
+    id = ma.fields.UUID()
+    order_id = ma.fields.UUID()
+    kind = ma.fields.Enum(RequestKind, by_value=True)
+    status = ma.fields.String(attribute="status.value")
+    reason = ma.fields.String()
+    extra = ma.fields.String()
+    review_at = ma.fields.AwareDateTime(allow_none=True)
+    requested_by = ma.fields.Integer()
+    requested_at = ma.fields.AwareDateTime()
+    decided_by = ma.fields.Integer(allow_none=True)
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    decision_note = ma.fields.String()
+
+
+class EscalationSchema(ma.Schema):
+    level = ma.fields.Integer()
+    escalated_at = ma.fields.AwareDateTime()
+    previous_due_at = ma.fields.AwareDateTime(allow_none=True)
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    escalated_by = ma.fields.Integer(allow_none=True)
+    reason = ma.fields.String()
+
+
+class HistorySchema(ma.Schema):
+    occurred_at = ma.fields.AwareDateTime()
+    action = ma.fields.String()
+    actor_kind = ma.fields.String(attribute="actor_kind.value")
+    actor_id = ma.fields.Integer(allow_none=True)
+    device_id = ma.fields.UUID(allow_none=True)
+    reason = ma.fields.String()
+    data = ma.fields.Dict()
+
+
+class OrderDetailSchema(OrderSchema):
+    responses = ma.fields.List(ma.fields.Nested(ResponseSchema))
+    requests = ma.fields.List(ma.fields.Nested(RequestSchema))
+    escalations = ma.fields.List(ma.fields.Nested(EscalationSchema))
+    history = ma.fields.List(ma.fields.Nested(HistorySchema))
+
+
+class OrderQueryArgs(ma.Schema):
+    status = ma.fields.List(ma.fields.Enum(OrderStatus, by_value=True), load_default=None)
+    level = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    unit_id = ma.fields.Integer(load_default=None)
+    overdue = ma.fields.Boolean(load_default=None)
+    needs_supervisor = ma.fields.Boolean(load_default=None)
+    limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    after = ma.fields.String(load_default=None, metadata={"description": "The next_after value of the previous page"})
+
+
+class OrderPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(OrderSchema))
+    next_after = ma.fields.String(allow_none=True)
+
+
+class ReasonSchema(ma.Schema):
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class RequiredReasonSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class AssignSchema(ReasonSchema):
+    unit_id = ma.fields.Integer(required=True, strict=True)
+
+
+class RespondSchema(ma.Schema):
+    response_id = ma.fields.UUID(load_default=None)
+    measures = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=5000))
+    photos = ma.fields.List(ma.fields.String(validate=ma.validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
+                            validate=ma.validate.Length(max=50))
+
+
+class VerifySchema(ma.Schema):
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class ExtendSchema(RequiredReasonSchema):
+    extra = ma.fields.String(load_default=None, validate=_limit, metadata={"description": 'e.g. "3wd", "8wh"'})
+    until = ma.fields.AwareDateTime(load_default=None)
+
+    @ma.validates_schema
+    def _one(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("extra") is None) == (data.get("until") is None):
+            raise ma.ValidationError("give exactly one of extra and until", "extra")
+
+
+class ParkSchema(RequiredReasonSchema):
+    review_at = ma.fields.AwareDateTime(required=True)
+
+
+class NewRequestSchema(RequiredReasonSchema):
+    id = ma.fields.UUID(load_default=None)
+    kind = ma.fields.Enum(RequestKind, by_value=True, required=True)
+    extra = ma.fields.String(load_default=None, validate=_limit)
+    review_at = ma.fields.AwareDateTime(load_default=None)
+
+
+class DecisionSchema(ma.Schema):
+    approve = ma.fields.Boolean(required=True)
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class RequestQueryArgs(ma.Schema):
+    status = ma.fields.String(load_default="pending",
+                              validate=ma.validate.OneOf(["pending", "approved", "refused", "withdrawn"]))
+
+
+class PolicySchema(ma.Schema):
+    version = ma.fields.Integer()
+    name = ma.fields.String()
+    levels = ma.fields.List(ma.fields.Dict())
+    limits = ma.fields.List(ma.fields.Dict())
+    reminders = ma.fields.List(ma.fields.Dict())
+    leadership = ma.fields.List(ma.fields.String())
+    rebound_days = ma.fields.Integer()
+    rebound_distance_m = ma.fields.Float()
+    max_bounces = ma.fields.Integer()
+
+
+class IssuedFindingsSchema(ma.Schema):
+    orders_started = ma.fields.Integer()

@@ -1,0 +1,353 @@
+"""The order API: the supervisors' queue, an order's file, and every workflow step.
+
+Each step is one POST naming the step, so a client never sends a status to overwrite; the
+state machine in :mod:`server.orders.services` decides, and refuses a step the order's state
+does not allow with 409 ``illegal-transition``. Orders outside the caller's scope are 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import current_app, request as http_request
+from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
+
+from server import db
+from server.attachments.models import PhotoRole
+from server.attachments.services import attach
+from server.audit.models import AuditEvent
+from server.auth.models import User
+from server.auth.permissions import Permission
+from server.auth.scope import rounds_condition
+from server.auth.security import authenticate_request, current_user, requires
+from server.clock import app_clock
+from server.errors import NotFound, ValidationFailed
+from server.findings.models import Finding
+from server.orders import policy as policies
+from server.orders import services
+from server.orders.models import Escalation, Order, OrderRequest, OrderStatus, RequestStatus, Response
+from server.orders.schemas import (AssignSchema, DecisionSchema, ExtendSchema, IssuedFindingsSchema, NewRequestSchema, OrderDetailSchema,
+                                   OrderPageSchema, OrderQueryArgs, ParkSchema, PolicySchema, ReasonSchema,
+                                   RequestQueryArgs, RequestSchema, RequiredReasonSchema, RespondSchema,
+                                   VerifySchema)
+from server.orders.scope import visible_orders
+from server.rounds.models import Round
+from server.units.models import Unit
+from server.worktime.limits import Limit
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1",
+                description="Rectification orders (整改通知 / 督办单): the queue, the workflow, the policy")
+
+
+def _device() -> uuid.UUID | None:
+    return authenticate_request().token.device_id
+
+
+def _present(session: Session, order: Order, finding: Finding, unit_name: str | None) -> dict[str, Any]:
+    pol = policies.policy(session, order.policy_version)
+    level = pol.level(order.level)
+    now = app_clock().now()
+    return {**{c.key: getattr(order, c.key) for c in sa.inspect(Order).column_attrs},
+            "unit_name": unit_name, "category": finding.category, "description": finding.description,
+            "severity": finding.severity.value, "level_name": level.name, "colour": level.colour,
+            "overdue": order.status is OrderStatus.ISSUED and order.due_at is not None and order.due_at < now}
+
+
+def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
+    stmt = visible_orders(current_user()).add_columns(Finding).where(Order.id == order_id)
+    if lock and db.session().get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Order)
+    row = db.session().execute(stmt).first()
+    if row is None:
+        raise NotFound(f"No order {order_id}.")
+    return row[0], row[1]
+
+
+def _unit_name(session: Session, unit_id: int | None) -> str | None:
+    return session.scalar(sa.select(Unit.name).where(Unit.id == unit_id)) if unit_id is not None else None
+
+
+def _detail(order: Order, finding: Finding) -> dict[str, Any]:
+    session = db.session()
+    history = session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "order",
+                                                          AuditEvent.entity_id == str(order.id))
+                              .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
+    return {**_present(session, order, finding, _unit_name(session, order.unit_id)),
+            "responses": session.scalars(sa.select(Response).where(Response.order_id == order.id)
+                                         .order_by(Response.responded_at)).all(),
+            "requests": session.scalars(sa.select(OrderRequest).where(OrderRequest.order_id == order.id)
+                                        .order_by(OrderRequest.requested_at)).all(),
+            "escalations": session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)
+                                           .order_by(Escalation.level)).all(),
+            "history": history}
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+_FAR = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _page_key(token: str) -> tuple[dt.datetime, uuid.UUID]:
+    try:
+        due, _, ident = token.partition("|")
+        return dt.datetime.fromisoformat(due), uuid.UUID(ident)
+    except ValueError:
+        raise ValidationFailed("Not a page token from this API.",
+                               errors=[{"field": "query.after", "message": "not a next_after value"}]) from None
+
+
+@blp.get("/orders")
+@requires(Permission.READ_ORDERS)
+@blp.arguments(OrderQueryArgs, location="query")
+@blp.response(200, OrderPageSchema)
+def list_orders(args: dict[str, Any]) -> dict[str, Any]:
+    """The queue, the most urgent first: by deadline (orders without one last), then id.
+
+    Filters: ``status`` (repeatable), ``level``, ``unit_id``, ``overdue``, ``needs_supervisor``.
+    """
+    session = db.session()
+    now = app_clock().now()
+    due = sa.func.coalesce(Order.due_at, _FAR)
+    stmt = visible_orders(current_user()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
+    if args["status"]:
+        stmt = stmt.where(Order.status.in_(args["status"]))
+    if args["level"] is not None:
+        stmt = stmt.where(Order.level == args["level"])
+    if args["unit_id"] is not None:
+        stmt = stmt.where(Order.unit_id == args["unit_id"])
+    if args["overdue"] is not None:
+        late = sa.and_(Order.status == OrderStatus.ISSUED, Order.due_at < now)
+        stmt = stmt.where(late if args["overdue"] else sa.not_(late))
+    if args["needs_supervisor"] is not None:
+        stmt = stmt.where(Order.needs_supervisor.is_(args["needs_supervisor"]))
+    if args["after"]:
+        after_due, after_id = _page_key(args["after"])
+        stmt = stmt.where(sa.or_(due > after_due, sa.and_(due == after_due, Order.id > after_id)))
+    limit = min(args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"], current_app.config["PAGE_SIZE_MAX"])
+    rows = session.execute(stmt.order_by(due, Order.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1][0] if rows and more else None
+    return {"items": [_present(session, order, finding, unit_name) for order, finding, unit_name in rows],
+            "next_after": f"{(last.due_at or _FAR).isoformat()}|{last.id}" if last is not None else None}
+
+
+@blp.get("/orders/<uuid:order_id>")
+@requires(Permission.READ_ORDERS)
+@blp.response(200, OrderDetailSchema)
+def get_order(order_id: uuid.UUID) -> dict[str, Any]:
+    """An order's whole file: responses, requests, escalations and every step taken."""
+    return _detail(*_load(order_id))
+
+
+# -- steps -------------------------------------------------------------------------------------
+
+def _step(order_id: uuid.UUID, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
+    session = db.session()
+    order, finding = _load(order_id, lock=True)
+    act(session, order, finding, current_user())
+    session.commit()
+    return _detail(order, finding)
+
+
+@blp.post("/orders/<uuid:order_id>/assign")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(AssignSchema)
+@blp.response(200, OrderDetailSchema)
+def assign_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """Send a triage order to a unit, or reassign (改派) it; the unit's clock starts anew."""
+    def act(session: Session, order: Order, finding: Finding, user: User) -> None:
+        unit = session.get(Unit, body["unit_id"])
+        if unit is None or unit.campaign_id != finding.campaign_id:
+            raise ValidationFailed("No such unit in the order's campaign.",
+                                   errors=[{"field": "unit_id", "message": "unknown unit"}])
+        services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=body["reason"],
+                        device_id=_device())
+    return _step(order_id, act)
+
+
+@blp.post("/orders/<uuid:order_id>/respond")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(RespondSchema)
+@blp.response(200, OrderDetailSchema)
+def respond_to_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """The unit's answer (整改反馈) with after-photos named by SHA-256 (uploaded over tus)."""
+    def act(session: Session, order: Order, finding: Finding, user: User) -> None:
+        response = services.respond(session, app_clock(), order, user, response_id=body["response_id"] or uuid.uuid4(),
+                                    measures=body["measures"], device_id=_device())
+        if body["photos"]:
+            attach(session, app_clock(), body["photos"], role=PhotoRole.AFTER, response_id=response.id,
+                   device_id=_device())
+    return _step(order_id, act)
+
+
+@blp.post("/orders/<uuid:order_id>/verify")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(VerifySchema)
+@blp.response(200, OrderDetailSchema)
+def verify_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """复查 passed: closed (销号). Not by the person who responded, never by the unit."""
+    return _step(order_id, lambda s, o, f, u: services.verify(s, app_clock(), o, u, note=body["note"],
+                                                              device_id=_device()))
+
+
+@blp.post("/orders/<uuid:order_id>/reject")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(RequiredReasonSchema)
+@blp.response(200, OrderDetailSchema)
+def reject_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """复查 failed: back to the unit with the reason and a new deadline."""
+    return _step(order_id, lambda s, o, f, u: services.reject(s, app_clock(), o, u, reason=body["reason"],
+                                                              device_id=_device()))
+
+
+@blp.post("/orders/<uuid:order_id>/extend")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(ExtendSchema)
+@blp.response(200, OrderDetailSchema)
+def extend_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """延期 by hand: ``extra`` working time on the current deadline, or a new deadline ``until``."""
+    extra = Limit.parse(body["extra"]) if body["extra"] else None
+    return _step(order_id, lambda s, o, f, u: services.extend(s, app_clock(), o, u, extra=extra, until=body["until"],
+                                                              reason=body["reason"], device_id=_device()))
+
+
+@blp.post("/orders/<uuid:order_id>/escalate")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(ReasonSchema)
+@blp.response(200, OrderDetailSchema)
+def escalate_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """Escalate by hand to the next level (督办) with its new deadline from now."""
+    return _step(order_id, lambda s, o, f, u: services.escalate(
+        s, app_clock(), o, services.Actor(u, _device()), reason=body["reason"] or "人工督办"))
+
+
+@blp.post("/orders/<uuid:order_id>/park")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(ParkSchema)
+@blp.response(200, OrderDetailSchema)
+def park_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """挂账 by hand: into the issue bank until ``review_at``, the clock paused."""
+    return _step(order_id, lambda s, o, f, u: services.park(s, app_clock(), o, u, review_at=body["review_at"],
+                                                            reason=body["reason"], device_id=_device()))
+
+
+@blp.post("/orders/<uuid:order_id>/resume")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(ReasonSchema)
+@blp.response(200, OrderDetailSchema)
+def resume_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """挂账恢复: the clock runs again with the time that was left."""
+    return _step(order_id, lambda s, o, f, u: services.resume(s, app_clock(), o, u, reason=body["reason"],
+                                                              device_id=_device()))
+
+
+@blp.post("/orders/<uuid:order_id>/void")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(RequiredReasonSchema)
+@blp.response(200, OrderDetailSchema)
+def void_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
+    """作废 by a supervisor."""
+    return _step(order_id, lambda s, o, f, u: services.void(s, app_clock(), o, u, reason=body["reason"],
+                                                            device_id=_device()))
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+@blp.post("/orders/<uuid:order_id>/requests")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(NewRequestSchema)
+@blp.response(201, RequestSchema)
+def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
+    """The unit asks for 延期 (``extra``), 回退, 挂账 (``review_at``) or 作废, with a reason."""
+    session = db.session()
+    order, _ = _load(order_id, lock=True)
+    req = services.request(session, app_clock(), order, current_user(), kind=body["kind"], reason=body["reason"],
+                           extra=Limit.parse(body["extra"]) if body["extra"] else None, review_at=body["review_at"],
+                           request_id=body["id"], device_id=_device())
+    session.commit()
+    return req
+
+
+@blp.get("/order-requests")
+@requires(Permission.READ_ORDERS)
+@blp.arguments(RequestQueryArgs, location="query")
+@blp.response(200, RequestSchema(many=True))
+def list_requests(args: dict[str, Any]) -> list[OrderRequest]:
+    """Requests in the caller's scope, oldest first (pending ones by default)."""
+    visible = visible_orders(current_user()).with_only_columns(Order.id)
+    return list(db.session().scalars(sa.select(OrderRequest).where(
+        OrderRequest.status == RequestStatus(args["status"]), OrderRequest.order_id.in_(visible))
+        .order_by(OrderRequest.requested_at).limit(1000)))
+
+
+@blp.post("/order-requests/<uuid:request_id>/decision")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(DecisionSchema)
+@blp.response(200, OrderDetailSchema)
+def decide_request(body: dict[str, Any], request_id: uuid.UUID) -> dict[str, Any]:
+    """A supervisor approves or refuses; approval takes the step the unit asked for."""
+    session = db.session()
+    req = session.get(OrderRequest, request_id)
+    if req is None:
+        raise NotFound(f"No request {request_id}.")
+    order, finding = _load(req.order_id, lock=True)
+    services.decide(session, app_clock(), req, current_user(), approve=body["approve"], note=body["note"],
+                    device_id=_device())
+    session.commit()
+    return _detail(order, finding)
+
+
+# -- rounds and the policy ---------------------------------------------------------------------
+
+@blp.post("/rounds/<int:round_id>/findings/issue")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.response(200, IssuedFindingsSchema)
+def issue_findings(round_id: int) -> dict[str, Any]:
+    """Publish an unannounced round's findings (暗访结果下发): the units see them, their clocks start."""
+    session = db.session()
+    round_ = session.scalar(sa.select(Round).where(Round.id == round_id, rounds_condition(current_user())))
+    if round_ is None:
+        raise NotFound(f"No round {round_id}.")
+    started = services.issue_round_findings(session, app_clock(), round_, current_user())
+    session.commit()
+    return {"orders_started": started}
+
+
+@blp.get("/escalation-policy")
+@requires(Permission.READ_ORDERS)
+@blp.response(200, PolicySchema)
+def get_policy() -> dict[str, Any]:
+    """The policy new orders follow (older orders keep the version they began under)."""
+    session = db.session()
+    current = policies.current_policy(session, app_clock())
+    session.commit()
+    return policies.describe(current)
+
+
+@blp.get("/escalation-policy/<int:version>")
+@requires(Permission.READ_ORDERS)
+@blp.response(200, PolicySchema)
+def get_policy_version(version: int) -> dict[str, Any]:
+    try:
+        return policies.describe(policies.policy(db.session(), version))
+    except LookupError:
+        raise NotFound(f"No escalation policy version {version}.") from None
+
+
+@blp.put("/escalation-policy")
+@requires(Permission.MANAGE_POLICY)
+@blp.response(200, PolicySchema)
+def put_policy() -> dict[str, Any]:
+    """Load a new version (JSON, the same shape as the TOML file); every error is listed at once."""
+    document = http_request.get_json(silent=True)
+    if not isinstance(document, dict):
+        raise ValidationFailed("Send the policy as a JSON object.")
+    session = db.session()
+    stored = policies.store(session, app_clock(), document, source="api", actor_id=current_user().id)
+    session.commit()
+    return policies.describe(stored)
