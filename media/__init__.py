@@ -19,6 +19,7 @@ from .exif import ExifInfo
 from .formats import MIME_TYPES, Limits
 from .ingest import IngestedPhoto, ingest
 from .phash import SIMILAR_MAX_DISTANCE, hamming, looks_reused
+from .s3 import S3Storage
 from .storage import PREVIEW_SUFFIX, THUMBNAIL_SUFFIX, FileSystemStorage, Storage, key_for
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Limits",
     "MediaError",
     "NotFound",
+    "S3Storage",
     "Storage",
     "TooLarge",
     "TooManyPixels",

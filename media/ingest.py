@@ -11,6 +11,7 @@ from .derivatives import Derivative, make_derivatives
 from .errors import EmptyFile, TooLarge
 from .exif import ExifInfo, read_exif
 from .formats import MIME_TYPES, Limits, decoding_errors, open_image
+from .heif import orientation_to_apply
 from .phash import perceptual_hash
 
 # Orientations 5-8 rotate by a quarter turn, so the upright image has width and height swapped.
@@ -46,6 +47,8 @@ def ingest(source: bytes | str | os.PathLike[str], *, limits: Limits = Limits())
         # eXIf chunk placed after the pixel data.
         with decoding_errors():
             exif = read_exif(img)
+        if img.format == "HEIF":
+            exif = dataclasses.replace(exif, orientation=orientation_to_apply(data, img.info))
         width, height = img.size
         if exif.orientation in _QUARTER_TURNS:
             width, height = height, width

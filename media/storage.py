@@ -30,11 +30,12 @@ Source = Union[bytes, bytearray, memoryview, BinaryIO, os.PathLike]
 def key_for(sha256: str, suffix: str | None = None) -> str:
     """The key of an original (no suffix) or of one of its derivatives."""
     key = f"{sha256}.{suffix}" if suffix else sha256
-    _parse_key(key)
+    parse_key(key)
     return key
 
 
-def _parse_key(key: str) -> re.Match[str]:
+def parse_key(key: str) -> re.Match[str]:
+    """The key's parts (``sha256``, ``suffix``); ``InvalidKey`` for anything that is not a key."""
     match = _KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
         raise InvalidKey(f"not a storage key: {key!r}")
@@ -72,7 +73,7 @@ class FileSystemStorage:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, key: str) -> Path:
-        digest = _parse_key(key)["sha256"]
+        digest = parse_key(key)["sha256"]
         return self.root / digest[:2] / digest[2:4] / key
 
     def location(self, key: str) -> str:
@@ -103,7 +104,7 @@ class FileSystemStorage:
         return True
 
     def put(self, key: str, data: Source) -> bool:
-        match = _parse_key(key)
+        match = parse_key(key)
         target = self.path(key)
         # Same key, same bytes: an original's key is its digest, and a derivative is made
         # deterministically from it, so a second upload of the same photo costs nothing.
@@ -128,6 +129,22 @@ class FileSystemStorage:
             raise
         _fsync_dir(target.parent)
         return True
+
+    def sweep_temporary(self, older_than: float) -> int:
+        """Delete temporary files last written before ``older_than`` (a POSIX timestamp).
+
+        They are puts cut off by a crash or a kill; never a real object, whose name is its key.
+        The caller leaves a margin so a put under way is not swept from under its writer.
+        """
+        removed = 0
+        for temporary in self.root.glob(f"*/*/{_TEMP_PREFIX}*.part"):
+            try:
+                if temporary.stat().st_mtime < older_than:
+                    temporary.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # renamed into place or swept by another process meanwhile
+        return removed
 
     def _make_dirs(self, folder: Path) -> None:
         # A new directory entry is durable only once its parent is fsynced.

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import media
-from server.attachments.models import Photo, PhotoRef, PhotoRole
+from media import phash_index
+from server.attachments.flags import FlagRules, flag_photo, flag_ref
+from server.attachments.models import PHASH_SEGMENTS, Photo, PhotoRef, PhotoRole
 from server.auth.models import User
 from server.auth.scope import units_condition
 from server.clock import Clock
@@ -19,8 +21,13 @@ from server.orders.models import Response
 
 def attach(session: Session, clock: Clock, sha256s: list[str], *, role: PhotoRole,
            finding_id: uuid.UUID | None = None, response_id: uuid.UUID | None = None,
-           device_id: uuid.UUID | None = None, ref_id: uuid.UUID | None = None) -> list[PhotoRef]:
-    """Name photos on a finding or a response; a photo already named there is not named twice."""
+           device_id: uuid.UUID | None = None, ref_id: uuid.UUID | None = None,
+           rules: FlagRules | None = None) -> list[PhotoRef]:
+    """Name photos on a finding or a response; a photo already named there is not named twice.
+
+    Photos that have arrived already are checked for flags now (``rules``: the app's settings
+    when not given); the others when they arrive.
+    """
     owner = PhotoRef.finding_id == finding_id if finding_id else PhotoRef.response_id == response_id
     existing = set(session.scalars(sa.select(PhotoRef.sha256).where(owner)))
     refs = []
@@ -33,6 +40,11 @@ def attach(session: Session, clock: Clock, sha256s: list[str], *, role: PhotoRol
         session.add(ref)
         refs.append(ref)
     session.flush()
+    present = {photo.sha256: photo for photo in session.scalars(
+        sa.select(Photo).where(Photo.sha256.in_([ref.sha256 for ref in refs])))} if refs else {}
+    for ref in refs:
+        if ref.sha256 in present:
+            flag_ref(session, clock, ref, present[ref.sha256], rules or FlagRules.current())
     return refs
 
 
@@ -58,8 +70,9 @@ def missing_photos(session: Session, device_id: uuid.UUID, limit: int = 500) -> 
 
 
 def receive_photo(session: Session, clock: Clock, storage: media.Storage, data: bytes, *, limits: media.Limits,
-                  timezone: str, device_id: uuid.UUID | None = None) -> Photo:
-    """Check, describe and store an uploaded photo once; the findings naming it stop waiting.
+                  timezone: str, device_id: uuid.UUID | None = None, rules: FlagRules | None = None) -> Photo:
+    """Check, describe and store an uploaded photo once; the findings naming it stop waiting,
+    and its namings are checked for flags (``rules``: the app's settings when not given).
 
     Raises ``media.MediaError`` with a reason for anything that is not an acceptable photo;
     nothing is stored then.
@@ -81,11 +94,14 @@ def receive_photo(session: Session, clock: Clock, storage: media.Storage, data: 
                 height=photo.height, captured_at=captured, latitude=photo.exif.latitude,
                 longitude=photo.exif.longitude, camera=camera[:100], phash=photo.phash,
                 received_at=clock.now(), uploaded_by_device=device_id)
+    for column, segment in zip(PHASH_SEGMENTS, phash_index.segments(photo.phash)):
+        setattr(row, column.key, segment)
     session.add(row)
     session.flush()
     for finding in session.scalars(sa.select(Finding).join(PhotoRef, PhotoRef.finding_id == Finding.id)
                                    .where(PhotoRef.sha256 == photo.sha256)):
         refresh_media_status(session, finding)
+    flag_photo(session, clock, row, rules or FlagRules.current())
     return row
 
 

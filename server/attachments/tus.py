@@ -101,10 +101,12 @@ def _int_header(name: str) -> int:
     return int(value)
 
 
-def _append(upload: Upload, data: bytes, offset: int) -> Upload:
+def _append(upload: Upload, offset: int) -> Upload:
+    """Stream the request body into the upload; complete it when the last byte is in."""
     store = _store()
     try:
-        upload = store.append(upload.id, data, offset=offset, checksum=request.headers.get("Upload-Checksum"))
+        upload = store.append(upload.id, request.stream, offset=offset, declared=request.content_length,
+                              checksum=request.headers.get("Upload-Checksum"))
     except FileNotFoundError:
         raise _Refused(404, ProblemCode.NOT_FOUND, "Not found", "No such upload.") from None
     except OffsetMismatch as exc:
@@ -136,13 +138,6 @@ def _complete(store: UploadStore, upload: Upload) -> None:
         raise _Rejected(response) from None
 
 
-def _body() -> bytes | None:
-    """The request's bytes if it carries tus upload data, else None (415 for another type)."""
-    if request.mimetype == OFFSET_OCTET_STREAM:
-        return request.get_data(cache=False)
-    return None
-
-
 @blp.route("/", methods=["OPTIONS"], strict_slashes=False)
 def options() -> Response:
     return Response(status=204, headers={
@@ -171,12 +166,9 @@ def create() -> Response:
         raise _Refused(400, ProblemCode.MALFORMED_REQUEST, "Bad Upload-Metadata", str(exc)) from None
     headers = {"Location": url_for("tus.upload", upload_id=upload.id, _external=True),
                "Upload-Expires": _http_date(upload.expires)}
-    data = _body()
-    if data:
-        upload = _append(upload, data, 0)
+    if request.mimetype == OFFSET_OCTET_STREAM:  # creation-with-upload
+        upload = _append(upload, 0)
         headers["Upload-Offset"] = str(upload.offset)
-    elif request.mimetype == OFFSET_OCTET_STREAM:
-        headers["Upload-Offset"] = "0"
     return Response(status=201, headers=headers)
 
 
@@ -194,9 +186,7 @@ def patch(upload_id: str) -> Response:
     if request.mimetype != OFFSET_OCTET_STREAM:
         raise _Refused(415, ProblemCode.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type",
                        f"PATCH bodies must be {OFFSET_OCTET_STREAM}.")
-    offset = _int_header("Upload-Offset")
-    data = request.get_data(cache=False)
-    updated = _append(found, data, offset)
+    updated = _append(found, _int_header("Upload-Offset"))
     return Response(status=204, headers={"Upload-Offset": str(updated.offset),
                                          "Upload-Expires": _http_date(updated.expires)})
 

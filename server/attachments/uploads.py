@@ -1,10 +1,18 @@
 """Resumable photo uploads (tus 1.0) kept on disk until the last byte arrives.
 
-An upload is two files under ``<MEDIA_ROOT>/uploads/``: ``<id>.part`` (the bytes so far,
-appended and fsynced) and ``<id>.json`` (length, offset, metadata, device, created and
-expiry times, replaced atomically). The JSON offset is the truth: bytes past it in the
-``.part`` file (a write cut off by a crash) are cut away before the next append, so an
-upload survives a server restart at the last offset that was acknowledged.
+An upload is two files under ``<MEDIA_ROOT>/uploads/``: ``<id>.part`` (the bytes so far)
+and ``<id>.json`` (length, offset, metadata, device, created and expiry times, replaced
+atomically). The JSON offset is the truth: bytes past it in the ``.part`` file (a write cut
+off by a crash) are cut away before the next append, and a ``.part`` shorter than it (bytes
+a power cut lost) lowers it, so an upload survives a server restart.
+
+Nothing is fsynced until the upload is complete, and then the photo is made durable by the
+storage backend. A power cut can lose acknowledged chunks of an unfinished upload; the
+client asks for the offset whenever it resumes (tus requires it) and sends them again.
+Should a cut leave damaged bytes behind, the whole file is hashed before it is stored: the
+client is told (460) and uploads again. Never a wrong photo, at worst a resend, for one
+fsync less per chunk: on a disk shared with the database, an fsync waits for everything
+else written meanwhile (docs/performance.md, "Photos").
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import os
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +38,8 @@ from server.clock import Clock
 UPLOADS_DIR = "uploads"
 #: Per-PATCH checksum algorithms of the tus checksum extension.
 CHECKSUMS: dict[str, Callable[[bytes], Any]] = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+#: Request bodies are copied to disk in blocks this large: few system calls, bounded memory.
+READ_BUFFER = 1 << 20
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -91,19 +101,28 @@ def parse_metadata(header: str) -> dict[str, str]:
     return result
 
 
-def verify_checksum(header: str, data: bytes) -> None:
-    """``Upload-Checksum: <algorithm> <base64 digest>`` of exactly these bytes."""
-    algorithm, _, digest = header.strip().partition(" ")
-    hasher = CHECKSUMS.get(algorithm.lower())
-    if hasher is None:
-        raise UnsupportedChecksum(f"Checksum algorithm {algorithm!r} is not supported; use one of "
-                                  f"{', '.join(CHECKSUMS)}.")
-    try:
-        expected = base64.b64decode(digest.strip(), validate=True)
-    except ValueError as exc:
-        raise UnsupportedChecksum("Upload-Checksum digest is not base64.") from exc
-    if hasher(data).digest() != expected:
-        raise ChecksumMismatch("The bytes of this request do not match Upload-Checksum.")
+@dataclass
+class Checksum:
+    """A parsed ``Upload-Checksum: <algorithm> <base64 digest>``, fed the bytes as they arrive."""
+
+    hasher: Any
+    expected: bytes
+
+    @classmethod
+    def parse(cls, header: str) -> Checksum:
+        algorithm, _, digest = header.strip().partition(" ")
+        make = CHECKSUMS.get(algorithm.lower())
+        if make is None:
+            raise UnsupportedChecksum(f"Checksum algorithm {algorithm!r} is not supported; use one of "
+                                      f"{', '.join(CHECKSUMS)}.")
+        try:
+            expected = base64.b64decode(digest.strip(), validate=True)
+        except ValueError as exc:
+            raise UnsupportedChecksum("Upload-Checksum digest is not base64.") from exc
+        return cls(make(), expected)
+
+    def matches(self) -> bool:
+        return self.hasher.digest() == self.expected
 
 
 class UploadStore:
@@ -124,8 +143,9 @@ class UploadStore:
         upload = Upload(id=uuid.uuid4().hex, length=length, offset=0, sha256=sha256,
                         device_id=str(device_id) if device_id else None, user_id=str(user_id),
                         created_at=now.isoformat(), expires_at=(now + lifetime).isoformat(), metadata=metadata)
-        with open(self._path(upload.id, ".part"), "xb") as part:
-            os.fsync(part.fileno())
+        # An upload lost to a power cut is a 404 on resume, and the client starts over.
+        with open(self._path(upload.id, ".part"), "xb"):
+            pass
         self._save(upload)
         return upload
 
@@ -134,29 +154,31 @@ class UploadStore:
             return None
         try:
             with open(self._path(upload_id, ".json"), encoding="utf-8") as file:
-                return Upload(**json.load(file))
+                upload = Upload(**json.load(file))
+            kept = os.path.getsize(self._path(upload_id, ".part"))
         except (FileNotFoundError, ValueError, TypeError):
             return None
+        upload.offset = min(upload.offset, kept)
+        return upload
 
     def _save(self, upload: Upload) -> None:
         final = self._path(upload.id, ".json")
         temporary = final + ".tmp"
         with open(temporary, "w", encoding="utf-8") as file:
             json.dump(asdict(upload), file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, final)
-        directory = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        os.replace(temporary, final)  # atomic; durable it need not be (module docstring)
 
-    def append(self, upload_id: str, data: bytes, *, offset: int, checksum: str | None = None) -> Upload:
-        """Append ``data`` at ``offset`` (which must be the current offset), durably.
+    def append(self, upload_id: str, body: BinaryIO, *, offset: int, declared: int | None = None,
+               checksum: str | None = None) -> Upload:
+        """Append the bytes read from ``body`` at ``offset`` (which must be the current offset).
 
-        A checksum mismatch, a wrong offset or bytes past the length change nothing.
+        ``declared`` is the request's Content-Length when known, to refuse too much before
+        reading. A checksum mismatch, a wrong offset or bytes past the length change nothing.
+        A body cut off (the client lost its signal) keeps what arrived when no checksum was
+        sent, as tus servers do, so the client resumes from there; with a checksum it cannot
+        be verified and is dropped.
         """
+        verify = Checksum.parse(checksum) if checksum is not None else None
         with open(self._path(upload_id, ".part"), "r+b") as part:
             fcntl.flock(part.fileno(), fcntl.LOCK_EX)  # one writer per upload; released on close
             upload = self.get(upload_id)
@@ -164,31 +186,43 @@ class UploadStore:
                 raise FileNotFoundError(upload_id)
             if offset != upload.offset:
                 raise OffsetMismatch(f"Upload-Offset {offset} is not the current offset {upload.offset}.")
-            if upload.offset + len(data) > upload.length:
-                raise TooLong(f"{len(data)} bytes at offset {upload.offset} pass Upload-Length {upload.length}.")
-            if checksum is not None:
-                verify_checksum(checksum, data)
+            room = upload.length - upload.offset
+            if declared is not None and declared > room:
+                raise TooLong(f"{declared} bytes at offset {upload.offset} pass Upload-Length {upload.length}.")
             part.truncate(upload.offset)  # drop bytes of a write that was never acknowledged
             part.seek(upload.offset)
-            part.write(data)
-            part.flush()
-            os.fsync(part.fileno())
-            upload.offset += len(data)
-            self._save(upload)
-            return upload
+            received = 0
+            try:
+                while block := body.read(READ_BUFFER):
+                    received += len(block)
+                    if received > room:
+                        raise TooLong(f"More bytes than Upload-Length {upload.length} allows.")
+                    if verify is not None:
+                        verify.hasher.update(block)
+                    part.write(block)
+                if verify is not None and not verify.matches():
+                    raise ChecksumMismatch("The bytes of this request do not match Upload-Checksum.")
+            except UploadError:
+                part.truncate(upload.offset)
+                raise
+            except Exception:
+                if verify is not None or not received:
+                    part.truncate(upload.offset)
+                else:
+                    self._advance(part, upload, received)
+                raise
+            return self._advance(part, upload, received)
 
-    def chunks(self, upload: Upload, size: int = 1 << 20) -> Iterator[bytes]:
-        with open(self._path(upload.id, ".part"), "rb") as part:
-            remaining = upload.offset
-            while remaining > 0:
-                block = part.read(min(size, remaining))
-                if not block:
-                    break
-                remaining -= len(block)
-                yield block
+    def _advance(self, part: BinaryIO, upload: Upload, received: int) -> Upload:
+        part.flush()
+        upload.offset += received
+        if not upload.complete:  # else finish() reads it at once and stores the photo durably
+            self._save(upload)
+        return upload
 
     def read(self, upload: Upload) -> bytes:
-        return b"".join(self.chunks(upload))
+        with open(self._path(upload.id, ".part"), "rb") as part:
+            return part.read(upload.offset)
 
     def delete(self, upload_id: str) -> None:
         for suffix in (".json", ".part", ".json.tmp"):
@@ -220,13 +254,11 @@ def finish(session: Session, clock: Clock, storage: media.Storage, store: Upload
     ``media.MediaError`` when they are not an acceptable photo.
     """
     try:
-        hasher = hashlib.sha256()
-        for block in store.chunks(upload):
-            hasher.update(block)
-        if hasher.hexdigest() != upload.sha256:
+        data = store.read(upload)  # once: a photo is at most MEDIA_MAX_BYTES
+        if hashlib.sha256(data).hexdigest() != upload.sha256:
             raise ChecksumMismatch("The uploaded bytes do not hash to the declared sha256.")
         device = uuid.UUID(upload.device_id) if upload.device_id else None
-        photo = receive_photo(session, clock, storage, store.read(upload), limits=limits, timezone=timezone,
+        photo = receive_photo(session, clock, storage, data, limits=limits, timezone=timezone,
                               device_id=device)
         session.commit()
         return photo

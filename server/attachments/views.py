@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 from flask import Response, current_app, request, send_file
 from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
 
 from media import PREVIEW_SUFFIX, THUMBNAIL_SUFFIX, key_for
+from media import NotFound as MediaNotFound
 from server import db
+from server.attachments.flags import flags_query
+from server.attachments.models import PhotoFlag
+from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema
 from server.attachments.services import visible_photo
 from server.auth.permissions import Permission
-from server.auth.security import authenticate_request, requires
+from server.auth.security import authenticate_request, current_user, requires
 from server.errors import NotFound
+from server.pagination import page_schema, paginate
 
 blp = Blueprint("photos", __name__, url_prefix="/api/v1", description="Photo evidence (原图, 预览, 缩略图)")
 
@@ -32,11 +41,37 @@ def photo(sha256: str, variant: str) -> Response:
         raise NotFound("No such photo.")
     storage = current_app.extensions["xuncha.media"]
     key = key_for(sha256, _VARIANTS[variant])
-    response = send_file(storage.location(key), mimetype=found.content_type if not variant else "image/jpeg",
-                         etag=key, conditional=True, max_age=365 * 24 * 3600)
+    try:
+        size = found.size_bytes if not variant else storage.size(key)
+        # A HEAD (a phone asking whether to upload) needs no bytes: on S3 that saves a GET.
+        body = storage.open(key) if request.method != "HEAD" else io.BytesIO()
+    except MediaNotFound:
+        raise NotFound("No such photo.") from None
+    # From a file object rather than a path, so an S3 body streams the same way; the size is
+    # given here because send_file cannot know it, and Range needs it.
+    response = send_file(body, mimetype=found.content_type if not variant else "image/jpeg", etag=key,
+                         conditional=False, max_age=365 * 24 * 3600)
+    response.content_length = size
+    try:
+        response = response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    except HTTPException:
+        response.close()  # 416: the open body must not leak
+        raise
     response.cache_control.private = True
     response.cache_control.immutable = True
     if request.method == "HEAD":
         response.headers["X-Photo-Width"] = str(found.width)
         response.headers["X-Photo-Height"] = str(found.height)
     return response
+
+
+@blp.get("/photo-flags")
+@requires(Permission.READ_PHOTO_FLAGS)
+@blp.arguments(PhotoFlagArgsSchema, location="query")
+@blp.response(200, page_schema(PhotoFlagSchema))
+def photo_flags(args: dict[str, Any]) -> dict[str, Any]:
+    """Photos a supervisor should look at (looks reused, taken before the order, far from the
+    finding), newest first, within the caller's scope. Flags never refuse a photo."""
+    stmt = flags_query(current_user(), finding_id=args["finding_id"], order_id=args["order_id"],
+                       unit_id=args["unit_id"])
+    return paginate(db.session(), stmt, PhotoFlag.id, args, newest_first=True)

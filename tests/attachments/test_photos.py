@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import os
 import uuid
 
 import pytest
@@ -117,3 +119,37 @@ def test_a_bad_upload_is_refused_and_leaves_nothing(world, store, session, app, 
     assert session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 0
     root = app.extensions["xuncha.media"].root
     assert not [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_the_scheduler_sweeps_debris_of_cut_off_writes(app, session, clock, store):
+    from server.scheduling import JOBS
+
+    data = jpeg(colour=(5, 5, 200))
+    store(data)
+    storage = app.extensions["xuncha.media"]
+    sha = hashlib.sha256(data).hexdigest()
+    debris = storage.path(sha).parent / ".tmp-crashed.part"
+    debris.write_bytes(b"half a photo")
+    written = clock.now().timestamp()
+    os.utime(debris, (written, written))
+    job = next(job for job in JOBS if job.id == "media.sweep_temporary")
+
+    with app.app_context():
+        assert job.func(session, clock) == 0  # may still be a write under way
+        clock.advance(dt.timedelta(hours=2))
+        assert job.func(session, clock) == 1
+    assert not debris.exists() and storage.exists(sha)
+
+
+def test_a_range_past_the_end_is_416(world, phone, store, client):
+    data = jpeg(colour=(120, 120, 0))
+    sha = hashlib.sha256(data).hexdigest()
+    alice = phone("alice")
+    store(data, uuid.UUID(alice.device_id))
+    token = bearer(alice.store.get("token"))
+
+    response = fetch(client, f"/api/v1/photos/{sha}", {**token, "Range": f"bytes={len(data) + 10}-"})
+
+    assert response.status_code == 416
+    head = fetch(client, f"/api/v1/photos/{sha}", token, "HEAD")
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(data))

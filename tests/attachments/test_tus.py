@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import socket
 import threading
 import uuid
 from typing import Iterator
@@ -261,3 +262,58 @@ def test_an_upload_survives_a_restart(server, auth, photo, app_config, clock, se
 def test_unknown_upload_ids_are_404(server, auth):  # type: ignore[no-untyped-def]
     for upload_id in (uuid.uuid4().hex, "../etc"):
         assert call("HEAD", f"{server}/api/v1/uploads/{upload_id}", headers={**auth, **TUS}).status_code == 404
+
+
+def _cut_off_patch(url: str, auth: dict[str, str], offset: int, body: bytes, declared: int,
+                   checksum: str | None = None) -> None:
+    """A PATCH announcing ``declared`` bytes whose connection drops after ``body``."""
+    host, _, rest = url.removeprefix("http://").partition("/")
+    headers = {**auth, **TUS, "Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset),
+               "Content-Length": str(declared), "Host": host}
+    if checksum:
+        headers["Upload-Checksum"] = checksum
+    address, port = host.split(":")
+    with socket.create_connection((address, int(port)), timeout=10) as conn:
+        head = f"PATCH /{rest} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        conn.sendall(head.encode() + body)
+        conn.shutdown(socket.SHUT_WR)  # the signal is lost: the server reads an early end of the body
+        conn.recv(65536)
+
+
+def test_a_patch_cut_off_midway_keeps_what_arrived(server, auth, session):  # type: ignore[no-untyped-def]
+    data = os.urandom(3 * (1 << 20))
+    upload = uploader(server, auth, data)
+    upload.set_url(upload.create_url())
+    sent = len(data) * 3 // 4
+    _cut_off_patch(upload.url, auth, 0, data[:sent], declared=len(data))
+
+    kept = upload.get_offset()
+    assert 0 < kept <= sent
+    resumed = uploader(server, auth, data, url=upload.url)
+    assert resumed.offset == kept
+    with pytest.raises(TusCommunicationError) as refused:
+        resumed.upload()  # the rest goes through; the whole is hashed: not a photo, but the right bytes
+    assert refused.value.status_code == 422
+
+
+def test_a_cut_off_patch_with_a_checksum_is_dropped(server, auth):  # type: ignore[no-untyped-def]
+    data = os.urandom(3 * (1 << 20))
+    upload = uploader(server, auth, data)
+    upload.set_url(upload.create_url())
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    _cut_off_patch(upload.url, auth, 0, data[: len(data) // 2], declared=len(data), checksum=f"sha256 {digest}")
+
+    assert upload.get_offset() == 0
+
+
+def test_bytes_lost_to_a_power_cut_are_sent_again(server, auth, photo, app, session):  # type: ignore[no-untyped-def]
+    upload = uploader(server, auth, photo, chunk_size=len(photo) // 2)
+    upload.upload_chunk()
+    part = os.path.join(app.config["MEDIA_ROOT"], "uploads", upload.url.rsplit("/", 1)[1] + ".part")
+    with open(part, "r+b") as cut:  # acknowledged, but never reached the disk
+        cut.truncate(1000)
+
+    resumed = uploader(server, auth, photo, chunk_size=len(photo) // 2, url=upload.url)
+    assert resumed.offset == 1000
+    resumed.upload()
+    assert photo_rows(session, sha_of(photo)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pytest
@@ -38,3 +39,37 @@ def encode(img: Image.Image, fmt: str = "JPEG", **params) -> bytes:
 @pytest.fixture(scope="session")
 def photo_jpeg() -> bytes:
     return encode(photo_like(1), quality=90)
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def _xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ \0\0\0\0" + _s15(x) + _s15(y) + _s15(z)
+
+
+#: sRGB's primaries adapted to D50, as an ICC profile states them.
+SRGB_PRIMARIES = {"r": (0.4361, 0.2225, 0.0139), "g": (0.3851, 0.7169, 0.0971), "b": (0.1431, 0.0606, 0.7141)}
+
+
+def rgb_profile(primaries: dict[str, tuple[float, float, float]]) -> bytes:
+    """A minimal ICC v2 display profile: these primaries, linear curves, a D50 white point."""
+    linear = b"curv\0\0\0\0" + struct.pack(">I", 0)
+    name = b"test profile\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(name)) + name + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
+    tags = [(b"desc", desc), (b"wtpt", _xyz(0.9642, 1.0, 0.8249))]
+    tags += [(f"{c}XYZ".encode(), _xyz(*primaries[c])) for c in "rgb"]
+    tags += [(f"{c}TRC".encode(), linear) for c in "rgb"]
+    table_end = 128 + 4 + 12 * len(tags)
+    entries, body = b"", b""
+    for signature, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        entries += signature + struct.pack(">II", table_end + len(body), len(data))
+        body += data
+    size = table_end + len(body)
+    header = (struct.pack(">I", size) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 24 + b"\0" * 4 + _s15(0.9642) + _s15(1.0) + _s15(0.8249)
+              + b"\0" * 48)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + entries + body

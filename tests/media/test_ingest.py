@@ -25,7 +25,7 @@ from media import (
 )
 from media.derivatives import make_derivatives
 
-from .conftest import encode, photo_like
+from .conftest import SRGB_PRIMARIES, encode, photo_like, rgb_profile
 
 RED = (255, 0, 0)
 
@@ -155,6 +155,37 @@ def test_heic_accepted():
 
     assert (photo.format, photo.mime_type) == ("HEIF", "image/heic")
     assert (photo.preview.width, photo.preview.height) == (640, 480)
+
+
+def test_heic_with_an_exif_orientation_comes_out_upright():
+    # Converters and some Android phones: the EXIF tag alone, no irot in the container.
+    img = photo_like(5, (800, 600))
+    img.paste(RED, (0, 0, 100, 100))
+
+    photo = ingest(encode(img, "HEIF", quality=80, exif=phone_exif(orientation=6)))
+
+    assert photo.exif.orientation == 6
+    assert (photo.width, photo.height) == (600, 800)
+    preview = decode(photo.preview.data)
+    assert preview.size == (600, 800)
+    assert _near(preview.getpixel((590, 10)), RED) and not _near(preview.getpixel((10, 10)), RED)
+
+
+def test_heic_turned_by_its_container_is_not_turned_twice():
+    import pillow_heif
+
+    img = photo_like(5, (800, 600))
+    img.info["exif"] = phone_exif(orientation=6).tobytes()
+    out = io.BytesIO()
+    pillow_heif.from_pillow(img).save(out, quality=80)  # writes an irot, as iPhones do
+    data = out.getvalue()
+    decoded = decode(data)
+    assert decoded.info["original_orientation"] == 6
+
+    photo = ingest(data)
+
+    assert photo.exif.orientation == 1
+    assert (photo.preview.width, photo.preview.height) == decoded.size
 
 
 def test_path_is_read_and_name_is_ignored(tmp_path, photo_jpeg):
@@ -288,3 +319,25 @@ def test_jpeg_decoded_at_reduced_scale_for_its_aspect():
 
     assert decoded_sizes[0] == (1296, 972)
     assert (made.preview.width, made.preview.height) == (1280, 960)
+
+
+def test_derivatives_are_converted_to_srgb():
+    # A profile whose red and green primaries are sRGB's swapped: its red is sRGB's green.
+    swapped = rgb_profile({"r": SRGB_PRIMARIES["g"], "g": SRGB_PRIMARIES["r"], "b": SRGB_PRIMARIES["b"]})
+    data = encode(Image.new("RGB", (640, 480), (230, 20, 20)), quality=95, icc_profile=swapped)
+
+    photo = ingest(data)
+
+    for derivative in (photo.preview, photo.thumbnail):
+        img = decode(derivative.data)
+        red, green, blue = img.getpixel((10, 10))
+        assert green > 200 and red < 120 and blue < 120, (red, green, blue)
+        assert "icc_profile" not in img.info  # untagged means sRGB
+
+
+def test_an_unreadable_colour_profile_is_ignored():
+    data = encode(Image.new("RGB", (640, 480), (230, 20, 20)), quality=95, icc_profile=b"not a profile")
+
+    preview = decode(ingest(data).preview.data)
+
+    assert _near(preview.getpixel((10, 10)), (230, 20, 20), tolerance=8)

@@ -1,4 +1,7 @@
-"""media.storage: content-addressed, atomic, stored once."""
+"""The media storage contract, run against every backend; then what only the filesystem does.
+
+The S3 backend talks real HTTP to moto's S3-compatible server, started once on a free port.
+"""
 
 from __future__ import annotations
 
@@ -20,20 +23,29 @@ from media import (
 )
 from media.errors import DigestMismatch
 
+from .moto_s3 import make_s3, s3_credentials, s3_endpoint  # noqa: F401 - fixtures
+
 DATA = b"\xff\xd8 pretend this is a 3 MB photo \xff\xd9" * 1000
 SHA = hashlib.sha256(DATA).hexdigest()
 
 
-@pytest.fixture
-def storage(tmp_path) -> FileSystemStorage:
-    return FileSystemStorage(tmp_path / "media")
+@pytest.fixture(params=["filesystem", "s3"])
+def storage(request, tmp_path) -> Storage:
+    if request.param == "filesystem":
+        return FileSystemStorage(tmp_path / "media")
+    request.getfixturevalue("s3_credentials")
+    return make_s3(request.getfixturevalue("s3_endpoint"))
 
 
-def all_files(storage: FileSystemStorage) -> list[str]:
-    return sorted(str(p.relative_to(storage.root)) for p in storage.root.rglob("*") if p.is_file())
+def all_files(storage: Storage) -> list[str]:
+    """Every stored object, as a path relative to the backend's root."""
+    if isinstance(storage, FileSystemStorage):
+        return sorted(str(p.relative_to(storage.root)) for p in storage.root.rglob("*") if p.is_file())
+    listed = storage.client.list_objects_v2(Bucket=storage.bucket)
+    return sorted(item["Key"].removeprefix(storage.prefix) for item in listed.get("Contents", []))
 
 
-def read(storage: FileSystemStorage, key: str) -> bytes:
+def read(storage: Storage, key: str) -> bytes:
     with storage.open(key) as fh:
         return fh.read()
 
@@ -54,17 +66,15 @@ def test_roundtrip(storage, tmp_path, as_):
     assert read(storage, SHA) == DATA
     assert storage.size(SHA) == len(DATA)
     assert all_files(storage) == [f"{SHA[:2]}/{SHA[2:4]}/{SHA}"]
-    assert storage.location(SHA) == str(storage.root / SHA[:2] / SHA[2:4] / SHA)
 
 
 def test_same_bytes_stored_once(storage):
     assert storage.put(SHA, DATA) is True
-    inode = os.stat(storage.path(SHA)).st_ino
 
     assert storage.put(SHA, io.BytesIO(DATA)) is False
 
-    assert os.stat(storage.path(SHA)).st_ino == inode
     assert all_files(storage) == [f"{SHA[:2]}/{SHA[2:4]}/{SHA}"]
+    assert read(storage, SHA) == DATA
 
 
 def test_derivatives_live_beside_their_original(storage):
@@ -172,3 +182,70 @@ def test_concurrent_puts_of_one_hash(storage):
     assert errors == []
     assert all_files(storage) == [f"{SHA[:2]}/{SHA[2:4]}/{SHA}"]
     assert hashlib.sha256(read(storage, SHA)).hexdigest() == SHA
+
+
+def test_open_streams(storage):
+    storage.put(SHA, DATA)
+
+    with storage.open(SHA) as fh:
+        first = fh.read(1000)
+        rest = fh.read()
+
+    assert first == DATA[:1000] and first + rest == DATA
+
+
+# -- the filesystem backend ----------------------------------------------------------------------
+
+@pytest.fixture
+def fs(tmp_path) -> FileSystemStorage:
+    return FileSystemStorage(tmp_path / "media")
+
+
+def test_filesystem_location_is_the_fanned_out_path(fs):
+    fs.put(SHA, DATA)
+
+    assert fs.location(SHA) == str(fs.root / SHA[:2] / SHA[2:4] / SHA)
+
+
+def test_filesystem_keeps_the_first_copy(fs):
+    fs.put(SHA, DATA)
+    inode = os.stat(fs.path(SHA)).st_ino
+
+    fs.put(SHA, DATA)
+
+    assert os.stat(fs.path(SHA)).st_ino == inode
+
+
+# -- the S3 backend -----------------------------------------------------------------------------
+
+def test_s3_objects_live_under_the_prefix(s3_endpoint, s3_credentials):
+    s3 = make_s3(s3_endpoint, prefix="/campaign-7/")
+    s3.put(SHA, DATA)
+
+    names = [item["Key"] for item in s3.client.list_objects_v2(Bucket=s3.bucket)["Contents"]]
+    assert names == [f"campaign-7/{SHA[:2]}/{SHA[2:4]}/{SHA}"]
+    assert s3.location(SHA) == f"s3://{s3.bucket}/campaign-7/{SHA[:2]}/{SHA[2:4]}/{SHA}"
+
+
+def test_s3_put_does_not_overwrite_an_object_written_meanwhile(s3_endpoint, s3_credentials):
+    s3 = make_s3(s3_endpoint)
+    s3.put(SHA, DATA)
+    # A second writer that checked before the first finished: its conditional write is refused.
+    s3.exists = lambda key: False  # type: ignore[method-assign]
+
+    assert s3.put(SHA, DATA) is False
+
+
+def test_filesystem_sweeps_temporary_files_left_by_a_crash(fs):
+    fs.put(SHA, DATA)
+    folder = fs.path(SHA).parent
+    crashed = folder / ".tmp-abc123.part"
+    crashed.write_bytes(DATA[:100])
+    writing = folder / ".tmp-def456.part"  # a put under way right now
+    writing.write_bytes(DATA[:100])
+    os.utime(crashed, (1_000_000, 1_000_000))
+
+    assert fs.sweep_temporary(older_than=2_000_000) == 1
+
+    assert not crashed.exists() and writing.exists()
+    assert read(fs, SHA) == DATA

@@ -1,0 +1,476 @@
+#!/usr/bin/env python
+"""The photo pipeline and photo uploads, each measured against a plain way of doing the same work.
+
+    python benchmarks/media_bench.py --quick       # CI: small sizes, well under a minute
+    python benchmarks/media_bench.py               # full: a few minutes on 2 cores
+
+Photos: 12-megapixel (4000x3000) JPEGs made here, at quality 90 (about 4 MB, like a phone's):
+a scene of blurred shapes and a horizon with sensor noise on top, so the entropy coder has as
+much to do as with a real photo; EXIF with orientation 6, GPS, capture time and camera. Every
+photo has bytes of its own (its EXIF differs), so nothing is deduplicated along the way.
+
+Measured:
+
+- ingest: ``media.ingest`` (SHA-256, EXIF, one draft-decoded image giving preview, thumbnail and
+  perceptual hash) against a naive pipeline doing the same work the textbook way (full decode,
+  ``ImageOps.exif_transpose``, ``thumbnail()`` for both sizes, ``imagehash.phash`` of the upright
+  photo, SHA-256, EXIF). The two alternate photo by photo in one process pinned to one CPU, so a
+  busy machine slows both alike: ``ingest_ratio`` = ingest / naive. For information, the
+  ingest rate with two threads (no pinning) is printed as well;
+- uploads: the app served by a threaded werkzeug server in a subprocess, on a temporary SQLite
+  database built by the migrations. ``tus_upload_mb_per_s``: photos uploaded with tuspy (the
+  tus client the tests use) in 2 MiB chunks through ``/api/v1/uploads/``; ``plain_put_mb_per_s``:
+  other photos of the same size, each in one ``PUT`` with ``requests`` (the library tuspy uses)
+  to an endpoint only this benchmark's server has, which reads the body into a file, fsyncs it,
+  checks the SHA-256 and stores the photo with ``receive_photo`` as the end of a tus upload does.
+  Both therefore include ingesting and storing; the difference is what resumability costs.
+  The same pair is measured again with payloads that are not images (refused with 422 after the
+  hash check), which isolates the transfer: ``tus_transport_mb_per_s``, ``plain_transport_mb_per_s``.
+
+The last line printed is one JSON object. Nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import json
+import os
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.sync_bench import FAST_ARGON2, PASSWORD, _free_port, _load, _revision, say  # noqa: E402
+
+GOALS = {"ingest_ratio": 4.0, "tus_vs_plain": 0.8}
+FULL = {"scenes": 4, "ingest": 24, "uploads": 50, "transport": 50}
+QUICK = {"scenes": 2, "ingest": 6, "uploads": 10, "transport": 10}
+SIZE = (4000, 3000)
+#: tus PATCH size: a 12 MP photo goes in two. A PATCH cut off midway keeps what arrived, so a
+#: chunk is not what a lost signal costs; each one costs a request (--chunk-mib 1 measures it).
+CHUNK = 2 << 20
+#: Request bodies are copied in blocks of this size, as uploads.READ_BUFFER.
+BUFFER = 1 << 20
+PUT_PATH = "/bench/put/"
+
+
+# -- photos -------------------------------------------------------------------------------------
+
+def scene(seed: int) -> bytes:
+    """A 12 MP JPEG without metadata: shapes, a horizon, soft edges and sensor noise."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = np.random.default_rng(seed)
+    small = Image.new("RGB", (200, 150), tuple(int(c) for c in rng.integers(60, 200, 3)))
+    draw = ImageDraw.Draw(small)
+    draw.rectangle((0, int(rng.integers(40, 110)), 200, 150), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    for _ in range(40):
+        x, y = (int(v) for v in rng.integers(-20, 200, 2))
+        w, h = (int(v) for v in rng.integers(4, 70, 2))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x, y, x + w, y + h), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    big = small.filter(ImageFilter.GaussianBlur(0.8)).resize(SIZE, Image.Resampling.BICUBIC)
+    # A brightness gradient across the frame, as the sky and shade give a real photo.
+    gradient = np.linspace(-25, 25, SIZE[0], dtype=np.float32)[None, :, None]
+    noise = rng.normal(0, 7, (SIZE[1], SIZE[0], 1)).astype(np.float32)
+    pixels = np.clip(np.asarray(big, dtype=np.float32) + gradient + noise, 0, 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def with_exif(jpeg: bytes, serial: int) -> bytes:
+    """``jpeg`` with a phone's EXIF in an APP1 segment; ``serial`` makes the bytes unique."""
+    from PIL import ExifTags, Image
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "HUAWEI"
+    exif[ExifTags.Base.Model] = "ELS-AN00"
+    exif[ExifTags.Base.ImageDescription] = f"bench {serial}"
+    exif[ExifTags.IFD.Exif] = {ExifTags.Base.DateTimeOriginal: "2026:10:23 09:15:30",
+                               ExifTags.Base.OffsetTimeOriginal: "+08:00"}
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (32.0, 41.0, 24.0 + serial % 60 / 100),
+        ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (109.0, 1.0, 30.0),
+    }
+    payload = exif.tobytes()  # starts with b"Exif\0\0", as an APP1 segment must
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:]
+
+
+class Photos:
+    """``count`` photos of ``scenes`` different scenes, made on demand and cached per scene."""
+
+    def __init__(self, scenes: int) -> None:
+        started = time.perf_counter()
+        self.scenes = [scene(seed) for seed in range(scenes)]
+        self.made_s = time.perf_counter() - started
+        self.serial = 0
+
+    def take(self, count: int) -> list[bytes]:
+        photos = []
+        for _ in range(count):
+            self.serial += 1
+            photos.append(with_exif(self.scenes[self.serial % len(self.scenes)], self.serial))
+        return photos
+
+
+# -- ingest -------------------------------------------------------------------------------------
+
+def naive_ingest(data: bytes) -> tuple[str, str, bytes, bytes]:
+    """The same outputs as media.ingest, done as most code does it: decode everything, then shrink."""
+    import imagehash
+    from PIL import Image, ImageOps
+
+    from media.exif import read_exif
+
+    digest = hashlib.sha256(data).hexdigest()
+    img = Image.open(io.BytesIO(data))
+    read_exif(img)
+    upright = ImageOps.exif_transpose(img)
+    preview = upright.copy()
+    preview.thumbnail((1280, 1280))
+    thumbnail = preview.copy()
+    thumbnail.thumbnail((320, 320))
+    phash = str(imagehash.phash(upright))
+    encoded = []
+    for derivative in (preview, thumbnail):
+        out = io.BytesIO()
+        derivative.save(out, "JPEG", quality=82)
+        encoded.append(out.getvalue())
+    return digest, phash, encoded[0], encoded[1]
+
+
+@contextlib.contextmanager
+def one_cpu() -> Iterator[str]:
+    """Pin this process to one CPU for the block (Linux); yields what was done, for the report."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield "not pinned (no sched_setaffinity here)"
+        return
+    allowed = os.sched_getaffinity(0)
+    cpu = max(allowed)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield f"pinned to CPU {cpu}"
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def measure_ingest(photos: list[bytes]) -> dict[str, Any]:
+    import media
+
+    media.ingest(photos[0])  # warm up: imports, codec tables
+    naive_ingest(photos[0])
+    fast: list[float] = []
+    slow: list[float] = []
+    with one_cpu() as pinning:
+        for index, data in enumerate(photos):
+            pair: list[tuple[list[float], Callable[[bytes], Any]]] = [(fast, media.ingest), (slow, naive_ingest)]
+            # Alternate which runs first, so neither always finds the caches warm.
+            for times, run in pair if index % 2 == 0 else reversed(pair):
+                started = time.perf_counter()
+                run(data)
+                times.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(media.ingest, photos))
+    threaded = len(photos) / (time.perf_counter() - started)
+    return {"pinning": pinning, "fast": fast, "slow": slow, "threaded": threaded}
+
+
+# -- the server ---------------------------------------------------------------------------------
+
+def serve_main(port: int) -> None:
+    """``--_serve``: the app from XUNCHA_* variables, plus the plain one-request upload endpoint."""
+    import logging
+
+    from flask import Response, current_app, request
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    import media
+    from server import create_app, db
+    from server.attachments.services import receive_photo
+    from server.auth.security import authenticate_request
+    from server.clock import app_clock
+
+    app = create_app()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    inbox = Path(app.config["MEDIA_ROOT"]) / "bench-put"
+    inbox.mkdir(parents=True, exist_ok=True)
+
+    @app.put(PUT_PATH + "<sha256>")
+    def plain_put(sha256: str) -> Response:
+        # What a non-resumable upload must do at least: take the body to disk durably, check
+        # it, and store the photo as the end of a tus upload does (uploads.finish).
+        authenticate_request()
+        path = inbox / f"{threading.get_ident()}.part"
+        hasher = hashlib.sha256()
+        with open(path, "wb") as out:
+            while block := request.stream.read(BUFFER):
+                hasher.update(block)
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            if hasher.hexdigest() != sha256:
+                return Response("wrong sha256", status=460)
+            config = current_app.config
+            session = db.session()
+            try:
+                receive_photo(session, app_clock(), current_app.extensions["xuncha.media"], path.read_bytes(),
+                              limits=media.Limits(max_bytes=config["MEDIA_MAX_BYTES"],
+                                                  max_pixels=config["MEDIA_MAX_PIXELS"]),
+                              timezone=config["TIMEZONE"])
+                session.commit()
+            except media.MediaError as exc:
+                session.rollback()
+                return Response(exc.message, status=422)
+            return Response(status=201)
+        finally:
+            path.unlink()
+
+    class Handler(WSGIRequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=Handler)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    server.serve_forever()
+
+
+class Server:
+    def __init__(self, settings: dict[str, Any]) -> None:
+        import requests
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+        env.update({f"XUNCHA_{k}": str(v) for k, v in settings.items()})
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([sys.executable, __file__, "--_serve", str(self.port)], cwd=ROOT, env=env)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited at start (code {self.proc.returncode})")
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not answer /healthz within 60 s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def inspector_token(settings: dict[str, Any], server: Server) -> str:
+    """An inspector made with the test factories, logged in over HTTP from a device."""
+    import requests
+
+    from server import create_app
+    from server.auth.models import Role
+    from tests import factories
+
+    app = create_app(settings)
+    with app.extensions["xuncha.db"].session() as session:
+        campaign = factories.campaign(session)
+        factories.user(session, app.extensions["xuncha.hasher"], Role.INSPECTOR, campaign=campaign,
+                       username="alice")
+        session.commit()
+    app.extensions["xuncha.db"].dispose()
+    answer = requests.post(f"{server.url}/api/v1/auth/login", timeout=30, json={
+        "username": "alice", "password": PASSWORD, "device": {"name": "bench phone", "platform": "android"}})
+    answer.raise_for_status()
+    return answer.json()["token"]
+
+
+# -- uploads ------------------------------------------------------------------------------------
+
+def tus_upload(server: Server, auth: dict[str, str], data: bytes, chunk: int) -> bool:
+    """One whole upload with tuspy; False if the server refused the completed upload."""
+    from tusclient.client import TusClient
+    from tusclient.exceptions import TusCommunicationError
+
+    client = TusClient(f"{server.url}/api/v1/uploads/", headers=auth)
+    uploader = client.uploader(file_stream=io.BytesIO(data), chunk_size=chunk,
+                               metadata={"sha256": hashlib.sha256(data).hexdigest()})
+    try:
+        uploader.upload()
+    except TusCommunicationError as exc:
+        if exc.status_code == 422:
+            return False
+        raise
+    return True
+
+
+def plain_put(server: Server, auth: dict[str, str], data: bytes) -> bool:
+    import requests
+
+    answer = requests.put(f"{server.url}{PUT_PATH}{hashlib.sha256(data).hexdigest()}", data=data, headers=auth,
+                          timeout=120)
+    if answer.status_code not in (201, 422):
+        raise RuntimeError(f"plain PUT answered {answer.status_code}: {answer.text[:200]}")
+    return answer.status_code == 201
+
+
+def measure_uploads(server: Server, auth: dict[str, str], first: list[bytes],
+                    second: list[bytes], expect_stored: bool, chunk: int) -> dict[str, Any]:
+    """tus for ``first``, plain PUT for ``second``, alternating; MB/s over the bytes sent.
+
+    The first pair is a warm-up, not counted: the server's first photo imports scipy (for the
+    perceptual hash), which would otherwise be charged to whichever method came first.
+    """
+    stored = tus_upload(server, auth, first[0], chunk) + plain_put(server, auth, second[0])
+    first, second = first[1:], second[1:]
+    tus_s = put_s = 0.0
+    for index, (a, b) in enumerate(zip(first, second)):
+        steps = [("tus", a), ("put", b)]
+        for kind, data in steps if index % 2 == 0 else reversed(steps):
+            started = time.perf_counter()
+            stored += tus_upload(server, auth, data, chunk) if kind == "tus" else plain_put(server, auth, data)
+            elapsed = time.perf_counter() - started
+            if kind == "tus":
+                tus_s += elapsed
+            else:
+                put_s += elapsed
+    expected = 2 * (len(first) + 1) if expect_stored else 0
+    if stored != expected:
+        raise RuntimeError(f"{stored} uploads stored, expected {expected}")
+    mb_first, mb_second = sum(map(len, first)) / 1e6, sum(map(len, second)) / 1e6
+    return {"tus": mb_first / tus_s, "put": mb_second / put_s, "tus_ms": 1000 * tus_s / len(first),
+            "put_ms": 1000 * put_s / len(second), "mb": mb_first / len(first)}
+
+
+def not_images(count: int, size: int, seed: int) -> list[bytes]:
+    return [hashlib.sha256(f"{seed}-{i}".encode()).digest() * (size // 32) for i in range(count)]
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+def run(sizes: dict[str, int], workdir: Path, chunk: int) -> dict[str, Any]:
+    from server.cli import upgrade_database
+
+    photos = Photos(sizes["scenes"])
+    sample = photos.take(1)[0]
+    say(f"made {sizes['scenes']} scenes of {SIZE[0]}x{SIZE[1]} in {photos.made_s:.1f} s; "
+        f"a photo is {len(sample) / 1e6:.2f} MB (JPEG quality 90, EXIF with orientation 6 and GPS)")
+
+    say(f"\n[1/3] ingest of {sizes['ingest']} photos, media.ingest and the naive pipeline alternating")
+    ingest = measure_ingest(photos.take(sizes["ingest"]))
+    fast_ms, slow_ms = (1000 * statistics.mean(ingest[k]) for k in ("fast", "slow"))
+    say(f"  {ingest['pinning']}; media.ingest mean {fast_ms:.1f} ms (median "
+        f"{1000 * statistics.median(ingest['fast']):.1f}), naive mean {slow_ms:.1f} ms (median "
+        f"{1000 * statistics.median(ingest['slow']):.1f})")
+    say(f"  two threads, not pinned: {ingest['threaded']:.1f} photos/s")
+
+    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    upgrade_database(url)
+    settings = {"DATABASE_URL": url, "INSTANCE_DIR": str(workdir / "instance"), "SECRET_KEY": "bench-" + "k" * 40,
+                "LOG_LEVEL": "WARNING", **FAST_ARGON2}
+    server = Server(settings)
+    try:
+        auth = {"Authorization": f"Bearer {inspector_token(settings, server)}"}
+        say(f"\nserver: werkzeug, threaded, on {server.url} (pid {server.proc.pid}); "
+            f"clients: tuspy {chunk / (1 << 20):g} MiB chunks, requests PUT; a new connection per request for both")
+        n = sizes["uploads"]
+        say(f"\n[2/3] {n} photos by tus and {n} others by one plain PUT each, alternating")
+        uploads = measure_uploads(server, auth, photos.take(n + 1), photos.take(n + 1), expect_stored=True,
+                                  chunk=chunk)
+        say(f"  tus {uploads['tus']:.1f} MB/s ({uploads['tus_ms']:.0f} ms a photo), plain PUT {uploads['put']:.1f} "
+            f"MB/s ({uploads['put_ms']:.0f} ms a photo); photos of {uploads['mb']:.2f} MB on average")
+        n = sizes["transport"]
+        say(f"\n[3/3] transfer alone: {n}+{n} payloads of {len(sample) / 1e6:.2f} MB that are not images "
+            f"(hashed, then refused with 422)")
+        transport = measure_uploads(server, auth, not_images(n + 1, len(sample), 1),
+                                    not_images(n + 1, len(sample), 2), expect_stored=False, chunk=chunk)
+        say(f"  tus {transport['tus']:.1f} MB/s ({transport['tus_ms']:.0f} ms each), plain PUT "
+            f"{transport['put']:.1f} MB/s ({transport['put_ms']:.0f} ms each)")
+    finally:
+        server.stop()
+    return {"ingest": ingest, "uploads": uploads, "transport": transport}
+
+
+def report(r: dict[str, Any]) -> dict[str, Any]:
+    ingest, uploads, transport = r["ingest"], r["uploads"], r["transport"]
+    fast = len(ingest["fast"]) / sum(ingest["fast"])
+    slow = len(ingest["slow"]) / sum(ingest["slow"])
+    ratio = fast / slow
+    tus_ratio = uploads["tus"] / uploads["put"]
+    transport_ratio = transport["tus"] / transport["put"]
+    say("\n== summary (no timing is asserted)")
+    say(f"ingest    {fast:8.2f} photos/s on one CPU; naive {slow:.2f}/s → ratio {ratio:.2f} "
+        f"(goal ≥ {GOALS['ingest_ratio']}); two threads {ingest['threaded']:.2f}/s")
+    say(f"uploads   tus {uploads['tus']:.1f} MB/s, plain PUT {uploads['put']:.1f} MB/s → {tus_ratio:.2f}× "
+        f"(goal ≥ {GOALS['tus_vs_plain']}×), both ingesting and storing every photo")
+    say(f"transfer  tus {transport['tus']:.1f} MB/s, plain PUT {transport['put']:.1f} MB/s → {transport_ratio:.2f}×")
+    return {
+        "ingest_photos_per_s": round(fast, 2),
+        "naive_photos_per_s": round(slow, 2),
+        "ingest_ratio": round(ratio, 2),
+        "ingest_photos_per_s_2_threads": round(ingest["threaded"], 2),
+        "tus_upload_mb_per_s": round(uploads["tus"], 1),
+        "plain_put_mb_per_s": round(uploads["put"], 1),
+        "tus_vs_plain": round(tus_ratio, 3),
+        "tus_transport_mb_per_s": round(transport["tus"], 1),
+        "plain_transport_mb_per_s": round(transport["put"], 1),
+        "tus_transport_vs_plain": round(transport_ratio, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (CI): well under a minute")
+    parser.add_argument("--uploads", type=int, help="photos per upload method (default 50)")
+    parser.add_argument("--ingest", type=int, help="photos through each ingest pipeline")
+    parser.add_argument("--chunk-mib", type=float, default=CHUNK / (1 << 20), help="tus PATCH size in MiB (default 2)")
+    parser.add_argument("--_serve", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._serve:
+        serve_main(args._serve)
+        return 0
+    sizes = dict(QUICK if args.quick else FULL)
+    for key in ("uploads", "ingest"):
+        if getattr(args, key):
+            sizes[key] = getattr(args, key)
+
+    def terminate(*_: Any) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, terminate)
+    say(f"media benchmark ({'quick' if args.quick else 'full'}): ingest {sizes['ingest']} photos, "
+        f"uploads {sizes['uploads']} photos per method; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    say(f"code: {_revision()}; load average {_load()} (other work on the machine skews every figure)")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="xuncha_media_bench_") as tmp:
+        results = run(sizes, Path(tmp), int(args.chunk_mib * (1 << 20)))
+    summary = report(results)
+    say(f"total time {time.perf_counter() - started:.0f} s; load average now {_load()}")
+    say(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
