@@ -25,6 +25,7 @@ from server.sync.models import SyncCounter, SyncRow
 from server.sync.scope import SECRET_ROUNDS
 
 _PENDING = "xuncha.sync_pending"
+_STAGED = "xuncha.sync_staged"
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,29 @@ def publish(model: type, spec: Published) -> None:
             event.listen(model, name, _written)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Per model, its published columns in wire order, and whether each needs converting.
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+#: Values of these types go into JSON as they are.
+_PLAIN = (str, int, float, bool, dict, list)
 
 
 def payload(obj: Any, spec: Published) -> str:
+    """The record as devices receive it: the one place its wire form is made."""
     model = type(obj)
     if model not in _FIELDS:
-        _FIELDS[model] = tuple(sorted(c.key for c in model.__table__.columns if c.key not in spec.private))
-    data = {name: _wire(getattr(obj, name)) for name in _FIELDS[model]}
+        _FIELDS[model] = tuple((c.key, _converted(c)) for c in sorted(model.__table__.columns, key=lambda c: c.key)
+                               if c.key not in spec.private)
+    # Converting only the columns that need it: a push publishes a thousand records a batch.
+    data = {name: _wire(getattr(obj, name)) if convert else getattr(obj, name) for name, convert in _FIELDS[model]}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _converted(column: sa.Column[Any]) -> bool:
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return True
+    return not issubclass(python_type, _PLAIN) or issubclass(python_type, enum.Enum)
 
 
 def _wire(value: Any) -> Any:
@@ -92,32 +107,57 @@ def _written(_mapper: Any, _connection: Any, obj: Any) -> None:
         session.info.setdefault(_PENDING, {})[id(obj)] = obj
 
 
+def written_in_bulk(session: Session, records: list[Any]) -> None:
+    """Publish records written with Core statements, which the mapper events never see.
+
+    ``records`` are transient instances holding every column as written. At the commit they
+    are published by the same rules and the same payload code as the ORM's; until then the
+    publishing rules find them by id (:func:`bulk_record`) without asking the database.
+    """
+    staged: dict[tuple[type, Any], Any] = session.info.setdefault(_STAGED, {})
+    for record in records:
+        staged[type(record), record.id] = record
+
+
+def bulk_record(session: Session, model: type, ident: Any) -> Any:
+    """A record of this transaction written in bulk, or None."""
+    return session.info.get(_STAGED, {}).get((model, ident))
+
+
 def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the feed is written once, when the whole transaction commits
     session.flush()
     pending: dict[int, Any] = session.info.pop(_PENDING, {})
-    changes = []
+    changes: dict[tuple[type, Any], _Change] = {}
     with session.no_autoflush:
+        for key, obj in session.info.get(_STAGED, {}).items():
+            changes[key] = _change(session, obj, deleted=False)
         for obj in pending.values():
             state = sa.inspect(obj)
             if state.transient or (state.detached and not state.was_deleted):
                 continue  # created in a savepoint that was rolled back
-            spec = REGISTRY[type(obj)]
-            deleted = state.deleted or state.was_deleted or spec.gone(obj)
-            changes.append(_Change(
-                entity=spec.entity, entity_id=str(obj.id),
-                scope_key=None if deleted else spec.scope_key(session, obj),
-                campaign_id=spec.campaign_id(session, obj),
-                payload="" if deleted else payload(obj, spec)))
+            # Also written in bulk earlier in the transaction: the ORM's copy is the later one.
+            changes[type(obj), obj.id] = _change(session, obj, deleted=state.deleted or state.was_deleted)
+    session.info.pop(_STAGED, None)
     session.info.pop(SECRET_ROUNDS, None)
     if changes:
-        write(session, changes)
+        write(session, list(changes.values()))
+
+
+def _change(session: Session, obj: Any, *, deleted: bool) -> _Change:
+    spec = REGISTRY[type(obj)]
+    deleted = deleted or spec.gone(obj)
+    return _Change(entity=spec.entity, entity_id=str(obj.id),
+                   scope_key=None if deleted else spec.scope_key(session, obj),
+                   campaign_id=spec.campaign_id(session, obj),
+                   payload="" if deleted else payload(obj, spec))
 
 
 def _after_rollback(session: Session) -> None:
     if not session.in_transaction():
         session.info.pop(_PENDING, None)
+        session.info.pop(_STAGED, None)
 
 
 def write(session: Session, changes: list[_Change]) -> None:

@@ -73,6 +73,12 @@ class Applied:
     late: bool = False
 
 
+def result(mutation: dict[str, Any], outcome: Outcome, **extra: Any) -> dict[str, Any]:
+    """The answer to one mutation, as the push response and its stored receipt hold it."""
+    return {"seq": mutation["seq"], "entity": mutation["entity"], "id": str(mutation["id"]),
+            "op": mutation["op"].value, "outcome": outcome.value, **extra}
+
+
 def apply(ctx: Context, mutation: dict[str, Any]) -> Applied:
     spec = ENTITIES.get(mutation["entity"])
     if spec is None:
@@ -86,16 +92,17 @@ def apply(ctx: Context, mutation: dict[str, Any]) -> Applied:
         if mutation["command"] not in commands:
             raise Rejected(ProblemCode.INVALID_FIELDS, f"Unknown command {mutation['command']!r}; "
                            f"known: {', '.join(sorted(commands))}.")
-        fields = _load(commands[mutation["command"]], mutation["fields"])
+        fields = load_fields(commands[mutation["command"]], mutation["fields"])
         return COMMANDS[mutation["command"]](ctx, mutation["id"], fields)
     if op is Op.CREATE:
-        return CREATORS[mutation["entity"]](ctx, mutation["id"], _load(spec.create, mutation["fields"]))
+        return CREATORS[mutation["entity"]](ctx, mutation["id"], load_fields(spec.create, mutation["fields"]))
     if op is Op.UPDATE:
         return _update(ctx, mutation)
     return _delete(ctx, mutation)
 
 
-def _load(cls: type[ma.Schema] | None, fields: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def load_fields(cls: type[ma.Schema] | None, fields: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """A mutation's fields validated by the entity's schema; :class:`Rejected` if they do not validate."""
     assert cls is not None
     try:
         return schema(cls, partial=partial).load(fields)
@@ -202,6 +209,25 @@ def _create_finding(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Ap
     session = ctx.session
     if _stored(ctx, Finding, record_id) is not None:
         return _same_id_elsewhere(ctx, Finding, record_id, lambda x: x.reported_by == ctx.user.id)
+    row, late = finding_row(ctx, record_id, f)
+    finding = Finding(**row)
+    session.add(finding)
+    if f["photos"]:
+        session.flush()
+        attach(session, ctx.clock, f["photos"], role=PhotoRole.BEFORE, finding_id=finding.id,
+               device_id=ctx.device_id)
+        refresh_media_status(session, finding)
+    orders.raise_order(session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
+    return Applied(Outcome.APPLIED, finding, late)
+
+
+def finding_row(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The new finding's columns from its validated fields, and whether the change is late.
+
+    The one place a pushed finding is routed and checked against the user's scope, whether
+    it is then written through the ORM or in bulk.
+    """
+    session = ctx.session
     campaign_id = ctx.user.campaign_id
     unit_id, round_id = f["unit_id"], f["round_id"]
     if f["visit_id"] is not None:
@@ -223,22 +249,15 @@ def _create_finding(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Ap
         unit_id = unit_for_location(session, campaign_id, f["longitude"], f["latitude"])
     if campaign_id is None:
         raise Rejected(ProblemCode.INVALID_FIELDS, "A finding needs a unit, a visit or a user in a campaign.")
-    finding = Finding(id=record_id, visit_id=f["visit_id"], round_id=round_id, campaign_id=campaign_id,
-                      unit_id=unit_id, item_id=f["item_id"], category=f["category"],
-                      description=f["description"], severity=Severity(f["severity"]),
-                      latitude=f["latitude"], longitude=f["longitude"], location_text=f["location_text"],
-                      reported_by=ctx.user.id, device_id=ctx.device_id, observed_at=ctx.at, version=1,
-                      field_meta=stamp_fields({}, MUTABLE["finding"], version=1, at=ctx.at, device=str(ctx.device_id)))
-    session.add(finding)
-    if f["photos"]:
-        session.flush()
-        attach(session, ctx.clock, f["photos"], role=PhotoRole.BEFORE, finding_id=finding.id,
-               device_id=ctx.device_id)
-        refresh_media_status(session, finding)
-    else:
-        finding.status = FindingStatus.COMPLETE
-    orders.raise_order(session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
-    return Applied(Outcome.APPLIED, finding, late)
+    row = dict(id=record_id, visit_id=f["visit_id"], round_id=round_id, campaign_id=campaign_id,
+               unit_id=unit_id, item_id=f["item_id"], category=f["category"], description=f["description"],
+               severity=Severity(f["severity"]), latitude=f["latitude"], longitude=f["longitude"],
+               location_text=f["location_text"], reported_by=ctx.user.id, device_id=ctx.device_id,
+               observed_at=ctx.at, version=1,
+               # Complete unless it names photos: then it waits for them (refresh_media_status).
+               status=FindingStatus.AWAITING_MEDIA if f["photos"] else FindingStatus.COMPLETE,
+               field_meta=stamp_fields({}, MUTABLE["finding"], version=1, at=ctx.at, device=str(ctx.device_id)))
+    return row, late
 
 
 def _create_photo(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Applied:
@@ -284,7 +303,7 @@ def _update(ctx: Context, mutation: dict[str, Any]) -> Applied:
         raise Rejected(ProblemCode.INVALID_FIELDS, "These fields cannot be changed after creation.",
                        [{"field": f"fields.{name}", "message": "not changeable"} for name in sorted(unknown)])
     create_schema = ENTITIES[entity].create
-    fields = _load(create_schema, mutation["fields"], partial=True)
+    fields = load_fields(create_schema, mutation["fields"], partial=True)
     fields = {k: v for k, v in fields.items() if k in mutation["fields"]}
     late = _standing(ctx, record.unit_id) if record.unit_id is not None else False
     current = {name: _plain(getattr(record, name)) for name in fields}

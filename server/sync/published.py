@@ -9,17 +9,20 @@ from sqlalchemy.orm import Session
 from server.attachments.models import PhotoRef
 from server.campaigns.models import AssessmentGroup
 from server.findings.models import Finding, FindingStatus
+from server.notifications.models import Notification
 from server.orders.models import Order, OrderStatus, Response
 from server.rounds.models import Assignment, Round, Team
 from server.standards.models import Standard, StandardItem, StandardSection
 from server.sync import feed
-from server.sync.scope import campaign_key, case_key, round_key, secret_round, unit_key, work_key
+from server.sync.scope import campaign_key, case_key, person_key, round_key, secret_round, unit_key, work_key
 from server.units.models import Unit, Zone
 from server.visits.models import Answer, Visit
 
 
 def _get(session: Session, model: type, ident: Any) -> Any:
-    return session.get(model, ident)
+    # A finding written in bulk is in no identity map: asking the database once per order
+    # published with it would cost more than writing them.
+    return feed.bulk_record(session, model, ident) or session.get(model, ident)
 
 
 def _standard_campaign(session: Session, standard_id: int) -> int:
@@ -85,4 +88,8 @@ def register() -> None:
     feed.publish(Response, P("response", lambda s, o: _order_key(s, _get(s, Order, o.order_id)),
                              lambda s, o: _unit_campaign(s, o.unit_id)))
     feed.publish(PhotoRef, P("photo", _photo_owner_key, _photo_campaign))
+    # Campaign 0 is no campaign: a notice must never ride along with a whole-campaign scope
+    # (a supervisor's), only with its person's key.
+    feed.publish(Notification, P("notification", lambda s, o: person_key(o.user_id), lambda s, o: 0,
+                                 private=frozenset({"dedupe_key"})))
 

@@ -24,8 +24,8 @@ from server.auth.models import User
 from server.clock import Clock
 from server.db import upsert
 from server.errors import AppError
-from server.sync import feed
-from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids
+from server.sync import bulk, feed
+from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, result
 from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
 from sync_protocol.merge import clock_offset, effective_time
 from sync_protocol.messages import Outcome
@@ -84,35 +84,46 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
 
     standing: dict[int, bool] = {}
     units: dict[int, Any] = {}
-    existing = existing_ids(session, [m for m in mutations if m["seq"] > state.last_seq])
+    fresh = [m for m in mutations if m["seq"] > state.last_seq]
+    existing = existing_ids(session, fresh)
     first_seq = state.last_seq
+
+    def context(mutation: dict[str, Any], careful: bool = False) -> Context:
+        return Context(session, clock, user, device_id, effective_time(mutation["device_time"], offset, now),
+                       mutation["seq"], standing, units, {} if careful else existing)
 
     def apply_all(careful: bool) -> list[dict[str, Any]]:
         state.last_seq = first_seq
         results = []
         for mutation in mutations:
-            ctx = Context(session, clock, user, device_id, effective_time(mutation["device_time"], offset, now),
-                          0, standing, units, {} if careful else existing)
+            ctx = context(mutation, careful)
             if mutation["seq"] <= first_seq:
                 results.append(answered.get(mutation["seq"]) or _late_sequence(session, ctx, mutation))
                 continue
-            result = _apply_one(session, ctx, mutation) if careful else _apply_quickly(session, ctx, mutation)
-            session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=result, received_at=now))
+            answer = apply_one(session, ctx, mutation) if careful else _apply_quickly(session, ctx, mutation)
+            session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=answer, received_at=now))
             state.last_seq = mutation["seq"]
-            results.append(result)
+            results.append(answer)
         return results
 
-    # Optimistically, the whole batch in one savepoint with one flush, so rows go out in
-    # batches; the first mutation that does not apply cleanly sends the whole batch round
-    # again, each mutation in its own savepoint, where one failure cannot touch the others.
-    attempt = session.begin_nested()
-    try:
-        results = apply_all(careful=False)
-        session.flush()
-        attempt.commit()
-    except (_Careful, sa.exc.IntegrityError):
-        attempt.rollback()
-        results = apply_all(careful=True)
+    # The common batch, new findings only, is written in bulk. Otherwise, optimistically, the
+    # whole batch in one savepoint with one flush, so rows go out in batches; the first
+    # mutation that does not apply cleanly sends the whole batch round again, each mutation
+    # in its own savepoint, where one failure cannot touch the others.
+    results = None
+    if len(fresh) == len(mutations) and bulk.plain(mutations, existing):
+        results = bulk.apply(session, context, mutations, now)
+        if results is not None:
+            state.last_seq = mutations[-1]["seq"]
+    if results is None:
+        attempt = session.begin_nested()
+        try:
+            results = apply_all(careful=False)
+            session.flush()
+            attempt.commit()
+        except (_Careful, sa.exc.IntegrityError):
+            attempt.rollback()
+            results = apply_all(careful=True)
 
     telemetry = request["telemetry"]
     state.last_push_at = now
@@ -142,11 +153,6 @@ def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int]) -> dict[i
     rows = session.execute(sa.select(SyncReceipt.seq, SyncReceipt.result).where(
         SyncReceipt.device_id == device_id, SyncReceipt.seq.in_(seqs)))
     return {seq: result for seq, result in rows}
-
-
-def _result(mutation: dict[str, Any], outcome: Outcome, **extra: Any) -> dict[str, Any]:
-    return {"seq": mutation["seq"], "entity": mutation["entity"], "id": str(mutation["id"]),
-            "op": mutation["op"].value, "outcome": outcome.value, **extra}
 
 
 def _server_copy(record: Any) -> dict[str, Any] | None:
@@ -183,7 +189,7 @@ def _quarantine(session: Session, ctx: Context, mutation: dict[str, Any], exc: R
         kept = {**_jsonable(mutation), "effective_time": ctx.at.astimezone(dt.timezone.utc).isoformat()}
         session.add(QuarantinedMutation(device_id=ctx.device_id, user_id=ctx.user.id, seq=mutation["seq"],
                                         mutation=kept, problem=problem, received_at=ctx.clock.now()))
-    return _result(mutation, Outcome.REJECTED, problem=problem, **extra)
+    return result(mutation, Outcome.REJECTED, problem=problem, **extra)
 
 
 def _current(session: Session, mutation: dict[str, Any]) -> Any:
@@ -209,10 +215,12 @@ def _apply_quickly(session: Session, ctx: Context, mutation: dict[str, Any]) -> 
     extra: dict[str, Any] = {}
     if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
         extra["server"] = _server_copy(applied.record)
-    return _result(mutation, applied.outcome, **extra)
+    return result(mutation, applied.outcome, **extra)
 
 
-def _apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
+def apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
+    """Apply one mutation in its own savepoint and answer it: whatever fails is rolled back
+    alone and answered (rejected and quarantined, or a conflict kept for a person)."""
     ctx.seq = mutation["seq"]
     savepoint = session.begin_nested()
     try:
@@ -235,7 +243,7 @@ def _apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict
                                  seq=mutation["seq"], kind=exc.code.value, needs_person=True,
                                  created_at=ctx.clock.now(),
                                  detail={"mutation": _jsonable(mutation), "server": server}))
-        return _result(mutation, Outcome.CONFLICT, problem=problem, server=server)
+        return result(mutation, Outcome.CONFLICT, problem=problem, server=server)
     savepoint.commit()
     if applied.late:
         record(session, ctx.clock, "sync.late_change", actor_id=ctx.user.id, device_id=ctx.device_id,
@@ -246,7 +254,7 @@ def _apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict
         extra["server"] = _server_copy(applied.record)
     if applied.late:
         extra["late"] = True
-    return _result(mutation, applied.outcome, **extra)
+    return result(mutation, applied.outcome, **extra)
 
 
 def _jsonable(mutation: dict[str, Any]) -> dict[str, Any]:

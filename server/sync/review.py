@@ -15,7 +15,7 @@ from server.clock import Clock
 from server.errors import Conflict, NotFound
 from server.sync.handlers import Context
 from server.sync.models import QuarantinedMutation
-from server.sync.push import _apply_one
+from server.sync.push import apply_one
 from sync_protocol.messages import MutationSchema, Outcome
 
 
@@ -32,10 +32,10 @@ def replay(session: Session, clock: Clock, supervisor: User, quarantined_id: uui
     mutation = MutationSchema().load(stored)
     sender = session.get(User, item.user_id)
     ctx = Context(session, clock, sender, item.device_id, at, item.seq)
-    # _apply_one quarantines a failure again under the same (device, seq): drop the old entry first.
+    # apply_one quarantines a failure again under the same (device, seq): drop the old entry first.
     session.delete(item)
     session.flush()
-    result = _apply_one(session, ctx, mutation)
+    result = apply_one(session, ctx, mutation)
     if result["outcome"] != Outcome.REJECTED.value:
         session.add(QuarantinedMutation(device_id=item.device_id, user_id=item.user_id, seq=item.seq,
                                         mutation=item.mutation, problem=item.problem, received_at=item.received_at,

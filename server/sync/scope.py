@@ -16,9 +16,11 @@ o:<unit>        findings, orders, responses, photos          the unit's liaison;
 t:<campaign>    findings and orders waiting for triage       supervisors
 ...:s<round>    w/o keys of an unannounced round (暗访)       inspectors; the unit only once
                                                              the round's findings are issued
+p:<user>        the user's own notifications                 that user only, whatever the role
 ==============  ===========================================  =============================
 
-Supervisors and admins see whole campaigns and are served by campaign, not by key.
+Supervisors and admins see whole campaigns and are served by campaign, not by key (plus their own
+p: key: notifications belong to no campaign).
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ def work_key(unit_id: int, secret_round: int | None) -> str:
     return f"w:{unit_id}" + (f":s{secret_round}" if secret_round else "")
 
 
+def person_key(user_id: int) -> str:
+    return f"p:{user_id}"
+
+
 def case_key(unit_id: int | None, campaign_id: int, secret_round: int | None) -> str:
     if unit_id is None:
         return f"t:{campaign_id}"
@@ -71,13 +77,14 @@ class Scope:
 
 
 def scope_of(session: Session, user: User) -> Scope:
+    own = frozenset({person_key(user.id)})
     if user.role is Role.ADMIN:
         from server.campaigns.models import Campaign
 
-        return Scope(campaigns=frozenset(session.scalars(sa.select(Campaign.id))))
+        return Scope(campaigns=frozenset(session.scalars(sa.select(Campaign.id))), keys=own)
     if user.role is Role.SUPERVISOR:
-        return Scope(campaigns=frozenset({user.campaign_id}) if user.campaign_id else frozenset())
-    keys = {campaign_key(user.campaign_id)} if user.campaign_id else set()
+        return Scope(campaigns=frozenset({user.campaign_id}) if user.campaign_id else frozenset(), keys=own)
+    keys = set(own) | ({campaign_key(user.campaign_id)} if user.campaign_id else set())
     if user.role is Role.INSPECTOR:
         rows = session.execute(
             sa.select(Assignment.round_id, Assignment.unit_id, Round.mode)

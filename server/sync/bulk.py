@@ -1,0 +1,85 @@
+"""The fast path of a push: a batch of new findings written with one statement per table.
+
+Most pushes are an inspector's new findings. Through the ORM each costs a unit of work
+for the finding and its receipt and a re-read of every attribute for the feed; here the
+batch is validated once, each finding becomes a row once, and the rows go out in one
+executemany per table. The feed publishes the same rows with its own rules and payload
+code (:func:`server.sync.feed.written_in_bulk`), and each finding's order is raised by the
+order workflow as for any other finding, so its rules and audit trail stay in one place.
+
+Anything this path does not handle plainly makes it step aside before it has written
+anything that stays: another kind of mutation, fields that do not validate, an id that
+exists, a change that arrives late, photos to attach, or any refusal of the database.
+The batch then takes the ordinary path, which answers each of those properly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.findings.models import Finding
+from server.orders import services as orders
+from server.sync import feed
+from server.sync.handlers import Context, Rejected, finding_row, load_fields, result
+from server.sync.models import SyncReceipt
+from sync_protocol.entities import ENTITIES
+from sync_protocol.messages import Op, Outcome
+
+
+def plain(mutations: list[dict[str, Any]], existing: dict[type, set[uuid.UUID]]) -> bool:
+    """Whether the batch is new findings only, none of whose ids is taken: worth trying here."""
+    return bool(mutations) and not any(existing.values()) and all(
+        m["entity"] == "finding" and m["op"] is Op.CREATE for m in mutations)
+
+
+def apply(session: Session, context: Callable[[dict[str, Any]], Context], mutations: list[dict[str, Any]],
+          received_at: dt.datetime) -> list[dict[str, Any]] | None:
+    """Apply a plain batch and write its receipts; None (and nothing written) if it is not plain."""
+    rows: list[dict[str, Any]] = []
+    contexts: list[Context] = []
+    for mutation in mutations:
+        ctx = context(mutation)
+        try:
+            fields = load_fields(ENTITIES["finding"].create, mutation["fields"])
+            if fields["photos"]:
+                return None  # attaching photos and waiting for them is the ordinary path's
+            row, late = finding_row(ctx, mutation["id"], fields)
+        except Rejected:
+            return None
+        if late:
+            return None  # a late change is audited on the ordinary path
+        rows.append(_with_defaults(Finding.__table__, row))
+        contexts.append(ctx)
+
+    results = [result(m, Outcome.APPLIED) for m in mutations]
+    attempt = session.begin_nested()
+    try:
+        session.execute(sa.insert(Finding.__table__), rows)
+        findings = [Finding(**row) for row in rows]  # transient: read by the order workflow and the feed
+        for ctx, finding in zip(contexts, findings):
+            orders.raise_order(session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
+        session.execute(sa.insert(SyncReceipt.__table__), [
+            {"device_id": ctx.device_id, "seq": m["seq"], "result": answer, "received_at": received_at}
+            for ctx, m, answer in zip(contexts, mutations, results)])
+        session.flush()
+    except sa.exc.IntegrityError:
+        attempt.rollback()
+        return None
+    attempt.commit()
+    feed.written_in_bulk(session, findings)
+    return results
+
+
+def _with_defaults(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Every column of the row, the unset ones from their Python defaults as the ORM would
+    fill them, so the feed publishes exactly what the database holds."""
+    for column in table.columns:
+        if column.key not in row and column.default is not None:
+            default = column.default
+            row[column.key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+    return row
