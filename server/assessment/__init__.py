@@ -1,0 +1,1 @@
+"""Assessment (考核): scoring a round, ranking units within their groups, placing them in tiers."""

@@ -1,0 +1,79 @@
+"""A round's assessment configuration read into the values the arithmetic takes, with the
+defaults a round without one uses, and the checks a new configuration must pass."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+from server.assessment.models import RoundAssessment, TierMethod
+from server.assessment.ranking import Tier
+from server.assessment.scoring import OrderRule
+from server.errors import ValidationFailed
+
+#: Seed 002's four tiers; the thresholds are a starting point the supervisor is expected to set.
+DEFAULT_TIERS: tuple[dict[str, Any], ...] = (
+    {"name": "好", "label": "好的部门、单位", "min_score": "90"},
+    {"name": "较好", "label": "较好的部门、单位", "min_score": "80"},
+    {"name": "一般", "label": "一般的部门、单位", "min_score": "60"},
+    {"name": "较差", "label": "较差的部门、单位"},
+)
+
+DEFAULT_REQUIREMENTS = ("各部门、各单位要针对本次检查中提出的问题和反馈的意见，高度重视，查找原因，"
+                        "制定整改措施，限期整改到位。")
+
+
+def default_config(round_id: int) -> RoundAssessment:
+    """What a round is assessed with until a supervisor configures it (not added to a session)."""
+    return RoundAssessment(round_id=round_id, tier_method=TierMethod.THRESHOLDS, tiers=list(DEFAULT_TIERS),
+                           rank_by_group=True, order_deductions={}, requirements=DEFAULT_REQUIREMENTS,
+                           closing="")
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else Decimal(str(value))
+
+
+def tiers_of(config: RoundAssessment) -> list[Tier]:
+    return [Tier(name=t["name"], label=t.get("label") or "", min_score=_decimal(t.get("min_score")),
+                 quota=_decimal(t.get("quota"))) for t in config.tiers]
+
+
+def order_rule_of(config: RoundAssessment) -> OrderRule:
+    d = config.order_deductions or {}
+    return OrderRule(overdue=_decimal(d.get("overdue")) or Decimal(0),
+                     escalated=_decimal(d.get("escalated")) or Decimal(0),
+                     rejected=_decimal(d.get("rejected")) or Decimal(0), cap=_decimal(d.get("cap")))
+
+
+def check_tiers(method: TierMethod, tiers: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse a tier list that could place a unit nowhere, or twice."""
+    errors: list[dict[str, str]] = []
+    names = [t["name"] for t in tiers]
+    if len(set(names)) != len(names):
+        errors.append({"field": "tiers", "message": "tier names must differ"})
+    if method is TierMethod.THRESHOLDS:
+        previous: Decimal | None = None
+        for index, tier in enumerate(tiers[:-1]):
+            minimum = _decimal(tier.get("min_score"))
+            if minimum is None:
+                errors.append({"field": f"tiers.{index}.min_score",
+                               "message": "every tier but the last needs a minimum score"})
+            elif previous is not None and minimum >= previous:
+                errors.append({"field": f"tiers.{index}.min_score",
+                               "message": "minimum scores must fall from the best tier to the worst"})
+            else:
+                previous = minimum
+    else:
+        total = Decimal(0)
+        for index, tier in enumerate(tiers[:-1]):
+            quota = _decimal(tier.get("quota"))
+            if quota is None or not Decimal(0) < quota <= 1:
+                errors.append({"field": f"tiers.{index}.quota",
+                               "message": "every tier but the last needs a share between 0 and 1"})
+            else:
+                total += quota
+        if total > 1:
+            errors.append({"field": "tiers", "message": "the quotas add up to more than 1"})
+    if errors:
+        raise ValidationFailed("The tiers cannot place every unit exactly once.", errors=errors)

@@ -1,0 +1,113 @@
+"""A round's assessment as plain values: what the API returns, the circular is written from, the
+score sheet lists, and a published circular keeps as its snapshot (:func:`to_json`/:func:`from_json`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from server.assessment.ranking import Tier
+
+SCORED, NOT_VISITED, EXCLUDED = "scored", "not_visited", "excluded"
+
+
+@dataclass
+class ItemColumn:
+    code: str
+    text: str
+    category: str
+    max_score: Decimal
+
+
+@dataclass
+class UnitResult:
+    unit_id: int
+    code: str
+    name: str
+    #: The assessment group's name; empty for a unit in none.
+    group: str
+    #: scored, not_visited (never silently 0) or excluded (暂未排序, with ``reason``).
+    status: str
+    reason: str = ""
+    visits: int = 0
+    score: Decimal | None = None
+    checklist: Decimal | None = None
+    orders: Decimal | None = None
+    #: Per item code: deducted (deduction model) or earned (weighted) points; None where 不适用.
+    items: dict[str, Decimal | None] = field(default_factory=dict)
+    rank: int | None = None
+    tier: str | None = None
+    unanswered: int = 0
+    failed: int = 0
+    order_facts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RankingGroup:
+    #: Empty when the round is ranked as one list.
+    name: str
+    #: unit ids, best first
+    unit_ids: list[int]
+
+
+@dataclass
+class RoundResult:
+    round_id: int
+    round_name: str
+    campaign: str
+    office: str
+    standard: str
+    scoring_model: str
+    full_score: Decimal
+    starts_on: dt.date
+    ends_on: dt.date
+    as_of: dt.datetime
+    teams: int
+    methods: list[str]
+    tier_method: str
+    tiers: list[Tier]
+    rank_by_group: bool
+    items: list[ItemColumn]
+    units: list[UnitResult]
+    ranking: list[RankingGroup]
+
+    def unit(self, unit_id: int) -> UnitResult:
+        return next(u for u in self.units if u.unit_id == unit_id)
+
+    def with_status(self, status: str) -> list[UnitResult]:
+        return [u for u in self.units if u.status == status]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_json(result: RoundResult) -> dict[str, Any]:
+    return _plain(dataclasses.asdict(result))
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def from_json(data: dict[str, Any]) -> RoundResult:
+    units = [UnitResult(**{**u, "score": _dec(u["score"]), "checklist": _dec(u["checklist"]),
+                           "orders": _dec(u["orders"]), "items": {k: _dec(v) for k, v in u["items"].items()}})
+             for u in data["units"]]
+    return RoundResult(
+        **{**data, "full_score": Decimal(data["full_score"]), "starts_on": dt.date.fromisoformat(data["starts_on"]),
+           "ends_on": dt.date.fromisoformat(data["ends_on"]), "as_of": dt.datetime.fromisoformat(data["as_of"]),
+           "tiers": [Tier(t["name"], t["label"], _dec(t["min_score"]), _dec(t["quota"])) for t in data["tiers"]],
+           "items": [ItemColumn(**{**i, "max_score": Decimal(i["max_score"])}) for i in data["items"]],
+           "units": units, "ranking": [RankingGroup(**g) for g in data["ranking"]]})

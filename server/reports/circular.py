@@ -1,0 +1,149 @@
+"""The text of a circular (通报), composed from a round's assessment and its findings in the
+structure of the seeds' circulars: title; opening; 基本情况; 存在的主要问题 (by category, most
+frequent first, with counts and named examples "单位 + 问题"); 结果排序 (each tier's units in
+order, joined with 、, per group, the unranked with their reasons); 工作要求; closing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from server.assessment.results import EXCLUDED, NOT_VISITED, RoundResult, UnitResult
+from server.reports.document import Document, Section, chinese_date, chinese_number, date_span
+
+_TRAILING = "。；;，,、 "
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding as the circular cites it."""
+
+    unit: str
+    category: str
+    description: str
+    #: Higher is worse; examples are picked worst first.
+    severity: int
+    observed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OrderTally:
+    closed: int = 0
+    overdue: int = 0
+    escalated: int = 0
+
+
+def _score(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _names(units: list[UnitResult]) -> str:
+    return "、".join(u.name for u in units)
+
+
+def title(result: RoundResult) -> str:
+    return f"关于{result.round_name}情况的通报"
+
+
+def opening(result: RoundResult) -> str:
+    checked = len([u for u in result.units if u.status != NOT_VISITED])
+    who = f"{result.office}组成{result.teams}个检查组" if result.teams else result.office
+    methods = f"采取{'、'.join(result.methods)}等方式，" if result.methods else ""
+    return (f"{date_span(result.starts_on, result.ends_on)}，{who}，对{checked}个单位开展了{result.round_name}。"
+            f"检查组对照《{result.standard}》，{methods}逐项量化打分。现将检查情况通报如下：")
+
+
+def overview(result: RoundResult, problems: list[Problem], orders: OrderTally) -> list[str]:
+    assessed = result.units
+    unvisited = result.with_status(NOT_VISITED)
+    first = f"本次检查应检查{len(assessed)}个单位，实际检查{len(assessed) - len(unvisited)}个"
+    first += f"，{_names(unvisited)}{len(unvisited)}个单位未检查。" if unvisited else "。"
+    paragraphs = [first]
+    if problems:
+        units = len({p.unit for p in problems})
+        paragraphs.append(f"检查共发现问题{len(problems)}个，涉及{units}个单位。截至{chinese_date(result.as_of.date())}，"
+                          f"已整改销号{orders.closed}个，逾期未整改{orders.overdue}个，升级督办{orders.escalated}个。")
+    ranked = [result.unit(i) for g in result.ranking for i in g.unit_ids]
+    if ranked:
+        scores = [u.score for u in ranked if u.score is not None]
+        mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
+        tiers = Counter(u.tier for u in ranked)
+        counts = "、".join(f"{t.name}{tiers[t.name]}个" for t in result.tiers if tiers[t.name])
+        best = sorted(ranked, key=lambda u: (-(u.score or 0), u.code))[:5]
+        paragraphs.append(f"按《{result.standard}》量化打分（满分{_score(result.full_score)}分），参加排序的"
+                          f"{len(ranked)}个单位平均得分{_score(mean)}分，最高{_score(max(scores))}分，"
+                          f"最低{_score(min(scores))}分；其中{counts}。{_names(best)}等单位得分居前。")
+    return paragraphs
+
+
+def main_problems(problems: list[Problem], examples: int) -> list[str]:
+    if not problems:
+        return ["本次检查未发现需要通报的问题。"]
+    by_category: dict[str, list[Problem]] = defaultdict(list)
+    for problem in problems:
+        by_category[problem.category].append(problem)
+    # Most frequent first; equal counts keep the order the categories were first seen in.
+    order = sorted(by_category, key=lambda c: -len(by_category[c]))
+    paragraphs = []
+    for index, category in enumerate(order, start=1):
+        found = by_category[category]
+        units = len({p.unit for p in found})
+        picked = sorted(found, key=lambda p: (-p.severity, p.observed_at, p.unit))[:examples]
+        cited = "；".join(p.unit + p.description.strip().rstrip(_TRAILING) for p in picked)
+        paragraphs.append(f"{chinese_number(index)}是{category}方面问题{len(found)}个，涉及{units}个单位。"
+                          f"如{cited}。")
+    return paragraphs
+
+
+def _tier_paragraphs(result: RoundResult, unit_ids: list[int]) -> list[str]:
+    units = [result.unit(i) for i in unit_ids]
+    lines, number = [], 0
+    for tier in result.tiers:
+        members = [u for u in units if u.tier == tier.name]
+        if members:
+            number += 1
+            lines.append(f"{number}、{tier.heading}：{_names(members)}。")
+    return lines
+
+
+def ranking_section(result: RoundResult) -> Section:
+    excluded = result.with_status(EXCLUDED)
+    aside = f"（{'、'.join(u.name + u.reason for u in excluded)}暂未排序）" if excluded else ""
+    paragraphs = [f"经对照《{result.standard}》逐项量化打分，对检查结果排序如下{aside}："]
+    groups = [g for g in result.ranking if g.unit_ids]
+    unvisited = result.with_status(NOT_VISITED)
+    note = [f"{_names(unvisited)}本次未检查，未参加排序。"] if unvisited else []
+    if result.rank_by_group and len(groups) > 1:
+        subsections: list[Section] = [{"heading": g.name or "未分组", "paragraphs": _tier_paragraphs(result, g.unit_ids)}
+                                      for g in groups]
+        if note:
+            subsections.append({"heading": "未参加排序的单位", "paragraphs": note})
+        return {"heading": "结果排序", "paragraphs": paragraphs, "subsections": subsections}
+    for g in groups:
+        paragraphs += _tier_paragraphs(result, g.unit_ids)
+    return {"heading": "结果排序", "paragraphs": paragraphs + note}
+
+
+def compose(result: RoundResult, problems: list[Problem], orders: OrderTally, *, requirements: str,
+            closing: str, examples: int, dated: dt.date) -> Document:
+    return {
+        "title": title(result),
+        "addressees": "",
+        "opening": [opening(result)],
+        "sections": [
+            {"heading": "基本情况", "paragraphs": overview(result, problems, orders)},
+            {"heading": "存在的主要问题", "paragraphs": main_problems(problems, examples)},
+            ranking_section(result),
+            {"heading": "工作要求", "paragraphs": _lines(requirements) or ["（请填写工作要求）"]},
+        ],
+        "closing": _lines(closing),
+        "office": result.office,
+        "dated": chinese_date(dated),
+    }
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
