@@ -20,13 +20,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from media import FileSystemStorage
-
     from server import db
     from server.api import XunchaApi, api_settings
     from server.attachments import tus
+    from server.attachments.storage import build_storage
     from server.auth.passwords import make_hasher
     from server.auth.throttle import LoginThrottle
+    from server.orders import notices as order_notices
     from server.settings import load_settings
     from server.sync import feed, published
     from server.views import BLUEPRINTS
@@ -47,10 +47,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["xuncha.hasher"] = make_hasher(settings)
     app.extensions["xuncha.login_throttle"] = LoginThrottle(
         settings["LOGIN_RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
-    app.extensions["xuncha.media"] = FileSystemStorage(settings["MEDIA_ROOT"])
+    app.extensions["xuncha.media"] = build_storage(settings)
     app.teardown_appcontext(db.close_session)
     published.register()
     feed.install()
+    order_notices.install()
 
     api = XunchaApi(app)
     for blueprint in BLUEPRINTS:

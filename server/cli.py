@@ -17,6 +17,9 @@ from werkzeug.serving import run_simple
 
 from server import create_app
 from server.imports.cli import import_command
+from server.orders.cli import policy_command
+from server.reports.cli import report_command
+from server.worktime.cli import holidays_command
 from server.settings import ConfigError, describe
 
 
@@ -138,6 +141,9 @@ def _campaign(session, name: str | None):  # type: ignore[no-untyped-def]
 
 
 cli.add_command(import_command)
+cli.add_command(holidays_command)
+cli.add_command(policy_command)
+cli.add_command(report_command)
 
 
 # -- settings ---------------------------------------------------------------------------------

@@ -32,11 +32,12 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
 
 
 def paginate(session: Session, stmt: sa.Select[Any], id_column: sa.ColumnElement[int],
-             args: dict[str, Any]) -> dict[str, Any]:
+             args: dict[str, Any], *, newest_first: bool = False) -> dict[str, Any]:
     limit = args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"]
     if args["after"] is not None:
-        stmt = stmt.where(id_column > args["after"])
-    rows = session.scalars(stmt.order_by(id_column).limit(limit + 1)).all()
+        stmt = stmt.where(id_column < args["after"] if newest_first else id_column > args["after"])
+    order = id_column.desc() if newest_first else id_column
+    rows = session.scalars(stmt.order_by(order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": rows, "next_after": rows[-1].id if more else None}

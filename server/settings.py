@@ -69,6 +69,25 @@ def database_url(raw: str) -> str:
     return raw
 
 
+def _webhook_url(raw: str) -> str:
+    raw = raw.strip()
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL, or empty")
+    return raw
+
+
+def _office_hours(raw: str) -> str:
+    from server.worktime.office_hours import OfficeHours
+
+    return str(OfficeHours.parse(raw))  # normalised, so "9:00-12:00" and "09:00-12:00" are one value
+
+
+def _media_storage(raw: str) -> str:
+    if raw not in {"filesystem", "s3"}:
+        raise ValueError("must be 'filesystem' or 's3'")
+    return raw
+
+
 def _rate_limit(raw: str) -> str:
     from limits import parse_many
 
@@ -97,10 +116,19 @@ SETTINGS: tuple[Setting, ...] = (
             "Connections each process keeps open to PostgreSQL."),
     Setting("MEDIA_ROOT", str, lambda s: os.path.join(s["INSTANCE_DIR"], "media"),
             "Folder of the filesystem media backend (original photos and derivatives)."),
+    Setting("MEDIA_STORAGE", _media_storage, "filesystem",
+            "Photo storage backend: filesystem (under MEDIA_ROOT) or s3 (MEDIA_S3_*; needs pip install xuncha[s3])."),
+    Setting("MEDIA_S3_BUCKET", str, "", "Bucket of the s3 media backend; required with MEDIA_STORAGE=s3."),
+    Setting("MEDIA_S3_ENDPOINT_URL", str, "",
+            "Endpoint of an S3-compatible service (MinIO, Ceph, OSS...); empty for AWS S3."),
+    Setting("MEDIA_S3_REGION", str, "", "Region of the bucket; empty to take it from the AWS configuration."),
+    Setting("MEDIA_S3_PREFIX", str, "", "Folder in the bucket under which photos are kept, e.g. xuncha/media."),
     Setting("SECRET_KEY", str, None,
             "Secret for signing; at least 32 characters. Generated and kept in INSTANCE_DIR in development."),
     Setting("TIMEZONE", _timezone, "Asia/Shanghai",
             "Campaign time zone: deadlines, working days and documents are in it; storage is UTC."),
+    Setting("OFFICE_HOURS", _office_hours, "09:00-12:00,13:30-17:30",
+            "Office periods of a working day, in the campaign time zone; working-hour limits count only these."),
     Setting("MAX_BODY_BYTES", _positive_int, 8 * 1024 * 1024,
             "Largest request body accepted by the JSON API (413 above). Photos use resumable uploads."),
     Setting("PAGE_SIZE_DEFAULT", _positive_int, 100, "Items per page when a list request names no limit."),
@@ -117,6 +145,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDIA_MAX_BYTES", _positive_int, 30 * 1024 * 1024, "Largest photo accepted, in bytes."),
     Setting("MEDIA_MAX_PIXELS", _positive_int, 50_000_000,
             "Largest photo accepted, in pixels (refused from the header, before decoding)."),
+    Setting("PHOTO_MAX_DISTANCE_M", _positive_int, 200,
+            "A photo whose GPS lies farther than this many metres from its finding is flagged for supervisors."),
+    Setting("PHOTO_REUSE_MAX_BITS", _positive_int, 12,
+            "Two photos whose 64-bit perceptual hashes differ in at most this many bits are flagged as reused."),
     Setting("UPLOAD_EXPIRY_HOURS", _positive_int, 72,
             "How long an unfinished resumable (tus) photo upload is kept before it is deleted."),
     Setting("SYNC_MAX_BATCH", _positive_int, 1000,
@@ -125,9 +157,39 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_PULL_LIMIT_MAX", _positive_int, 5000, "Largest pull page a client may ask for."),
     Setting("SYNC_TOMBSTONE_DAYS", _positive_int, 90,
             "How long deletions are kept for devices to pull; a device silent for longer starts over."),
+    Setting("DEVICE_STALE_HOURS", _positive_int, 24,
+            "A phone whose oldest unsynced record is older than this is reported to its supervisors."),
     Setting("LOG_LEVEL", str.upper, "INFO", "Python logging level of the server and the scheduler."),
     Setting("TRUSTED_PROXIES", int, 0,
             "How many reverse proxies set X-Forwarded-For in front of the app (0: use the peer address)."),
+    Setting("NOTIFY_MAX_ATTEMPTS", _positive_int, 8,
+            "Attempts to send one notice by email or webhook before it is dead-lettered for an admin."),
+    Setting("NOTIFY_RETRY_BASE_SECONDS", _positive_int, 60,
+            "Wait before the first retry of a failed notice; doubled at each further failure."),
+    Setting("NOTIFY_BATCH_SIZE", _positive_int, 500,
+            "Notices the delivery job takes per round; it keeps taking rounds until none is due."),
+    Setting("NOTIFY_CLAIM_SECONDS", _positive_int, 600,
+            "How long a delivery job may hold notices while sending; a crashed job's notices are retried after it."),
+    Setting("SMTP_HOST", str, "", "Mail server for notices by email; empty turns email off."),
+    Setting("SMTP_PORT", _positive_int, 587, "Mail server port."),
+    Setting("SMTP_USERNAME", str, "", "Mail server login; empty sends without logging in."),
+    Setting("SMTP_PASSWORD", str, "", "Mail server password (or the provider's authorisation code)."),
+    Setting("SMTP_FROM", str, "xuncha@localhost", "Sender address of notice emails, e.g. 巡查 <xuncha@example.cn>."),
+    Setting("SMTP_STARTTLS", _bool, True, "Upgrade the mail connection with STARTTLS before logging in."),
+    Setting("SMTP_TIMEOUT", _positive_int, 30, "Seconds to wait for the mail server before the attempt counts as failed."),
+    Setting("WEBHOOK_URL", _webhook_url, "",
+            "Where notices are POSTed as signed JSON (an IM bot bridge, a city platform); empty turns it off."),
+    Setting("WEBHOOK_SECRET", str, "", "Key of the webhook's HMAC-SHA256 signature; required with WEBHOOK_URL."),
+    Setting("WEBHOOK_TIMEOUT", _positive_int, 10, "Seconds to wait for the webhook before the attempt counts as failed."),
+    Setting("REPORT_EXAMPLES_PER_CATEGORY", _positive_int, 3,
+            "Named examples (单位 + 问题) a circular cites under each problem category."),
+    Setting("CIRCULAR_MAX_CHARS", _positive_int, 100_000,
+            "Longest circular text a supervisor may save, in characters (422 above)."),
+    Setting("BULLETIN_MAX_DAYS", _positive_int, 366, "Longest period one bulletin (快报) may cover."),
+    Setting("BULLETIN_CHART_UNITS", _positive_int, 15,
+            "Units shown in the bulletin's overdue-by-unit chart (the most overdue first)."),
+    Setting("CHART_FONT", str, "",
+            "Font file with Chinese glyphs for charts; empty searches the system (fonts-noto-cjk, fonts-wqy-microhei)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -173,6 +235,8 @@ def load_settings(config: Mapping[str, Any] | None = None,
         raise ConfigError("invalid settings:\n  " + "\n  ".join(problems))
 
     _check_argon2(settings)
+    _check_media(settings)
+    _check_webhook(settings)
     _settle_secret_key(settings)
     settings.update(config)  # upper-case Flask options passed through untouched
     return settings
@@ -183,6 +247,17 @@ def _check_argon2(settings: dict[str, Any]) -> None:
     floor = 8 * settings["ARGON2_PARALLELISM"]
     if settings["ARGON2_MEMORY_KIB"] < floor:
         raise ConfigError(f"{PREFIX}ARGON2_MEMORY_KIB must be at least 8 × {PREFIX}ARGON2_PARALLELISM = {floor}")
+
+
+def _check_webhook(settings: dict[str, Any]) -> None:
+    # An unsigned webhook would let anyone who guesses the receiver's address forge notices.
+    if settings["WEBHOOK_URL"] and len(settings["WEBHOOK_SECRET"]) < 16:
+        raise ConfigError(f"{PREFIX}WEBHOOK_SECRET of at least 16 characters is required with {PREFIX}WEBHOOK_URL")
+
+
+def _check_media(settings: dict[str, Any]) -> None:
+    if settings["MEDIA_STORAGE"] == "s3" and not settings["MEDIA_S3_BUCKET"]:
+        raise ConfigError(f"{PREFIX}MEDIA_S3_BUCKET is required when {PREFIX}MEDIA_STORAGE=s3")
 
 
 def _settle_secret_key(settings: dict[str, Any]) -> None:

@@ -17,6 +17,18 @@ class Permission(enum.Enum):
     READ_AUDIT = "audit.read"
     SYNC = "sync"
     REVIEW_SYNC = "sync.review"
+    READ_ORDERS = "orders.read"
+    #: Every role takes some steps; which step whom, the order state machine decides.
+    ACT_ON_ORDERS = "orders.act"
+    MANAGE_POLICY = "policy.manage"
+    READ_PHOTO_FLAGS = "photos.flags"
+    READ_NOTIFICATIONS = "notifications.read"
+    MANAGE_DELIVERIES = "notifications.deliveries"
+    READ_HOLIDAYS = "holidays.read"
+    MANAGE_HOLIDAYS = "holidays.manage"
+    #: Published circulars, for anyone who sees the round; drafts are checked apart (staff only).
+    READ_REPORTS = "reports.read"
+    MANAGE_REPORTS = "reports.manage"
 
 
 _ALL = frozenset(Role)
@@ -33,6 +45,16 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.READ_AUDIT: _STAFF,
     Permission.SYNC: _ALL,
     Permission.REVIEW_SYNC: _STAFF,
+    Permission.READ_ORDERS: _ALL,
+    Permission.ACT_ON_ORDERS: _ALL,
+    Permission.MANAGE_POLICY: _ADMIN,
+    Permission.READ_PHOTO_FLAGS: _STAFF,
+    Permission.READ_NOTIFICATIONS: _ALL,
+    Permission.MANAGE_DELIVERIES: _ADMIN,
+    Permission.READ_HOLIDAYS: _ALL,
+    Permission.MANAGE_HOLIDAYS: _ADMIN,
+    Permission.READ_REPORTS: _ALL,
+    Permission.MANAGE_REPORTS: _STAFF,
 }
 
 
