@@ -109,25 +109,38 @@ class Device:
         deleted_here = result.get("op") == "delete" and result["outcome"] in ("applied", "duplicate")
         deleted_there = result["outcome"] == "conflict" and problem.get("code") == "record_missing"
         refused_create = result["outcome"] == "rejected" and result.get("op") == "create"
-        if deleted_here or deleted_there or refused_create:
+        if deleted_here or deleted_there or refused_create or result.get("deleted"):
             self.store.remove(result["entity"], result["id"])
         elif result.get("server") is not None:
             self.store.save(result["entity"], result["id"], result["server"])
 
     def pull(self) -> int:
-        """Pull pages until caught up; returns the number of changes applied."""
+        """Pull pages until caught up; returns the number of changes applied.
+
+        A pull with no cursor is a snapshot of the device's scope: once it is complete, records
+        it did not bring (say, one this phone created and pushed before its first pull, since
+        deleted on another phone) are dropped, unless a change of them is still unsent.
+        """
         applied = 0
+        if not self.store.get("cursor", ""):
+            with self.store.transaction():
+                self.store.begin_snapshot()
         while True:
             body = self._call("GET", "/api/v1/sync/pull",
                               params={"protocol": PROTOCOL_VERSION, "cursor": self.store.get("cursor", ""),
                                       "limit": self.page_size})
+            snapshot = self.store.in_snapshot()
             with self.store.transaction():
                 for change in body["changes"]:
                     if change["op"] == "delete":
                         self.store.remove(change["entity"], change["id"])
                     else:
                         self.store.save(change["entity"], change["id"], change["data"])
+                        if snapshot:
+                            self.store.saw(change["entity"], change["id"])
                 self.store.put("cursor", body["cursor"])
+                if snapshot and not body["has_more"]:
+                    self.store.end_snapshot()
             applied += len(body["changes"])
             if not body["has_more"]:
                 return applied

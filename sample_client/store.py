@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS records (entity TEXT, id TEXT, data TEXT, PRIMARY KEY
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, mutation TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, result TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS snapshot (entity TEXT, id TEXT, PRIMARY KEY (entity, id));
 """
 
 
@@ -54,6 +55,27 @@ class Store:
 
     def outbox(self, limit: int) -> list[dict[str, Any]]:
         return [json.loads(m) for (m,) in self.db.execute("SELECT mutation FROM outbox ORDER BY seq LIMIT ?", (limit,))]
+
+    # a pull with no cursor is a snapshot: what it did not bring is gone (protocol §8.5)
+    def begin_snapshot(self) -> None:
+        self.db.execute("DELETE FROM snapshot")
+        self.put("snapshot", True)
+
+    def in_snapshot(self) -> bool:
+        return bool(self.get("snapshot", False))
+
+    def saw(self, entity: str, record_id: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO snapshot VALUES (?, ?)", (entity, record_id))
+
+    def end_snapshot(self) -> None:
+        """Drop every record the snapshot did not bring, unless a change of it is still unsent."""
+        pending = {(m["entity"], m["id"]) for m in self.outbox(1_000_000)}
+        seen = set(self.db.execute("SELECT entity, id FROM snapshot"))
+        for entity, record_id in list(self.db.execute("SELECT entity, id FROM records")):
+            if (entity, record_id) not in seen and (entity, record_id) not in pending:
+                self.remove(entity, record_id)
+        self.db.execute("DELETE FROM snapshot")
+        self.put("snapshot", False)
 
     def outbox_depth(self) -> int:
         return self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]

@@ -89,6 +89,23 @@ class RejectFields(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
 
 
+LIMIT = ma.validate.Regexp(r"^[1-9][0-9]{0,3}(wh|wd|h|d)$",
+                           error='must be a time limit such as "3wd" (working days), "8wh", "48h" or "3d"')
+
+
+class RequestFields(ma.Schema):
+    """A unit's request about an order (延期 / 回退 / 挂账 / 作废), for a supervisor to decide."""
+
+    #: The request's own id, made on the device, so a re-sent request is recognised.
+    request_id = ma.fields.UUID(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["extension", "return", "park", "void"]))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    #: For an extension: the extra time asked for.
+    extra = ma.fields.String(load_default=None, allow_none=True, validate=LIMIT)
+    #: For parking (挂账): when to look at it again.
+    review_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
+
+
 @dataclass(frozen=True)
 class EntitySpec:
     ops: frozenset[Op]
@@ -102,7 +119,8 @@ ENTITIES: dict[str, EntitySpec] = {
     "finding": EntitySpec(frozenset({Op.CREATE, Op.UPDATE, Op.DELETE}), FindingFields),
     "photo": EntitySpec(frozenset({Op.CREATE}), PhotoFields),
     "order": EntitySpec(frozenset({Op.COMMAND}),
-                        commands={"respond": RespondFields, "verify": VerifyFields, "reject": RejectFields}),
+                        commands={"respond": RespondFields, "verify": VerifyFields, "reject": RejectFields,
+                                  "request": RequestFields}),
 }
 
 _SCHEMAS: dict[type[ma.Schema], ma.Schema] = {}

@@ -71,8 +71,11 @@ class MutationResultSchema(ma.Schema):
     outcome = ma.fields.String(metadata={"enum": [o.value for o in Outcome]})
     #: For rejected and conflict: an RFC 9457 problem object.
     problem = ma.fields.Dict(allow_none=True)
-    #: For merged and conflict: the record as the server now holds it.
+    #: For merged, duplicate and conflict: the record as the server now holds it.
     server = ma.fields.Dict(allow_none=True)
+    #: Instead of ``server``: the record has been deleted since (e.g. a create re-sent after
+    #: another device deleted it); the device removes its copy.
+    deleted = ma.fields.Boolean()
     #: The record was outside the user's scope when it arrived; applied all the same.
     late = ma.fields.Boolean()
 

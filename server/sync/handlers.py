@@ -23,13 +23,14 @@ from server.clock import Clock
 from server.errors import AppError, flatten_messages
 from server.findings.models import Finding, FindingStatus, Severity
 from server.orders import services as orders
-from server.orders.models import Order, Response
+from server.orders.models import Order, OrderRequest, RequestKind, Response
 from server.rounds.models import Round
 from server.sync.models import ScopeSnapshot, SyncConflict
 from server.sync.scope import unit_key
 from server.units.models import Unit
 from server.units.services import unit_for_location
 from server.visits.models import Answer, AnswerResult, Visit, VisitStatus
+from server.worktime.limits import Limit
 from sync_protocol.entities import ENTITIES, MUTABLE, schema
 from sync_protocol.merge import merge_fields, stamp_fields
 from sync_protocol.messages import Op, Outcome
@@ -393,10 +394,23 @@ def _respond(ctx: Context, order: Order, f: dict[str, Any]) -> Outcome | None:
     return None
 
 
+def _request(ctx: Context, order: Order, f: dict[str, Any]) -> Outcome | None:
+    existing = ctx.session.get(OrderRequest, f["request_id"])
+    if existing is not None:
+        if existing.order_id == order.id and existing.requested_by == ctx.user.id:
+            return Outcome.DUPLICATE
+        raise Rejected(ProblemCode.ID_TAKEN, f"The request id {f['request_id']} is taken.", status=409)
+    orders.request(ctx.session, ctx.clock, order, ctx.user, kind=RequestKind(f["kind"]), reason=f["reason"],
+                   extra=Limit.parse(f["extra"]) if f["extra"] else None, review_at=f["review_at"],
+                   request_id=f["request_id"], device_id=ctx.device_id)
+    return None
+
+
 COMMANDS: dict[str, Callable[[Context, uuid.UUID, dict[str, Any]], Applied]] = {
     "respond": _step(_respond),
     "verify": _step(lambda ctx, order, f: orders.verify(ctx.session, ctx.clock, order, ctx.user,
                                                         note=f["note"], device_id=ctx.device_id)),
     "reject": _step(lambda ctx, order, f: orders.reject(ctx.session, ctx.clock, order, ctx.user,
                                                         reason=f["reason"], device_id=ctx.device_id)),
+    "request": _step(_request),
 }

@@ -10,7 +10,7 @@ from server.attachments.models import PhotoRef
 from server.campaigns.models import AssessmentGroup
 from server.findings.models import Finding, FindingStatus
 from server.notifications.models import Notification
-from server.orders.models import Order, OrderStatus, Response
+from server.orders.models import Order, OrderRequest, OrderStatus, Response
 from server.rounds.models import Assignment, Round, Team
 from server.standards.models import Standard, StandardItem, StandardSection
 from server.sync import feed
@@ -87,6 +87,9 @@ def register() -> None:
                           gone=lambda o: o.status is OrderStatus.VOIDED))
     feed.publish(Response, P("response", lambda s, o: _order_key(s, _get(s, Order, o.order_id)),
                              lambda s, o: _unit_campaign(s, o.unit_id)))
+    # A unit's requests (延期/回退/挂账/作废) and their decisions, where the order is seen.
+    feed.publish(OrderRequest, P("order_request", lambda s, o: _order_key(s, _get(s, Order, o.order_id)),
+                                 lambda s, o: _get(s, Finding, _get(s, Order, o.order_id).finding_id).campaign_id))
     feed.publish(PhotoRef, P("photo", _photo_owner_key, _photo_campaign))
     # Campaign 0 is no campaign: a notice must never ride along with a whole-campaign scope
     # (a supervisor's), only with its person's key.

@@ -152,12 +152,44 @@ def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int]) -> dict[i
         return {}
     rows = session.execute(sa.select(SyncReceipt.seq, SyncReceipt.result).where(
         SyncReceipt.device_id == device_id, SyncReceipt.seq.in_(seqs)))
-    return {seq: result for seq, result in rows}
+    return {seq: _refreshed(session, result) for seq, result in rows}
+
+
+def _refreshed(session: Session, answer: dict[str, Any]) -> dict[str, Any]:
+    """A stored answer, re-sent with the record as it is now: the same outcome, but a copy
+    taken before another device changed or deleted the record would overwrite what the phone
+    has pulled since, and a deleted record would come back as a ghost."""
+    if "server" not in answer and "deleted" not in answer:
+        return answer
+    model = next((m for m, spec in feed.REGISTRY.items() if spec.entity == answer["entity"]), None)
+    record = session.get(model, _record_id(model, answer)) if model is not None else None
+    fresh = {k: v for k, v in answer.items() if k not in ("server", "deleted")}
+    fresh.update(_server_view(record) if record is not None else {"deleted": True})
+    return fresh
+
+
+def _record_id(model: type, answer: dict[str, Any]) -> Any:
+    # The stored answer names the record as sent; a respond's copy is of its order (same id).
+    key = sa.inspect(model).primary_key[0]
+    return uuid.UUID(answer["id"]) if isinstance(key.type, sa.Uuid) else int(answer["id"])
 
 
 def _server_copy(record: Any) -> dict[str, Any] | None:
     spec = feed.REGISTRY.get(type(record))
     return json.loads(feed.payload(record, spec)) if spec else None
+
+
+def _server_view(record: Any) -> dict[str, Any]:
+    """What a result says of the record as the server holds it: its copy, or that it is gone.
+
+    A create re-sent after someone else deleted the record (or a step on a voided order) must
+    not hand the device a copy it would keep forever: the feed's tombstone may be behind its
+    cursor already.
+    """
+    spec = feed.REGISTRY.get(type(record))
+    if spec is not None and spec.gone(record):
+        return {"deleted": True}
+    return {"server": _server_copy(record)}
 
 
 def _late_sequence(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +246,7 @@ def _apply_quickly(session: Session, ctx: Context, mutation: dict[str, Any]) -> 
         raise _Careful()  # late changes are audited on the careful path
     extra: dict[str, Any] = {}
     if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
-        extra["server"] = _server_copy(applied.record)
+        extra.update(_server_view(applied.record))
     return result(mutation, applied.outcome, **extra)
 
 
@@ -237,13 +269,13 @@ def apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[
         return _quarantine(session, ctx, mutation, exc)
     except Refused as exc:
         savepoint.rollback()
-        server = _server_copy(exc.record)
+        view = _server_view(exc.record)
         problem = {"type": exc.code.type_uri, "code": exc.code.value, "title": exc.detail, "status": 409}
         session.add(SyncConflict(entity=mutation["entity"], entity_id=str(mutation["id"]), device_id=ctx.device_id,
                                  seq=mutation["seq"], kind=exc.code.value, needs_person=True,
                                  created_at=ctx.clock.now(),
-                                 detail={"mutation": _jsonable(mutation), "server": server}))
-        return result(mutation, Outcome.CONFLICT, problem=problem, server=server)
+                                 detail={"mutation": _jsonable(mutation), "server": view.get("server")}))
+        return result(mutation, Outcome.CONFLICT, problem=problem, **view)
     savepoint.commit()
     if applied.late:
         record(session, ctx.clock, "sync.late_change", actor_id=ctx.user.id, device_id=ctx.device_id,
@@ -251,7 +283,7 @@ def apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[
                reason="pushed after the unit left the user's scope", data={"seq": mutation["seq"]})
     extra: dict[str, Any] = {}
     if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
-        extra["server"] = _server_copy(applied.record)
+        extra.update(_server_view(applied.record))
     if applied.late:
         extra["late"] = True
     return result(mutation, applied.outcome, **extra)

@@ -182,3 +182,27 @@ def test_an_unannounced_rounds_findings_are_issued_over_http(client, session, wo
     assert seen["due_at"] is not None and seen["status"] == "issued"
     again = client.post(f"/api/v1/rounds/{secret.id}/findings/issue", headers=as_user("sup"))
     assert again.status_code == 409
+
+
+def test_a_liaison_asks_from_the_phone_and_learns_the_decision_by_sync(client, world, phone, as_user, raise_order):
+    import uuid
+
+    order = raise_order()
+    liaison = phone("liaison")
+    liaison.pull()
+    request_id = str(uuid.uuid4())
+    fields = {"request_id": request_id, "kind": "extension", "reason": "需采购材料", "extra": "2wd"}
+    liaison.command("order", str(order.id), "request", fields)
+    liaison.command("order", str(order.id), "request", fields)  # sent twice (a retry after a crash)
+    assert [r["outcome"] for r in liaison.push()] == ["applied", "duplicate"]
+    bad = dict(fields, request_id=str(uuid.uuid4()), kind="park")  # parking needs a review date
+    liaison.command("order", str(order.id), "request", bad)
+    assert liaison.push()[0]["outcome"] == "rejected"
+
+    decided = client.post(f"/api/v1/order-requests/{request_id}/decision", json={"approve": True},
+                          headers=as_user("sup"))
+    assert decided.status_code == 200
+    liaison.pull()
+    held = liaison.store.record("order_request", request_id)
+    assert held["status"] == "approved" and held["kind"] == "extension"
+    assert liaison.store.record("order", str(order.id))["due_at"] == decided.get_json()["due_at"].replace("Z", "+00:00")

@@ -7,6 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from sample_client import NetworkError
 from server.orders.models import Order, OrderStatus
 from server.sync.models import QuarantinedMutation
 from tests.world import finding_fields, order_for_unit_finding, respond
@@ -112,3 +113,49 @@ def test_the_same_new_id_twice_in_one_batch_is_a_duplicate_the_second_time(world
     assert [r["outcome"] for r in alice.push()] == ["applied", "duplicate"]
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(Finding)) == 1
+
+
+def test_an_answer_resent_after_another_phone_deleted_the_record_leaves_no_ghost(world, phone, session):
+    from server.findings.models import Finding, FindingStatus
+
+    lost = {"once": False}
+    first = phone("alice")
+    second = phone("alice", drop=lambda method, path: path.endswith("/push") and lost.pop("once", False))
+    record_id = first.create("finding", finding_fields(world.units[0].id))
+    first.push()
+    second.pull()
+    first.update("finding", record_id, {"description": "墙边杂物已部分清理"})
+    first.push()
+    second.update("finding", record_id, {"description": "墙边仍有杂物"})  # offline, on the old version
+    lost["once"] = True
+    try:
+        second.push()  # merged, but the answer (with the server's copy) is lost
+    except NetworkError:
+        pass
+    first.delete("finding", record_id)
+    first.push()
+    second.pull()  # the tombstone, while the edit still waits to be answered
+    answer = second.push()[0]
+    # The stored answer is re-sent as it was (merged), but says the record is gone now instead of
+    # handing back the copy taken before the delete, which the phone would keep for ever.
+    assert answer["outcome"] == "merged" and answer["deleted"] is True and "server" not in answer
+    second.pull()
+    assert second.store.record("finding", record_id) is None
+    session.rollback()
+    assert session.get(Finding, uuid.UUID(record_id)).status is FindingStatus.VOIDED
+
+
+def test_a_phones_first_pull_drops_what_it_pushed_and_another_phone_deleted(world, phone):
+    early = phone("alice")  # captures offline before it has ever pulled
+    other = phone("alice")
+    kept = early.create("finding", finding_fields(world.units[0].id))
+    gone = early.create("finding", finding_fields(world.units[0].id, description="楼道内堆放纸箱"))
+    early.push()
+    other.pull()
+    other.delete("finding", gone)
+    other.push()
+    unsent = early.create("finding", finding_fields(world.units[0].id, description="消防通道被占用"))
+    early.pull()  # its first pull skips tombstones: the snapshot rule removes the deleted one
+    assert early.store.record("finding", gone) is None
+    assert early.store.record("finding", kept)["description"] == "办公楼西侧杂物堆积墙边"
+    assert early.store.record("finding", unsent) is not None  # still in the outbox: kept
