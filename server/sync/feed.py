@@ -65,7 +65,13 @@ def payload(obj: Any, spec: Published) -> str:
         _FIELDS[model] = tuple((c.key, _converted(c)) for c in sorted(model.__table__.columns, key=lambda c: c.key)
                                if c.key not in spec.private)
     # Converting only the columns that need it: a push publishes a thousand records a batch.
-    data = {name: _wire(getattr(obj, name)) if convert else getattr(obj, name) for name, convert in _FIELDS[model]}
+    # Loaded values are read from the instance's dict (the ORM's own storage for them), not
+    # through its attribute machinery; an expired one is read through it, which loads it.
+    held = obj.__dict__
+    data = {}
+    for name, convert in _FIELDS[model]:
+        value = held[name] if name in held else getattr(obj, name)
+        data[name] = _wire(value) if convert else value
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
