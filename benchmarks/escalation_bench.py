@@ -72,7 +72,6 @@ def fill(app: Any, orders: int, overdue: int) -> None:
     from server.auth.models import Role, User
     from server.campaigns.models import Campaign
     from server.findings.models import Finding, FindingStatus, Severity
-    from server.orders.models import Order, OrderStatus
     from server.orders.policy import current_policy
     from server.units.models import Unit
 
@@ -166,23 +165,6 @@ def sweep(app: Any) -> tuple[float, int]:
     return time.perf_counter() - started, result.steps
 
 
-def floor(app: Any) -> float:
-    """The same index scan and one UPDATE per order with executemany: what any sweep must pay."""
-    from server.orders.models import Order, OrderStatus
-
-    engine = app.extensions["xuncha.db"].engine
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        ids = conn.scalars(sa.select(Order.id).where(Order.status == OrderStatus.ISSUED,
-                                                     Order.escalate_at <= NOW + dt.timedelta(days=30))
-                           .order_by(Order.escalate_at).limit(10_000_000)).all()
-        later = NOW + dt.timedelta(days=40)
-        conn.execute(sa.update(Order).where(Order.id == sa.bindparam("oid"))
-                     .values(level=Order.level + 1, due_at=later, escalate_at=later, version=Order.version + 1),
-                     [{"oid": i} for i in ids[:len(ids)]])
-    return time.perf_counter() - started
-
-
 def measure(url: str, instance: Path, sizes: dict[str, int], label: str) -> dict[str, Any]:
     app = _app(url, instance)
     started = time.perf_counter()
@@ -193,16 +175,17 @@ def measure(url: str, instance: Path, sizes: dict[str, int], label: str) -> dict
     say(f"[{label}] sweep query plan:\n    " + plan.replace("\n", "\n    "))
     seconds, steps = sweep(app)
     say(f"[{label}] sweep: {steps:,} escalations in {seconds:.2f} s ({steps / seconds:,.0f} orders/s)")
-    # The floor updates the same number of orders: the ones now at level 2 are no longer overdue,
-    # so it takes the first ones due within the month, as many as there were.
-    floor_s = _floor_same_size(app, steps)
+    floor_s = floor(app, steps)
     say(f"[{label}] floor (index scan + executemany UPDATE of {steps:,} orders): {floor_s:.2f} s; "
         f"sweep/floor {seconds / floor_s:.1f}x")
     app.extensions["xuncha.db"].dispose()
     return {"sweep_s": seconds, "escalated": steps, "floor_s": floor_s, "plan": plan}
 
 
-def _floor_same_size(app: Any, count: int) -> float:
+def floor(app: Any, count: int) -> float:
+    """What any sweep must pay: the same index scan and one UPDATE per order with executemany,
+    for as many orders as the sweep escalated (those are no longer overdue, so it takes the
+    next ones due within the month)."""
     from server.orders.models import Order, OrderStatus
 
     engine = app.extensions["xuncha.db"].engine
