@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import datetime as dt
 import json
 import os
@@ -156,16 +157,24 @@ def query_plan(app: Any) -> str:
         return "\n".join(r[-1] for r in rows)
 
 
-def sweep(app: Any) -> tuple[float, int]:
+def sweep(app: Any, profile: Path | None = None) -> tuple[float, int]:
     from server.scheduling import JOBS, run_job
 
     job = next(job for job in JOBS if job.id == "orders.escalate")
+    profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     result = run_job(app, job)
-    return time.perf_counter() - started, result.steps
+    seconds = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
+    return seconds, result.steps
 
 
-def measure(url: str, instance: Path, sizes: dict[str, int], label: str) -> dict[str, Any]:
+def measure(url: str, instance: Path, sizes: dict[str, int], label: str,
+            profile: Path | None = None) -> dict[str, Any]:
     app = _app(url, instance)
     started = time.perf_counter()
     fill(app, sizes["orders"], sizes["overdue"])
@@ -173,7 +182,9 @@ def measure(url: str, instance: Path, sizes: dict[str, int], label: str) -> dict
         f"{time.perf_counter() - started:.0f} s")
     plan = query_plan(app)
     say(f"[{label}] sweep query plan:\n    " + plan.replace("\n", "\n    "))
-    seconds, steps = sweep(app)
+    if profile:
+        profile.mkdir(parents=True, exist_ok=True)
+    seconds, steps = sweep(app, profile / f"sweep-{label.lower()}.pstats" if profile else None)
     say(f"[{label}] sweep: {steps:,} escalations in {seconds:.2f} s ({steps / seconds:,.0f} orders/s)")
     floor_s = floor(app, steps)
     say(f"[{label}] floor (index scan + executemany UPDATE of {steps:,} orders): {floor_s:.2f} s; "
@@ -215,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--orders", type=int, help="orders in the table")
     parser.add_argument("--overdue", type=int, help="of which overdue")
+    parser.add_argument("--profile", metavar="DIR", type=Path, help="cProfile each sweep into DIR/sweep-<db>.pstats")
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
     for key in ("orders", "overdue"):
@@ -227,13 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="xuncha_escalation_") as tmp:
         workdir = Path(tmp)
         with sqlite_url(workdir) as url:
-            results["sqlite"] = measure(url, workdir / "instance-sqlite", sizes, "SQLite")
+            results["sqlite"] = measure(url, workdir / "instance-sqlite", sizes, "SQLite", args.profile)
         if args.no_postgres:
             say("[PostgreSQL] skipped (--no-postgres)")
         else:
             try:
                 with postgres_database(args.postgres) as url:
-                    results["postgres"] = measure(url, workdir / "instance-pg", sizes, "PostgreSQL")
+                    results["postgres"] = measure(url, workdir / "instance-pg", sizes, "PostgreSQL", args.profile)
             except Exception as exc:  # noqa: BLE001 - a missing server is reported, not fatal
                 if os.environ.get("CI") == "true":
                     raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import uuid
 from typing import Any, TypeVar
 
@@ -11,8 +12,10 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, configure_mappers, mapped_column, sessionmaker
 from uuid6 import uuid7
+
+from server import jsoncodec
 
 #: Stable constraint names, so Alembic can drop and alter them on PostgreSQL and SQLite alike.
 NAMING_CONVENTION = {
@@ -41,10 +44,46 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
             raise ValueError("naive datetime given; Xuncha stores aware datetimes only")
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Any) -> Any:
+        # A sweep or a push binds tens of thousands of times a handful of instants (now, the
+        # deadlines orders share): each distinct one is converted once, including the driver
+        # side (SQLite's string formatting). Equal instants are equal keys whatever their zone.
+        stored = self.impl_instance.bind_processor(dialect)
+        to_utc = self.process_bind_param
+
+        @functools.lru_cache(maxsize=4096)
+        def convert(value: dt.datetime) -> Any:
+            naive = to_utc(value, dialect)
+            return stored(naive) if stored is not None else naive
+
+        def process(value: dt.datetime | None) -> Any:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; Xuncha stores aware datetimes only")
+            return convert(value)
+
+        return process
+
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=dt.timezone.utc)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        # Reading back is as repetitive (every order of a sweep shares its deadlines and
+        # "now"): each distinct stored value is parsed once.
+        parsed = self.impl_instance.result_processor(dialect, coltype)
+        to_aware = self.process_result_value
+
+        @functools.lru_cache(maxsize=4096)
+        def convert(raw: Any) -> dt.datetime | None:
+            return to_aware(parsed(raw) if parsed is not None else raw, dialect)
+
+        def process(raw: Any) -> dt.datetime | None:
+            return None if raw is None else convert(raw)
+
+        return process
 
 
 def str_enum(enum_cls: type[enum.Enum]) -> sa.Enum:
@@ -79,8 +118,11 @@ def new_id() -> uuid.UUID:
 
 def unattached(model: type[T], values: dict[str, Any]) -> T:
     """An instance of ``model`` holding ``values``, made without the ORM's per-attribute events:
-    a copy of a row written with Core, for code that reads records (the sync feed)."""
-    obj = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    a copy of a row written or read with Core, for code that reads records (the sync feed)."""
+    mapper = model.__mapper__  # type: ignore[attr-defined]
+    if not mapper.configured:
+        configure_mappers()  # attribute access needs them; the ORM configures them on first query
+    obj = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     return obj
 
@@ -114,7 +156,7 @@ class Mergeable:
     field_meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-def upsert(session: Session, model: type) -> Any:
+def upsert(session: Session, model: type | sa.Table) -> Any:
     """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -123,13 +165,14 @@ def upsert(session: Session, model: type) -> Any:
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    codec = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **codec)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **codec)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -175,8 +175,13 @@ def _write(session: Session, clock: Clock, rows: list[tuple[Notice, int]], email
 def _insert_returning_ids(session: Session, table: sa.Table, values: list[dict[str, Any]]) -> list[int]:
     """Insert the rows with one executemany and return their new ids, in the rows' order."""
     if session.get_bind().dialect.name == "postgresql":
-        return list(session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                    values).scalars())
+        # The ids are drawn from the column's sequence first, so the rows go out as a plain
+        # pipelined executemany: INSERT ... RETURNING would send one huge statement text per
+        # page that the driver parses again every time.
+        ids = list(session.execute(sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id")))
+                                   .select_from(sa.func.generate_series(1, len(values)))).scalars())
+        session.execute(sa.insert(table), [{"id": ident, **row} for ident, row in zip(ids, values)])
+        return ids
     # SQLite hands out rowids one above the largest in insertion order, and the transaction
     # holds the database's only write lock from its first write, so the rows just written are
     # the last len(values) ids. (Asking SQLite for RETURNING in order costs a statement per row.)
@@ -193,8 +198,13 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
+        if all(type(k) is str and type(v) in _SCALARS for k, v in value.items()):
+            return dict(value)  # the usual notice data: nothing to convert
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_jsonable(v) for v in value]

@@ -7,6 +7,7 @@ them: "11月27日（周五）17:30".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ def _zone(tz: str | dt.tzinfo) -> dt.tzinfo:
     return ZoneInfo(tz) if isinstance(tz, str) else tz
 
 
+@functools.lru_cache(maxsize=1024)  # a sweep's notices mostly share a handful of deadlines
 def format_deadline(when: dt.datetime, tz: str | dt.tzinfo) -> str:
     """``11月27日（周五）17:30`` in ``tz``; the year is left out, as deadlines are weeks away."""
     local = when.astimezone(_zone(tz))

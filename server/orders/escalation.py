@@ -100,29 +100,44 @@ def escalate_overdue(session: Session, clock: Clock) -> SweepResult:
 
 
 def _findings(session: Session, ids: set[Any]) -> dict[Any, Finding]:
-    """The batch's findings in one query; kept referenced for the sync feed at commit (the
-    session's identity map holds objects only weakly)."""
-    found = {f.id: f for f in session.scalars(sa.select(Finding).where(Finding.id.in_(ids)))}
-    session.info.setdefault(_KEEP, []).extend(found.values())
-    return found
+    """The batch's findings in one Core query, as copies: the sweep only reads them, and the
+    sync feed finds them at commit to publish their orders."""
+    table = Finding.__table__
+    found = [unattached(Finding, dict(zip(_FINDING_COLUMNS, row)))
+             for row in session.execute(sa.select(table).where(table.c.id.in_(ids)))]
+    feed.read_in_bulk(session, found)
+    return {finding.id: finding for finding in found}
 
 
+_FINDING_COLUMNS = tuple(Finding.__table__.columns.keys())
+
+
+#: What a step changes besides the version. Orders escalated together mostly share all of it
+#: (their missed deadline, and so the new window), so each group is one UPDATE.
 _CHANGED = ("level", "started_at", "due_at", "due_provisional", "time_limit", "escalate_at", "remind_at",
-            "reminder_index", "version", "updated_at")
+            "reminder_index", "updated_at")
+#: Ids per UPDATE: well inside every database's limit on bound values.
+_IDS_PER_UPDATE = 500
 
 
 def _write(session: Session, changed: list[tuple[Order, int]], escalations: list[dict[str, object]],
            events: list[dict[str, object]], now: dt.datetime) -> None:
     table = Order.__table__
-    for order, _read in changed:
+    groups: dict[tuple[object, ...], list[Any]] = {}
+    for order, read in changed:
         order.updated_at = now
-    update = (sa.update(table).where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_read"))
-              .values({name: sa.bindparam(f"b_{name}") for name in _CHANGED}))
-    outcome = session.execute(update, [{"b_id": order.id, "b_read": read,
-                                        **{f"b_{name}": getattr(order, name) for name in _CHANGED}}
-                                       for order, read in changed])
-    if outcome.rowcount not in (-1, len(changed)):
-        raise StaleOrders(f"{len(changed) - outcome.rowcount} orders changed during the sweep; the next run retries.")
+        held = order.__dict__
+        # The version read is part of the match: an order someone changed since is not overwritten.
+        groups.setdefault((*(held[name] for name in _CHANGED), read, order.version), []).append(order.id)
+    for key, all_ids in groups.items():
+        values = dict(zip(_CHANGED, key))
+        read, version = key[-2:]
+        for start in range(0, len(all_ids), _IDS_PER_UPDATE):
+            ids = all_ids[start:start + _IDS_PER_UPDATE]
+            updated = session.execute(sa.update(table).where(table.c.id.in_(ids), table.c.version == read)
+                                      .values(version=version, **values)).rowcount
+            if updated != len(ids):
+                raise StaleOrders(f"{len(ids) - updated} orders changed during the sweep; the next run retries.")
     session.execute(sa.insert(Escalation.__table__), escalations)
     session.execute(sa.insert(AuditEvent.__table__), events)
     feed.written_in_bulk(session, [order for order, _read in changed])

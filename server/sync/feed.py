@@ -9,10 +9,6 @@ the API, a sync push, the scheduler or the CLI reaches devices the same way.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import enum
-import json
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -20,12 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
+from server import jsoncodec
 from server.db import upsert
 from server.sync.models import SyncCounter, SyncRow
 from server.sync.scope import SECRET_ROUNDS
 
 _PENDING = "xuncha.sync_pending"
 _STAGED = "xuncha.sync_staged"
+_READ = "xuncha.sync_read"
 
 
 @dataclass(frozen=True)
@@ -52,47 +50,34 @@ def publish(model: type, spec: Published) -> None:
             event.listen(model, name, _written)
 
 
-#: Per model, its published columns in wire order, and whether each needs converting.
+#: Per model, its published columns in wire order, and whether each holds datetimes.
 _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
-#: Values of these types go into JSON as they are.
-_PLAIN = (str, int, float, bool, dict, list)
 
 
 def payload(obj: Any, spec: Published) -> str:
     """The record as devices receive it: the one place its wire form is made."""
     model = type(obj)
     if model not in _FIELDS:
-        _FIELDS[model] = tuple((c.key, _converted(c)) for c in sorted(model.__table__.columns, key=lambda c: c.key)
+        _FIELDS[model] = tuple((c.key, _holds_datetimes(c))
+                               for c in sorted(model.__table__.columns, key=lambda c: c.key)
                                if c.key not in spec.private)
-    # Converting only the columns that need it: a push publishes a thousand records a batch.
     # Loaded values are read from the instance's dict (the ORM's own storage for them), not
     # through its attribute machinery; an expired one is read through it, which loads it.
+    # The encoder writes ids, enums and dates itself; times are brought to UTC first, so an
+    # instant has one spelling on the wire whichever zone computed it.
     held = obj.__dict__
     data = {}
-    for name, convert in _FIELDS[model]:
+    for name, is_datetime in _FIELDS[model]:
         value = held[name] if name in held else getattr(obj, name)
-        data[name] = _wire(value) if convert else value
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        if is_datetime and value is not None and value.tzinfo is not None and value.tzinfo is not dt.timezone.utc:
+            value = value.astimezone(dt.timezone.utc)
+        data[name] = value
+    return jsoncodec.dumps(data)
 
 
-def _converted(column: sa.Column[Any]) -> bool:
-    try:
-        python_type = column.type.python_type
-    except NotImplementedError:
-        return True
-    return not issubclass(python_type, _PLAIN) or issubclass(python_type, enum.Enum)
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, (uuid.UUID, decimal.Decimal)):
-        return str(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc).isoformat()  # one spelling per instant
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+def _holds_datetimes(column: sa.Column[Any]) -> bool:
+    kind = column.type
+    return isinstance(kind, sa.DateTime) or isinstance(getattr(kind, "impl", None), sa.DateTime)
 
 
 @dataclass
@@ -125,9 +110,19 @@ def written_in_bulk(session: Session, records: list[Any]) -> None:
         staged[type(record), record.id] = record
 
 
+def read_in_bulk(session: Session, records: list[Any]) -> None:
+    """Make records read with Core (transient copies) known to the publishing rules until the
+    commit, without publishing them: the findings of a sweep's orders, whose scope the orders'
+    feed rows follow. Unknown to the identity map, each would otherwise be read again."""
+    read: dict[tuple[type, Any], Any] = session.info.setdefault(_READ, {})
+    for record in records:
+        read[type(record), record.id] = record
+
+
 def bulk_record(session: Session, model: type, ident: Any) -> Any:
-    """A record of this transaction written in bulk, or None."""
-    return session.info.get(_STAGED, {}).get((model, ident))
+    """A record of this transaction written or read in bulk, or None."""
+    key = (model, ident)
+    return session.info.get(_STAGED, {}).get(key) or session.info.get(_READ, {}).get(key)
 
 
 def _before_commit(session: Session) -> None:
@@ -146,6 +141,7 @@ def _before_commit(session: Session) -> None:
             # Also written in bulk earlier in the transaction: the ORM's copy is the later one.
             changes[type(obj), obj.id] = _change(session, obj, deleted=state.deleted or state.was_deleted)
     session.info.pop(_STAGED, None)
+    session.info.pop(_READ, None)
     session.info.pop(SECRET_ROUNDS, None)
     if changes:
         write(session, list(changes.values()))
@@ -164,6 +160,7 @@ def _after_rollback(session: Session) -> None:
     if not session.in_transaction():
         session.info.pop(_PENDING, None)
         session.info.pop(_STAGED, None)
+        session.info.pop(_READ, None)
 
 
 def write(session: Session, changes: list[_Change]) -> None:
@@ -197,7 +194,7 @@ def write(session: Session, changes: list[_Change]) -> None:
                            .returning(SyncCounter.value)).scalar_one()
     for offset, row in enumerate(upserts):
         row["seq"] = last - len(upserts) + 1 + offset
-    insert = upsert(session, SyncRow)
+    insert = upsert(session, SyncRow.__table__)  # Core: the ORM's bulk path adds nothing here
     session.execute(insert.on_conflict_do_update(
         index_elements=["entity", "entity_id", "scope_key"],
         set_={"seq": insert.excluded.seq, "deleted": insert.excluded.deleted,

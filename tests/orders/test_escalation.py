@@ -189,3 +189,40 @@ def test_the_morning_digest_counts_what_waits_for_supervisors_once_a_day(app, se
     assert "逾期未整改 1 件" in digests[0].body and "11月24日" in digests[0].title
     assert late.level == 1  # the digest reports; it never escalates
 
+
+
+def test_orders_escalated_together_from_different_deadlines_each_keep_their_own_window(session, clock, world,
+                                                                                     raise_order):
+    # One sweep writes orders sharing a new schedule with one statement; orders whose new
+    # windows differ must not get each other's.
+    clock.set(local(2026, 11, 23, 9, 0))
+    orders = [raise_order(category="暴露垃圾"), raise_order(category="暴露垃圾")]
+    clock.set(local(2026, 11, 23, 10, 0))
+    orders.append(raise_order(category="暴露垃圾"))  # an hour later: missed an hour later
+    clock.set(orders[2].due_at + dt.timedelta(minutes=1))
+    assert escalate_overdue(session, clock).steps == 3
+    session.commit()
+    stored = {}
+    for order in orders:
+        session.refresh(order)
+        step = session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)).one()
+        assert order.level == 2 and order.due_at == step.due_at and order.started_at == step.escalated_at
+        stored[order.id] = (order.started_at, order.due_at, order.escalate_at, order.remind_at)
+    assert stored[orders[0].id] == stored[orders[1].id]
+    assert stored[orders[2].id][0] > stored[orders[0].id][0]
+
+
+def test_the_sweep_never_overwrites_an_order_changed_after_it_was_read(session, clock, world, raise_order):
+    from server.orders import escalation
+
+    clock.set(local(2026, 11, 23, 9, 0))
+    order = raise_order(category="暴露垃圾")
+    read_version = order.version
+    session.execute(sa.update(Order).where(Order.id == order.id).values(version=Order.version + 1))
+    copy = Order(**{c: getattr(order, c) for c in Order.__table__.columns.keys()})
+    copy.level, copy.version = 2, read_version + 1
+    with pytest.raises(escalation.StaleOrders):
+        escalation._write(session, [(copy, read_version)], [], [], clock.now())
+    session.rollback()
+    session.refresh(order)
+    assert order.level == 1 and order.version == read_version
