@@ -127,6 +127,20 @@ def unattached(model: type[T], values: dict[str, Any]) -> T:
     return obj
 
 
+def with_defaults(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Every column of a row written with Core, the unset ones from their Python defaults as
+    the ORM would fill them (or None), so a copy of the row (for the sync feed) holds what is
+    stored."""
+    for column in table.columns:
+        if column.key not in row:
+            default = column.default
+            if default is None:
+                row[column.key] = None
+            else:
+                row[column.key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+    return row
+
+
 class UUIDPrimaryKey:
     """For records a device may create offline: the device chooses the id."""
 

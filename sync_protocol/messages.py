@@ -47,7 +47,9 @@ class MutationSchema(ma.Schema):
     op = ma.fields.Enum(Op, by_value=True, required=True)
     #: For op=command: respond, verify, reject ...
     command = ma.fields.String(load_default=None, validate=ma.validate.Length(max=32))
-    fields = ma.fields.Dict(keys=ma.fields.String(), load_default=dict)
+    #: Checked key by key by the entity's schema when the mutation is applied (unknown names
+    #: are refused there), so the envelope only asks for an object.
+    fields = ma.fields.Dict(load_default=dict)
     #: The record version (from pull) this edit was made on; 0 for a record the device has not pulled.
     base_version = ma.fields.Integer(load_default=0, strict=True, validate=ma.validate.Range(min=0))
     #: The device clock when the change was made; corrected by the device's measured offset.

@@ -22,6 +22,7 @@ from server.audit.models import ActorKind, AuditEvent
 from server.audit.services import event_values, record
 from server.auth.models import Role, User
 from server.clock import Clock
+from server.db import unattached, with_defaults
 from server.errors import Conflict, Forbidden, ValidationFailed
 from server.findings.models import Finding
 from server.orders import notices
@@ -106,20 +107,24 @@ def _limit(session: Session, order: Order, finding: Finding) -> Limit:
     return _policy(session, order).limit_for(order.level, finding.category, finding.severity.value)
 
 
-def _withheld(session: Session, finding: Finding) -> bool:
-    """An unannounced round's findings reach the unit only once they are issued (暗访)."""
-    if finding.round_id is None:
-        return False
-    round_ = session.get(Round, finding.round_id)
-    return round_ is not None and round_.mode is RoundMode.UNANNOUNCED and round_.findings_issued_at is None
+def _withheld_rounds(session: Session, findings: list[Finding]) -> set[int]:
+    """The unannounced rounds among the findings' whose findings reach the units only once
+    they are issued (暗访)."""
+    ids = {f.round_id for f in findings if f.round_id is not None}
+    if not ids:
+        return set()
+    return set(session.scalars(sa.select(Round.id).where(Round.id.in_(ids), Round.mode == RoundMode.UNANNOUNCED,
+                                                         Round.findings_issued_at.is_(None))))
 
 
-def _start(session: Session, clock: Clock, order: Order, finding: Finding, start: dt.datetime) -> None:
+def _start(session: Session, clock: Clock, order: Order, finding: Finding, start: dt.datetime, *,
+           now: dt.datetime | None = None) -> None:
     """Give the unit its time at the order's level, from ``start``."""
-    set_deadline(session, order, start, _limit(session, order, finding), now=clock.now())
+    set_deadline(session, order, start, _limit(session, order, finding), now=now or clock.now())
 
 
 # -- raising -----------------------------------------------------------------------------------
+
 
 def raise_order(session: Session, clock: Clock, finding: Finding, *, actor_id: int | None,
                 device_id: uuid.UUID | None = None) -> Order:
@@ -128,51 +133,96 @@ def raise_order(session: Session, clock: Clock, finding: Finding, *, actor_id: i
     The deadline starts now, except for an unannounced round's findings: their clock starts
     when the round's findings are issued, so the unit never learns of the visit early.
     """
+    return raise_orders(session, clock, [finding], actor_id=actor_id, device_id=device_id)[0]
+
+
+def raise_orders(session: Session, clock: Clock, findings: list[Finding], *, actor_id: int | None,
+                 device_id: uuid.UUID | None = None, in_bulk: bool = False) -> list[Order]:
+    """:func:`raise_order` for a batch of findings, raised at one instant: the policy, the
+    rounds, earlier closed orders and the units' people are each read once for the batch.
+
+    ``in_bulk``: the orders and their audit events are written with one statement per table
+    and returned as copies the session does not track, for a caller that writes its records
+    the same way; it publishes them with :func:`server.sync.feed.written_in_bulk` once its
+    own writes have held. Otherwise they are added to the session like any record.
+    """
     # The caller's batch may still hold unflushed records; reading the policy and the history
     # must not flush them from here (a duplicate among them is the caller's to report).
     with session.no_autoflush:
         pol = current_policy(session, clock)
         now = clock.now()
-        order = Order(id=uuid.uuid4(), finding_id=finding.id, unit_id=finding.unit_id, level=1,
-                      status=OrderStatus.ISSUED if finding.unit_id is not None else OrderStatus.TRIAGE,
-                      issued_at=now, issued_by=actor_id, policy_version=pol.version)
-        session.add(order)
-        withheld = _withheld(session, finding)
-        if order.status is OrderStatus.ISSUED and not withheld:
-            _start(session, clock, order, finding, now)
-        rebound = _rebound_of(session, clock, finding, pol)
-        if rebound is not None:
-            order.rebound_of_id = rebound.id
         actor = Actor(session.get(User, actor_id) if actor_id is not None else None, device_id)
-        _log(session, clock, "order.raised", order, actor,
-             data={"finding_id": str(finding.id), "unit_id": finding.unit_id, "due_at": _iso(order.due_at),
-                   "limit": order.time_limit, "rebound_of": str(rebound.id) if rebound is not None else None})
-        if rebound is not None:
-            _log(session, clock, "order.rebound", order, actor, reason="同一位置问题在销号后再次出现",
-                 data={"closed_order": str(rebound.id), "closed_at": _iso(rebound.closed_at)})
-        if order.status is OrderStatus.ISSUED and not withheld:
-            notices.issued(session, clock, order, finding)
-        elif order.status is OrderStatus.TRIAGE:
-            notices.to_supervisors(session, clock, order, finding, kind="order.triage")
-    return order
+        withheld = _withheld_rounds(session, findings)
+        rebounds = _rebounds(session, clock, findings, pol)
+        notices.prefetch_units(session, {f.unit_id for f in findings if f.unit_id is not None})
+        orders: list[Order] = []
+        events: list[dict[str, object]] = []
+        for finding in findings:
+            values = {"id": uuid.uuid4(), "finding_id": finding.id, "unit_id": finding.unit_id, "level": 1,
+                      "status": OrderStatus.ISSUED if finding.unit_id is not None else OrderStatus.TRIAGE,
+                      "issued_at": now, "issued_by": actor_id, "policy_version": pol.version}
+            order = unattached(Order, with_defaults(Order.__table__, values)) if in_bulk else Order(**values)
+            if not in_bulk:
+                session.add(order)
+            starts = order.status is OrderStatus.ISSUED and finding.round_id not in withheld
+            if starts:
+                _start(session, clock, order, finding, now, now=now)
+            rebound = rebounds.get(finding.id)
+            if rebound is not None:
+                order.rebound_of_id = rebound.id
+            events.append(_event(clock, "order.raised", order, actor, data={
+                "finding_id": str(finding.id), "unit_id": finding.unit_id, "due_at": _iso(order.due_at),
+                "limit": order.time_limit, "rebound_of": str(rebound.id) if rebound is not None else None}))
+            if rebound is not None:
+                events.append(_event(clock, "order.rebound", order, actor, reason="同一位置问题在销号后再次出现",
+                                     data={"closed_order": str(rebound.id), "closed_at": _iso(rebound.closed_at)}))
+            if starts:
+                notices.issued(session, clock, order, finding)
+            elif order.status is OrderStatus.TRIAGE:
+                notices.to_supervisors(session, clock, order, finding, kind="order.triage")
+            orders.append(order)
+        if in_bulk:
+            session.execute(sa.insert(Order.__table__), [{c: o.__dict__[c] for c in _ORDER_COLUMNS} for o in orders])
+            session.execute(sa.insert(AuditEvent.__table__), events)
+        else:
+            session.add_all(AuditEvent(**event) for event in events)
+    return orders
 
 
-def _rebound_of(session: Session, clock: Clock, finding: Finding, pol: Policy) -> Order | None:
-    """The order closed within the rebound period for the same problem at the same place."""
-    if pol.rebound_days <= 0 or finding.unit_id is None:
-        return None
+_ORDER_COLUMNS = tuple(Order.__table__.columns.keys())
+
+
+def _event(clock: Clock, action: str, order: Order, actor: Actor, *, reason: str = "",
+           data: dict[str, object] | None = None) -> dict[str, object]:
+    return event_values(clock, action, actor_id=actor.id, actor_kind=actor.kind, device_id=actor.device_id,
+                        entity="order", entity_id=order.id, reason=reason, data=data)
+
+
+def _rebounds(session: Session, clock: Clock, findings: list[Finding], pol: Policy) -> dict[uuid.UUID, Order]:
+    """Per finding, the order closed within the rebound period for the same problem at the
+    same place, if any: the most recently closed."""
+    placed = [f for f in findings if f.unit_id is not None]
+    if pol.rebound_days <= 0 or not placed:
+        return {}
     since = clock.now() - dt.timedelta(days=pol.rebound_days)
-    same_problem = (Finding.item_id == finding.item_id if finding.item_id is not None
-                    else Finding.category == finding.category)
     candidates = session.execute(
-        sa.select(Order, Finding.latitude, Finding.longitude).join(Finding, Finding.id == Order.finding_id)
-        .where(Order.unit_id == finding.unit_id, Order.status == OrderStatus.CLOSED, Order.closed_at >= since,
-               Finding.id != finding.id, same_problem)
+        sa.select(Order, Finding.item_id, Finding.category, Finding.latitude, Finding.longitude)
+        .join(Finding, Finding.id == Order.finding_id)
+        .where(Order.unit_id.in_({f.unit_id for f in placed}), Order.status == OrderStatus.CLOSED,
+               Order.closed_at >= since)
         .order_by(Order.closed_at.desc())).all()
-    for order, lat, lon in candidates:
-        if _near(finding, lat, lon, pol.rebound_distance_m):
-            return order
-    return None
+    by_unit: dict[int, list[tuple[Order, int | None, str, float | None, float | None]]] = {}
+    for candidate in candidates:
+        by_unit.setdefault(candidate[0].unit_id, []).append(tuple(candidate))  # type: ignore[arg-type]
+    found: dict[uuid.UUID, Order] = {}
+    for finding in placed:
+        for order, item_id, category, lat, lon in by_unit.get(finding.unit_id, []):  # type: ignore[arg-type]
+            same_problem = item_id == finding.item_id if finding.item_id is not None else category == finding.category
+            if (order.finding_id != finding.id and same_problem
+                    and _near(finding, lat, lon, pol.rebound_distance_m)):
+                found[finding.id] = order
+                break
+    return found
 
 
 def _near(finding: Finding, lat: float | None, lon: float | None, limit_m: float) -> bool:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.db import unattached, with_defaults
 from server.findings.models import Finding
 from server.orders import services as orders
 from server.sync import feed
@@ -53,16 +54,17 @@ def apply(session: Session, context: Callable[[dict[str, Any]], Context], mutati
             return None
         if late:
             return None  # a late change is audited on the ordinary path
-        rows.append(_with_defaults(Finding.__table__, row))
+        rows.append(with_defaults(Finding.__table__, row))
         contexts.append(ctx)
 
     results = [result(m, Outcome.APPLIED) for m in mutations]
     attempt = session.begin_nested()
     try:
         session.execute(sa.insert(Finding.__table__), rows)
-        findings = [Finding(**row) for row in rows]  # transient: read by the order workflow and the feed
-        for ctx, finding in zip(contexts, findings):
-            orders.raise_order(session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
+        findings = [unattached(Finding, row) for row in rows]  # copies: read by the order workflow and the feed
+        pusher = contexts[0]  # one device, one user, one clock: the push's
+        raised = orders.raise_orders(session, pusher.clock, findings, actor_id=pusher.user.id,
+                                     device_id=pusher.device_id, in_bulk=True)
         session.execute(sa.insert(SyncReceipt.__table__), [
             {"device_id": ctx.device_id, "seq": m["seq"], "result": answer, "received_at": received_at}
             for ctx, m, answer in zip(contexts, mutations, results)])
@@ -71,15 +73,5 @@ def apply(session: Session, context: Callable[[dict[str, Any]], Context], mutati
         attempt.rollback()
         return None
     attempt.commit()
-    feed.written_in_bulk(session, findings)
+    feed.written_in_bulk(session, [*findings, *raised])
     return results
-
-
-def _with_defaults(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
-    """Every column of the row, the unset ones from their Python defaults as the ORM would
-    fill them, so the feed publishes exactly what the database holds."""
-    for column in table.columns:
-        if column.key not in row and column.default is not None:
-            default = column.default
-            row[column.key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
-    return row

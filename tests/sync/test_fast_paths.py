@@ -59,6 +59,29 @@ def test_a_batch_of_new_findings_is_published_as_the_database_holds_it(world, ph
     assert set(held) == set(ids) and held[ids[3]]["description"] == "杂物堆积墙边（3）"
 
 
+def test_orders_raised_in_bulk_are_published_and_announced_as_the_database_holds_them(world, phone, session):
+    from server.notifications.models import Notification
+
+    alice, liaison = phone("alice"), phone("liaison")
+    ids = [alice.create("finding", finding_fields(world.units[0].id, description=f"门前堆物（{i}）"))
+           for i in range(4)]
+    alice.create("finding", finding_fields(world.units[1].id))
+    assert [r["outcome"] for r in alice.push()] == ["applied"] * 5
+
+    rows = feed_rows(session, "order")
+    orders = session.scalars(sa.select(Order)).all()
+    assert len(orders) == 5 and {o.status.value for o in orders} == {"issued"}
+    assert len({(o.due_at, o.time_limit, o.policy_version) for o in orders}) == 1  # raised at one instant
+    for order in orders:
+        assert json.loads(rows[str(order.id)].payload) == json.loads(feed.payload(order, feed.REGISTRY[Order]))
+    # Each unit's liaison hears of each of its orders once, and has them on the phone.
+    told = session.scalars(sa.select(Notification).where(Notification.user_id == world.users["liaison"].id,
+                                                         Notification.kind == "order.issued")).all()
+    assert sorted(n.data["finding_id"] for n in told) == sorted(ids)
+    liaison.pull()
+    assert len(liaison.store.records("order")) == 4 and len(liaison.store.records("notification")) == 4
+
+
 def test_a_bulk_batch_sent_again_is_answered_from_its_receipts(world, phone, session):
     lost = []
     alice = phone("alice", drop=lambda method, path: path.endswith("/push") and not lost and not lost.append(1))
