@@ -133,11 +133,7 @@ def with_defaults(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
     stored."""
     for column in table.columns:
         if column.key not in row:
-            default = column.default
-            if default is None:
-                row[column.key] = None
-            else:
-                row[column.key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+            row[column.key] = None if column.default is None else _python_default(column)()
     return row
 
 
@@ -176,6 +172,95 @@ def upsert(session: Session, model: type | sa.Table) -> Any:
 
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def among(session: Session, column: sa.ColumnElement[Any], values: Any) -> sa.ColumnElement[bool]:
+    """``column IN values`` for long lists: on PostgreSQL one array bound to ``= ANY(...)``, so
+    the statement's text stays short (the driver parses each new text again, and ten thousand
+    placeholders cost more than the query)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of one shape in the session's transaction, the fastest way the
+    database offers: PostgreSQL's COPY (a third of the time of a pipelined executemany for
+    the thousands of rows a sweep or a push writes), an executemany elsewhere.
+
+    Columns a row leaves out get their Python defaults, or the database's (an autoincrement
+    id), as with an INSERT.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(sa.insert(table), rows)
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    given = rows[0].keys()
+    columns = [c for c in table.columns if c.key in given or c.default is not None]
+    convert = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    defaults = [_python_default(c) if c.key not in given else None for c in columns]
+    quote = dialect.identifier_preparer
+    statement = (f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c.name) for c in columns)}) "
+                 "FROM STDIN")
+    driver_error = dialect.loaded_dbapi.Error
+    try:
+        with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                values = []
+                for column, process, default in zip(columns, convert, defaults):
+                    value = row[column.key] if default is None else default()
+                    values.append(process(value) if process is not None and value is not None else value)
+                copy.write_row(values)
+    except driver_error as exc:
+        # Raised as SQLAlchemy raises a statement's errors, so callers catch IntegrityError alike.
+        raise sa.exc.DBAPIError.instance(statement, None, exc, driver_error) from exc
+
+
+def upsert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *, key: list[str],
+                update: list[str]) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE of ``update`` for many rows of one shape, no two
+    with the same key. On PostgreSQL the rows are copied into a temporary table and merged
+    with one statement; elsewhere an executemany."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        from sqlalchemy.dialects import sqlite
+
+        statement = sqlite.insert(table)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=key, set_={name: statement.excluded[name] for name in update}), rows)
+        return
+    from sqlalchemy.dialects import postgresql
+
+    staging = _staging(table)
+    # Per connection, emptied by every commit; a savepoint rolled back may take it away again.
+    session.execute(sa.text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging.name} "
+                            f"(LIKE {table.name}) ON COMMIT DELETE ROWS"))
+    insert_rows(session, staging, rows)
+    names = list(rows[0])
+    statement = postgresql.insert(table).from_select(names, sa.select(*(staging.c[n] for n in names)))
+    session.execute(statement.on_conflict_do_update(
+        index_elements=key, set_={name: statement.excluded[name] for name in update}))
+    session.execute(sa.delete(staging))
+
+
+@functools.cache
+def _staging(table: sa.Table) -> sa.Table:
+    return sa.Table(f"staging_{table.name}", sa.MetaData(),
+                    *(sa.Column(c.name, c.type, key=c.key) for c in table.columns))
+
+
+def _python_default(column: sa.Column[Any]) -> Any:
+    default = column.default
+    if default.is_callable:  # type: ignore[union-attr]
+        return lambda: default.arg(None)  # type: ignore[union-attr]
+    return lambda: default.arg  # type: ignore[union-attr]
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:

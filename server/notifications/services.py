@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from server.audit.services import record
 from server.auth.models import User
 from server.clock import Clock
-from server.db import new_id, unattached
+from server.db import insert_rows, new_id, unattached
 from server.errors import Conflict, NotFound
 from server.notifications.channels import Channel, Item, Message, Recipient, SendFailed, configured_channels
 from server.notifications.models import Delivery, DeliveryChannel, DeliveryStatus, Notification
@@ -167,7 +167,7 @@ def _write(session: Session, clock: Clock, rows: list[tuple[Notice, int]], email
                "message_id": "", "created_at": now}
               for n in created for channel in _reachable(channels, emails[n.user_id])]
     if outbox:
-        session.execute(sa.insert(Delivery.__table__), outbox)  # outbox rows are not synced: a plain executemany
+        insert_rows(session, Delivery.__table__, outbox)  # outbox rows are not synced: written as they are
     feed.written_in_bulk(session, created)  # last: a failed statement above leaves nothing staged
     return created
 
@@ -175,12 +175,12 @@ def _write(session: Session, clock: Clock, rows: list[tuple[Notice, int]], email
 def _insert_returning_ids(session: Session, table: sa.Table, values: list[dict[str, Any]]) -> list[int]:
     """Insert the rows with one executemany and return their new ids, in the rows' order."""
     if session.get_bind().dialect.name == "postgresql":
-        # The ids are drawn from the column's sequence first, so the rows go out as a plain
-        # pipelined executemany: INSERT ... RETURNING would send one huge statement text per
-        # page that the driver parses again every time.
+        # The ids are drawn from the column's sequence first, so the rows go out with COPY:
+        # INSERT ... RETURNING would send one huge statement text per page that the driver
+        # parses again every time.
         ids = list(session.execute(sa.select(sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id")))
                                    .select_from(sa.func.generate_series(1, len(values)))).scalars())
-        session.execute(sa.insert(table), [{"id": ident, **row} for ident, row in zip(ids, values)])
+        insert_rows(session, table, [{"id": ident, **row} for ident, row in zip(ids, values)])
         return ids
     # SQLite hands out rowids one above the largest in insertion order, and the transaction
     # holds the database's only write lock from its first write, so the rows just written are

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from server.audit.models import AuditEvent
 from server.auth.models import Device, Role, User
 from server.clock import Clock
-from server.db import unattached
+from server.db import among, insert_rows, unattached
 from server.findings.models import Finding
 from server.notifications.services import notify
 from server.orders import notices
@@ -104,7 +104,7 @@ def _findings(session: Session, ids: set[Any]) -> dict[Any, Finding]:
     sync feed finds them at commit to publish their orders."""
     table = Finding.__table__
     found = [unattached(Finding, dict(zip(_FINDING_COLUMNS, row)))
-             for row in session.execute(sa.select(table).where(table.c.id.in_(ids)))]
+             for row in session.execute(sa.select(table).where(among(session, table.c.id, ids)))]
     feed.read_in_bulk(session, found)
     return {finding.id: finding for finding in found}
 
@@ -134,12 +134,12 @@ def _write(session: Session, changed: list[tuple[Order, int]], escalations: list
         read, version = key[-2:]
         for start in range(0, len(all_ids), _IDS_PER_UPDATE):
             ids = all_ids[start:start + _IDS_PER_UPDATE]
-            updated = session.execute(sa.update(table).where(table.c.id.in_(ids), table.c.version == read)
+            updated = session.execute(sa.update(table).where(among(session, table.c.id, ids), table.c.version == read)
                                       .values(version=version, **values)).rowcount
             if updated != len(ids):
                 raise StaleOrders(f"{len(ids) - updated} orders changed during the sweep; the next run retries.")
-    session.execute(sa.insert(Escalation.__table__), escalations)
-    session.execute(sa.insert(AuditEvent.__table__), events)
+    insert_rows(session, Escalation.__table__, escalations)
+    insert_rows(session, AuditEvent.__table__, events)
     feed.written_in_bulk(session, [order for order, _read in changed])
 
 

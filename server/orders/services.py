@@ -22,7 +22,7 @@ from server.audit.models import ActorKind, AuditEvent
 from server.audit.services import event_values, record
 from server.auth.models import Role, User
 from server.clock import Clock
-from server.db import unattached, with_defaults
+from server.db import insert_rows, unattached, with_defaults
 from server.errors import Conflict, Forbidden, ValidationFailed
 from server.findings.models import Finding
 from server.orders import notices
@@ -182,8 +182,8 @@ def raise_orders(session: Session, clock: Clock, findings: list[Finding], *, act
                 notices.to_supervisors(session, clock, order, finding, kind="order.triage")
             orders.append(order)
         if in_bulk:
-            session.execute(sa.insert(Order.__table__), [{c: o.__dict__[c] for c in _ORDER_COLUMNS} for o in orders])
-            session.execute(sa.insert(AuditEvent.__table__), events)
+            insert_rows(session, Order.__table__, [{c: o.__dict__[c] for c in _ORDER_COLUMNS} for o in orders])
+            insert_rows(session, AuditEvent.__table__, events)
         else:
             session.add_all(AuditEvent(**event) for event in events)
     return orders

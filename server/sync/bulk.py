@@ -22,7 +22,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.db import unattached, with_defaults
+from server.db import insert_rows, unattached, with_defaults
 from server.findings.models import Finding
 from server.orders import services as orders
 from server.sync import feed
@@ -60,12 +60,12 @@ def apply(session: Session, context: Callable[[dict[str, Any]], Context], mutati
     results = [result(m, Outcome.APPLIED) for m in mutations]
     attempt = session.begin_nested()
     try:
-        session.execute(sa.insert(Finding.__table__), rows)
+        insert_rows(session, Finding.__table__, rows)
         findings = [unattached(Finding, row) for row in rows]  # copies: read by the order workflow and the feed
         pusher = contexts[0]  # one device, one user, one clock: the push's
         raised = orders.raise_orders(session, pusher.clock, findings, actor_id=pusher.user.id,
                                      device_id=pusher.device_id, in_bulk=True)
-        session.execute(sa.insert(SyncReceipt.__table__), [
+        insert_rows(session, SyncReceipt.__table__, [
             {"device_id": ctx.device_id, "seq": m["seq"], "result": answer, "received_at": received_at}
             for ctx, m, answer in zip(contexts, mutations, results)])
         session.flush()

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
 from server import jsoncodec
-from server.db import upsert
+from server.db import among, upsert_rows
 from server.sync.models import SyncCounter, SyncRow
 from server.sync.scope import SECRET_ROUNDS
 
@@ -172,7 +172,7 @@ def write(session: Session, changes: list[_Change]) -> None:
     existing: dict[tuple[str, str], list[str]] = {}
     for entity, ids in by_entity.items():
         rows = session.execute(sa.select(SyncRow.entity_id, SyncRow.scope_key).where(
-            SyncRow.entity == entity, SyncRow.entity_id.in_(ids), SyncRow.deleted.is_(False)))
+            SyncRow.entity == entity, among(session, SyncRow.entity_id, ids), SyncRow.deleted.is_(False)))
         for entity_id, key in rows:
             existing.setdefault((entity, entity_id), []).append(key)
 
@@ -194,12 +194,8 @@ def write(session: Session, changes: list[_Change]) -> None:
                            .returning(SyncCounter.value)).scalar_one()
     for offset, row in enumerate(upserts):
         row["seq"] = last - len(upserts) + 1 + offset
-    insert = upsert(session, SyncRow.__table__)  # Core: the ORM's bulk path adds nothing here
-    session.execute(insert.on_conflict_do_update(
-        index_elements=["entity", "entity_id", "scope_key"],
-        set_={"seq": insert.excluded.seq, "deleted": insert.excluded.deleted,
-              "payload": insert.excluded.payload, "changed_at": insert.excluded.changed_at,
-              "campaign_id": insert.excluded.campaign_id}), upserts)
+    upsert_rows(session, SyncRow.__table__, upserts, key=["entity", "entity_id", "scope_key"],
+                update=["seq", "deleted", "payload", "changed_at", "campaign_id"])
 
 
 def _now() -> dt.datetime:
