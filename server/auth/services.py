@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from server.audit.models import ActorKind
 from server.audit.services import record
@@ -105,33 +105,60 @@ def issue_token(session: Session, clock: Clock, user: User, device: Device, ttl:
     return IssuedToken(token=token, record=row)
 
 
-def resolve_token(session: Session, clock: Clock, token: str) -> AuthToken:
-    """The live token behind a bearer string, or :class:`Unauthenticated` saying why not."""
-    row = session.scalar(sa.select(AuthToken).where(AuthToken.token_hash == hash_token(token))
-                         .options(joinedload(AuthToken.user), joinedload(AuthToken.device)))
-    now = clock.now()
+@dataclass(frozen=True)
+class Caller:
+    """Who a live bearer token speaks for, as plain values: most requests need no more."""
+
+    token_id: int
+    user_id: int
+    device_id: uuid.UUID
+    role: Role
+    campaign_id: int | None
+    unit_id: int | None
+    last_used_at: dt.datetime | None
+
+
+_tokens, _users, _devices = AuthToken.__table__.c, User.__table__.c, Device.__table__.c
+#: Every request runs this: one Core statement on table columns, built once, so its cache key
+#: is cheap and no ORM object is made.
+_TOKEN_LOOKUP = (
+    sa.select(_tokens.id, _tokens.user_id, _tokens.device_id, _users.role, _users.campaign_id, _users.unit_id,
+              _tokens.last_used_at, _tokens.revoked_at, _tokens.expires_at, _users.active,
+              _devices.revoked_at.label("device_revoked_at"))
+    .select_from(AuthToken.__table__.join(User.__table__, _users.id == _tokens.user_id)
+                 .join(Device.__table__, _devices.id == _tokens.device_id))
+    .where(_tokens.token_hash == sa.bindparam("token_hash")))
+
+
+def resolve_token(session: Session, clock: Clock, token: str) -> Caller:
+    """The caller behind a bearer string, or :class:`Unauthenticated` saying why not.
+
+    Read afresh on every request, so a revocation, an expiry or a logout holds from the next one.
+    """
+    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": hash_token(token)}).one_or_none()
     if row is None:
         raise Unauthenticated("Unknown token; log in again.")
     if row.revoked_at is not None:
         raise Unauthenticated("This token was revoked; log in again.")
-    if row.expires_at <= now:
+    if row.expires_at <= clock.now():
         raise Unauthenticated("This token has expired; log in again.")
-    if not row.user.active:
+    if not row.active:
         raise Unauthenticated("This account is disabled.")
-    if row.device.revoked_at is not None:
+    if row.device_revoked_at is not None:
         raise DeviceRevoked("An administrator revoked this device.")
-    return row
+    return Caller(token_id=row.id, user_id=row.user_id, device_id=row.device_id, role=row.role,
+                  campaign_id=row.campaign_id, unit_id=row.unit_id, last_used_at=row.last_used_at)
 
 
-def needs_touch(token: AuthToken, clock: Clock) -> bool:
-    return token.last_used_at is None or clock.now() - token.last_used_at >= LAST_USED_RESOLUTION
+def needs_touch(caller: Caller, clock: Clock) -> bool:
+    return caller.last_used_at is None or clock.now() - caller.last_used_at >= LAST_USED_RESOLUTION
 
 
-def touch(session: Session, clock: Clock, token: AuthToken) -> None:
+def touch(session: Session, clock: Clock, caller: Caller) -> None:
     """Note that a token and its device were used, in statements that write before they read."""
     now = clock.now()
-    session.execute(sa.update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
-    session.execute(sa.update(Device).where(Device.id == token.device_id).values(last_seen_at=now))
+    session.execute(sa.update(AuthToken).where(AuthToken.id == caller.token_id).values(last_used_at=now))
+    session.execute(sa.update(Device).where(Device.id == caller.device_id).values(last_seen_at=now))
 
 
 def logout(session: Session, clock: Clock, token: AuthToken) -> None:

@@ -13,6 +13,7 @@ database, in constant memory per page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -23,12 +24,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from server.attachments.services import missing_photos
-from server.auth.models import User
+from server.auth.services import Caller
 from server.clock import Clock
 from server.db import upsert
 from server.errors import AppError
 from server.sync.models import DeviceSyncState, ScopeSnapshot, SyncCounter, SyncRow
-from server.sync.page import feed_rows, tombstone_change, upsert_change
+from server.sync.page import changes, feed_rows, tombstones
 from server.sync.push import check_protocol
 from server.sync.scope import Scope, scope_of
 from sync_protocol.problems import ProblemCode
@@ -50,6 +51,7 @@ class CursorExpired(AppError):
 REVOKE, BACKFILL = "revoke", "backfill"
 
 
+@functools.lru_cache(maxsize=4)
 def _signer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt="xuncha.sync.cursor")
 
@@ -70,22 +72,22 @@ def encode_cursor(secret: str, device_id: uuid.UUID, cursor: dict[str, Any]) -> 
     return _signer(secret).dumps({**cursor, "d": str(device_id)})
 
 
-def _snapshot(session: Session, clock: Clock, device_id: uuid.UUID, scope: Scope) -> int:
-    """The id of the stored snapshot of this scope; a new one is written in its own transaction,
-    write first (on SQLite a transaction that has read cannot start writing once another has
-    committed)."""
-    keys = scope.as_list()
-    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
-    query = sa.select(ScopeSnapshot.id).where(ScopeSnapshot.device_id == device_id,
-                                              ScopeSnapshot.keys_hash == digest)
-    found = session.connection().execute(query).scalar()
-    if found is not None:
-        return found
+_SNAPSHOT_ID = sa.select(ScopeSnapshot.id).where(ScopeSnapshot.device_id == sa.bindparam("device_id"),
+                                                 ScopeSnapshot.keys_hash == sa.bindparam("keys_hash"))
+#: What every page checks before reading: the tombstone horizon and the id of the stored
+#: snapshot of the device's scope (none yet: a new scope), in one statement.
+_BEARINGS = sa.select(sa.select(SyncCounter.horizon).where(SyncCounter.id == 1).scalar_subquery(),
+                      _SNAPSHOT_ID.scalar_subquery())
+
+
+def _store_snapshot(session: Session, clock: Clock, device_id: uuid.UUID, keys: list[str], digest: str) -> int:
+    """The id of a new snapshot of this scope, written in its own transaction, write first (on
+    SQLite a transaction that has read cannot start writing once another has committed)."""
     session.commit()
     session.execute(upsert(session, ScopeSnapshot).values(device_id=device_id, keys_hash=digest, keys=keys,
                                                           created_at=clock.now()).on_conflict_do_nothing())
     session.commit()
-    return session.connection().execute(query).scalar_one()
+    return session.connection().execute(_SNAPSHOT_ID, {"device_id": device_id, "keys_hash": digest}).scalar_one()
 
 
 def _note_pull(session: Session, clock: Clock, device_id: uuid.UUID) -> None:
@@ -97,17 +99,21 @@ def _note_pull(session: Session, clock: Clock, device_id: uuid.UUID) -> None:
                     .on_conflict_do_update(index_elements=["device_id"], set_={"last_pull_at": now}))
 
 
-def pull(session: Session, clock: Clock, user: User, device_id: uuid.UUID, *, protocol: int, cursor: str,
-         limit: int, secret: str) -> bytes:
+def pull(session: Session, clock: Clock, caller: Caller, *, protocol: int, cursor: str, limit: int,
+         secret: str) -> bytes:
     """The response body, as UTF-8 JSON."""
     check_protocol(protocol)
+    device_id = caller.device_id
     position = decode_cursor(secret, device_id, cursor)
-    horizon = session.connection().execute(sa.select(SyncCounter.horizon).where(SyncCounter.id == 1)).scalar()
+    scope = scope_of(session, caller)
+    keys = scope.as_list()
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    horizon, current = session.connection().execute(_BEARINGS, {"device_id": device_id, "keys_hash": digest}).one()
     if 0 < position["s"] < (horizon or 0):
         raise CursorExpired("This device has not synced for longer than deletions are kept. Upload its "
                             "outbox, drop the pulled data and pull again with no cursor.")
-    scope = scope_of(session, user)
-    current = _snapshot(session, clock, device_id, scope)
+    if current is None:
+        current = _store_snapshot(session, clock, device_id, keys, digest)
 
     if "p" not in position and position["k"] != current:
         position = _start_scope_change(position, current)
@@ -146,13 +152,13 @@ def _phase_page(session: Session, position: dict[str, Any], limit: int) -> tuple
     if position["p"] == REVOKE:
         lost = Scope(campaigns=old.campaigns - new.campaigns, keys=old.keys - new.keys)
         found = feed_rows(session, lost, after=position["a"], limit=limit, live_only=True)
-        rows = [tombstone_change(e, i, s, b"out_of_scope") for e, i, s, _d, _p in found]
+        rows = tombstones(found, b"out_of_scope")
         if len(found) < limit:
             return rows, {**position, "p": BACKFILL, "a": 0}
         return rows, {**position, "a": found[-1][2]}
     gained = Scope(campaigns=new.campaigns - old.campaigns, keys=new.keys - old.keys)
     found = feed_rows(session, gained, after=position["a"], upto=position["s"], limit=limit, live_only=True)
-    rows = [upsert_change(e, i, s, p) for e, i, s, _d, p in found]
+    rows = changes(found)  # live rows only: all upserts
     if len(found) < limit:
         return rows, {"s": position["s"], "k": position["k"]}
     return rows, {**position, "a": found[-1][2]}
@@ -162,7 +168,7 @@ def _incremental_page(session: Session, scope: Scope, position: dict[str, Any],
                       limit: int) -> tuple[list[bytes], dict[str, Any]]:
     # A new device has nothing to delete: its first sync skips the tombstones.
     found = feed_rows(session, scope, after=position["s"], limit=limit, live_only=position["s"] == 0)
-    rows = [tombstone_change(e, i, s, b"deleted") if d else upsert_change(e, i, s, p) for e, i, s, d, p in found]
+    rows = changes(found)
     seq = found[-1][2] if found else position["s"]
     return rows, {"s": seq, "k": position["k"]}
 

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.auth.models import Role, User
+from server.auth.models import Role
+from server.auth.services import Caller
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, TeamMember
 
 
@@ -76,32 +77,38 @@ class Scope:
         return cls(campaigns=campaigns, keys=frozenset(i for i in items if not i.startswith("campaign:")))
 
 
-def scope_of(session: Session, user: User) -> Scope:
-    own = frozenset({person_key(user.id)})
-    if user.role is Role.ADMIN:
+#: Read on every pull page, so built once: (round, unit, mode) of each active round the
+#: inspector's teams are assigned in.
+_INSPECTED = (sa.select(Assignment.round_id, Assignment.unit_id, Round.mode)
+              .join(TeamMember, TeamMember.team_id == Assignment.team_id)
+              .join(Round, Round.id == Assignment.round_id)
+              .where(TeamMember.user_id == sa.bindparam("user_id"), Round.status == RoundStatus.ACTIVE))
+#: The unannounced rounds of a unit whose findings are issued: its liaison sees them from then on.
+_ISSUED_SECRETLY = (sa.select(Assignment.round_id).join(Round, Round.id == Assignment.round_id)
+                    .where(Assignment.unit_id == sa.bindparam("unit_id"), Round.mode == RoundMode.UNANNOUNCED,
+                           Round.findings_issued_at.is_not(None)))
+
+
+def scope_of(session: Session, caller: Caller) -> Scope:
+    """What the caller's devices receive now: worked out afresh on every pull, in at most one read."""
+    own = frozenset({person_key(caller.user_id)})
+    if caller.role is Role.ADMIN:
         from server.campaigns.models import Campaign
 
         return Scope(campaigns=frozenset(session.scalars(sa.select(Campaign.id))), keys=own)
-    if user.role is Role.SUPERVISOR:
-        return Scope(campaigns=frozenset({user.campaign_id}) if user.campaign_id else frozenset(), keys=own)
-    keys = set(own) | ({campaign_key(user.campaign_id)} if user.campaign_id else set())
-    if user.role is Role.INSPECTOR:
-        rows = session.execute(
-            sa.select(Assignment.round_id, Assignment.unit_id, Round.mode)
-            .join(TeamMember, TeamMember.team_id == Assignment.team_id)
-            .join(Round, Round.id == Assignment.round_id)
-            .where(TeamMember.user_id == user.id, Round.status == RoundStatus.ACTIVE))
-        for round_id, unit_id, mode in rows:
+    if caller.role is Role.SUPERVISOR:
+        return Scope(campaigns=frozenset({caller.campaign_id}) if caller.campaign_id else frozenset(), keys=own)
+    keys = set(own) | ({campaign_key(caller.campaign_id)} if caller.campaign_id else set())
+    connection = session.connection()
+    if caller.role is Role.INSPECTOR:
+        for round_id, unit_id, mode in connection.execute(_INSPECTED, {"user_id": caller.user_id}):
             secret = round_id if mode is RoundMode.UNANNOUNCED else None
             keys |= {round_key(round_id), unit_key(unit_id), work_key(unit_id, None),
                      case_key(unit_id, 0, None), work_key(unit_id, secret), case_key(unit_id, 0, secret)}
-    elif user.role is Role.LIAISON and user.unit_id is not None:
-        keys |= {unit_key(user.unit_id), case_key(user.unit_id, 0, None)}
-        issued = session.scalars(
-            sa.select(Assignment.round_id).join(Round, Round.id == Assignment.round_id)
-            .where(Assignment.unit_id == user.unit_id, Round.mode == RoundMode.UNANNOUNCED,
-                   Round.findings_issued_at.is_not(None)))
-        keys |= {case_key(user.unit_id, 0, round_id) for round_id in issued}
+    elif caller.role is Role.LIAISON and caller.unit_id is not None:
+        keys |= {unit_key(caller.unit_id), case_key(caller.unit_id, 0, None)}
+        issued = connection.execute(_ISSUED_SECRETLY, {"unit_id": caller.unit_id}).scalars()
+        keys |= {case_key(caller.unit_id, 0, round_id) for round_id in issued}
     return Scope(keys=frozenset(keys))
 
 

@@ -12,6 +12,7 @@ from server import db
 from server.auth.permissions import Permission
 from server.auth.security import authenticate_request, current_user, requires
 from server.clock import app_clock
+from server.gcpause import gc_paused
 from server.sync import pull as pull_service
 from server.sync import push as push_service
 from server.sync import review
@@ -24,6 +25,9 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
 
 
 @blp.post("/push")
+# From parsing the batch to writing the answer, its records all stay alive: nothing for the
+# collector to find meanwhile.
+@gc_paused()
 @requires(Permission.SYNC)
 @blp.arguments(PushRequestSchema)
 @blp.response(200, PushResponseSchema)
@@ -46,14 +50,15 @@ class _PullArgs(PullArgsSchema):
 
 
 @blp.get("/pull")
-@requires(Permission.SYNC)
-@blp.arguments(_PullArgs, location="query")
+# A pull only reads, but for the snapshot of a new scope and the note that the device caught
+# up, each written in a transaction of its own.
+@requires(Permission.SYNC, keep_transaction=True)
+@blp.arguments(_PullArgs(), location="query")  # one instance: not built again per page
 @blp.response(200, PullResponseSchema)
 def pull(args: dict[str, Any]) -> Response:
     """The next page of changes visible to this device since ``cursor`` (none: from the start)."""
-    principal = authenticate_request()
     session = db.session()
-    body = pull_service.pull(session, app_clock(), principal.user, principal.token.device_id,
+    body = pull_service.pull(session, app_clock(), authenticate_request().caller,
                              protocol=args["protocol"], cursor=args["cursor"],
                              limit=args["limit"] or current_app.config["SYNC_PULL_LIMIT_DEFAULT"],
                              secret=current_app.config["SECRET_KEY"])
