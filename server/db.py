@@ -174,6 +174,10 @@ def upsert(session: Session, model: type | sa.Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+#: Below this many rows a plain executemany beats setting up a COPY (a request's few rows).
+BULK_MIN_ROWS = 100
+
+
 def among(session: Session, column: sa.ColumnElement[Any], values: Any) -> sa.ColumnElement[bool]:
     """``column IN values`` for long lists: on PostgreSQL one array bound to ``= ANY(...)``, so
     the statement's text stays short (the driver parses each new text again, and ten thousand
@@ -195,7 +199,7 @@ def insert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -
     """
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < BULK_MIN_ROWS:
         session.execute(sa.insert(table), rows)
         return
     connection = session.connection()
@@ -228,11 +232,8 @@ def upsert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *
     with one statement; elsewhere an executemany."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect != "postgresql":
-        from sqlalchemy.dialects import sqlite
-
-        statement = sqlite.insert(table)
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < BULK_MIN_ROWS:
+        statement = upsert(session, table)
         session.execute(statement.on_conflict_do_update(
             index_elements=key, set_={name: statement.excluded[name] for name in update}), rows)
         return

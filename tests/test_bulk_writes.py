@@ -10,10 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from server.audit.models import ActorKind, AuditEvent
-from server.db import among, insert_rows, upsert_rows
+from server.db import BULK_MIN_ROWS, among, insert_rows, upsert_rows
 from server.sync.models import SyncRow
 
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc)
+#: A request's few rows, and a batch large enough for COPY on PostgreSQL.
+SIZES = pytest.mark.parametrize("size", [3, BULK_MIN_ROWS], ids=["few", "bulk"])
 
 
 def _event(**extra: object) -> dict[str, object]:
@@ -21,12 +23,14 @@ def _event(**extra: object) -> dict[str, object]:
             "entity": "order", "entity_id": "x", "reason": "逾期未整改", "data": {"level": 2, "名": "值"}, **extra}
 
 
-def test_rows_are_stored_as_an_insert_stores_them_with_defaults_for_what_they_leave_out(session):
-    rows = [_event(actor_id=None, device_id=None) for _ in range(3)]
+@SIZES
+def test_rows_are_stored_as_an_insert_stores_them_with_defaults_for_what_they_leave_out(session, size):
+    rows = [_event(actor_id=None, device_id=None) for _ in range(size)]
     rows[1]["reason"] = "含'引号\"与\\反斜杠\t"
     partial = {k: v for k, v in _event().items() if k not in ("entity", "entity_id", "reason", "data")}
     insert_rows(session, AuditEvent.__table__, rows)
-    insert_rows(session, AuditEvent.__table__, [partial])
+    insert_rows(session, AuditEvent.__table__, [partial] + [
+        {k: v for k, v in _event().items() if k in partial} for _ in range(size - 1)])
     session.commit()
     stored = {e.id: e for e in session.scalars(sa.select(AuditEvent))}
     assert stored[rows[1]["id"]].reason == rows[1]["reason"] and stored[rows[0]["id"]].data == {"level": 2, "名": "值"}
@@ -35,29 +39,34 @@ def test_rows_are_stored_as_an_insert_stores_them_with_defaults_for_what_they_le
     assert (left_out.entity, left_out.entity_id, left_out.reason, left_out.data) == ("", "", "", {})
 
 
-def test_a_taken_key_is_an_integrity_error_and_a_savepoint_recovers(session):
+@SIZES
+def test_a_taken_key_is_an_integrity_error_and_a_savepoint_recovers(session, size):
     row = _event()
     insert_rows(session, AuditEvent.__table__, [row])
     attempt = session.begin_nested()
     with pytest.raises(sa.exc.IntegrityError):
-        insert_rows(session, AuditEvent.__table__, [_event(), dict(row)])
+        insert_rows(session, AuditEvent.__table__, [*(_event() for _ in range(size - 1)), dict(row)])
     attempt.rollback()
     session.commit()
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 1
 
 
-def test_an_upsert_updates_the_rows_it_finds_and_inserts_the_others(session):
+@SIZES
+def test_an_upsert_updates_the_rows_it_finds_and_inserts_the_others(session, size):
     def feed_row(entity_id: str, seq: int, payload: str) -> dict[str, object]:
         return {"entity": "finding", "entity_id": entity_id, "scope_key": "o:1", "seq": seq, "deleted": False,
                 "payload": payload, "campaign_id": 1, "changed_at": NOW}
 
     key, update = ["entity", "entity_id", "scope_key"], ["seq", "payload", "deleted", "changed_at"]
+    filler = [feed_row(f"z{i}", 1000 + i, "{}") for i in range(size - 2)]
     upsert_rows(session, SyncRow.__table__, [feed_row("a", 1, "{}"), feed_row("b", 2, "{}")], key=key, update=update)
-    upsert_rows(session, SyncRow.__table__, [feed_row("b", 3, '{"v":2}'), feed_row("c", 4, "{}")], key=key,
-                update=update)
+    upsert_rows(session, SyncRow.__table__, [feed_row("b", 3, '{"v":2}'), feed_row("c", 4, "{}"), *filler],
+                key=key, update=update)
     session.commit()
-    stored = {(r.entity_id, r.seq, r.payload) for r in session.scalars(sa.select(SyncRow))}
+    stored = {(r.entity_id, r.seq, r.payload) for r in session.scalars(sa.select(SyncRow).where(
+        SyncRow.entity_id.in_(["a", "b", "c"])))}
     assert stored == {("a", 1, "{}"), ("b", 3, '{"v":2}'), ("c", 4, "{}")}
+    assert session.scalar(sa.select(sa.func.count()).select_from(SyncRow)) == 3 + len(filler)
 
 
 def test_among_matches_like_in_for_a_long_list(session):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from server.audit.services import record
 from server.auth.models import User
 from server.clock import Clock
-from server.db import insert_rows, new_id, unattached
+from server.db import BULK_MIN_ROWS, insert_rows, new_id, unattached
 from server.errors import Conflict, NotFound
 from server.notifications.channels import Channel, Item, Message, Recipient, SendFailed, configured_channels
 from server.notifications.models import Delivery, DeliveryChannel, DeliveryStatus, Notification
@@ -175,6 +175,9 @@ def _write(session: Session, clock: Clock, rows: list[tuple[Notice, int]], email
 def _insert_returning_ids(session: Session, table: sa.Table, values: list[dict[str, Any]]) -> list[int]:
     """Insert the rows with one executemany and return their new ids, in the rows' order."""
     if session.get_bind().dialect.name == "postgresql":
+        if len(values) < BULK_MIN_ROWS:  # a request's few notices: one statement
+            return list(session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                        values).scalars())
         # The ids are drawn from the column's sequence first, so the rows go out with COPY:
         # INSERT ... RETURNING would send one huge statement text per page that the driver
         # parses again every time.
