@@ -15,6 +15,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.util import identity_key
 
 from server import jsoncodec
 from server.db import among, upsert_rows
@@ -120,9 +121,16 @@ def read_in_bulk(session: Session, records: list[Any]) -> None:
 
 
 def bulk_record(session: Session, model: type, ident: Any) -> Any:
-    """A record of this transaction written or read in bulk, or None."""
+    """A record of this transaction written in bulk, or one read in bulk, or None.
+
+    A copy written in bulk is the record as stored; a copy read in bulk gives way to the
+    session's own instance, which may have been changed since.
+    """
     key = (model, ident)
-    return session.info.get(_STAGED, {}).get(key) or session.info.get(_READ, {}).get(key)
+    written = session.info.get(_STAGED, {}).get(key)
+    if written is not None:
+        return written
+    return session.identity_map.get(identity_key(model, ident)) or session.info.get(_READ, {}).get(key)
 
 
 def _before_commit(session: Session) -> None:

@@ -158,3 +158,21 @@ def test_pages_merge_several_scope_keys_in_sequence_order(world, phone):
             break
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
     assert sorted(findings) == sorted(ids)
+
+
+def test_a_copy_read_in_bulk_gives_way_to_the_sessions_own_changed_instance(world, phone, session):
+    alice = phone("alice")
+    finding_id = uuid.UUID(alice.create("finding", finding_fields(world.units[0].id)))
+    alice.push()
+    session.rollback()
+    copy = feed.bulk_record(session, Finding, finding_id)
+    assert copy is None  # nothing known without asking the database
+    stale = session.get(Finding, finding_id)
+    snapshot = Finding(**{c: getattr(stale, c) for c in Finding.__table__.columns.keys()})
+    session.expunge(stale)
+    feed.read_in_bulk(session, [snapshot])
+    assert feed.bulk_record(session, Finding, finding_id) is snapshot
+    live = session.get(Finding, finding_id)
+    live.unit_id = world.units[1].id
+    assert feed.bulk_record(session, Finding, finding_id) is live
+    session.rollback()
