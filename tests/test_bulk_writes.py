@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.audit.models import ActorKind, AuditEvent
-from server.db import BULK_MIN_ROWS, among, insert_rows, upsert_rows
+from server.db import BULK_MIN_ROWS, SQLITE_CACHE_KIB, among, insert_rows, upsert_rows
 from server.sync.models import SyncRow
 
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc)
@@ -75,3 +75,13 @@ def test_among_matches_like_in_for_a_long_list(session):
     wanted = [rows[0]["id"], rows[3]["id"], *(uuid.uuid4() for _ in range(3000))]
     found = set(session.scalars(sa.select(AuditEvent.id).where(among(session, AuditEvent.id, wanted))))
     assert found == {rows[0]["id"], rows[3]["id"]}
+
+
+def test_sqlite_connections_keep_a_large_transaction_in_their_page_cache(session, is_postgres):
+    if is_postgres:
+        pytest.skip("a SQLite setting")
+    pragmas = session.connection().exec_driver_sql
+    assert pragmas("PRAGMA cache_size").scalar_one() == -SQLITE_CACHE_KIB
+    # Still the other settings every connection gets.
+    assert pragmas("PRAGMA foreign_keys").scalar_one() == 1
+    assert pragmas("PRAGMA journal_mode").scalar_one() == "wal"

@@ -188,7 +188,7 @@ def _insert_returning_ids(session: Session, table: sa.Table, values: list[dict[s
     # SQLite hands out rowids one above the largest in insertion order, and the transaction
     # holds the database's only write lock from its first write, so the rows just written are
     # the last len(values) ids. (Asking SQLite for RETURNING in order costs a statement per row.)
-    session.execute(sa.insert(table), values)
+    insert_rows(session, table, values)
     last = session.execute(sa.select(sa.func.max(table.c.id))).scalar_one()
     return list(range(last - len(values) + 1, last + 1))
 
