@@ -104,7 +104,7 @@ def _findings(session: Session, ids: set[Any]) -> dict[Any, Finding]:
     sync feed finds them at commit to publish their orders."""
     table = Finding.__table__
     found = [unattached(Finding, dict(zip(_FINDING_COLUMNS, row)))
-             for row in session.execute(sa.select(table).where(among(session, table.c.id, ids)))]
+             for row in session.execute(sa.select(table).where(among(session, table.c.id, ids))).all()]
     feed.read_in_bulk(session, found)
     return {finding.id: finding for finding in found}
 
