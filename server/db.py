@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, configure_mappers, mapped_column, sessionmaker
 from uuid6 import uuid7
@@ -170,8 +171,6 @@ class Mergeable:
 
 def upsert(session: Session, model: type | sa.Table) -> Any:
     """The dialect's INSERT that knows ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
@@ -185,9 +184,7 @@ def among(session: Session, column: sa.ColumnElement[Any], values: Any) -> sa.Co
     the statement's text stays short (the driver parses each new text again, and ten thousand
     placeholders cost more than the query)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
 
 
@@ -236,8 +233,6 @@ def upsert_rows(session: Session, table: sa.Table, rows: list[dict[str, Any]], *
             connection = session.connection()
             _executemany(connection, _shape(dialect, table, tuple(rows[0])), statement, rows)
         return
-    from sqlalchemy.dialects import postgresql
-
     staging = _staging(table)
     # Per connection, emptied by every commit; a savepoint rolled back may take it away again.
     session.execute(sa.text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging.name} "
