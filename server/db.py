@@ -275,16 +275,14 @@ def _executemany(connection: sa.Connection, shape: _Shape, statement: Any, rows:
     """The statement for every row through the driver's executemany: SQLAlchemy's own would
     build and convert each row's parameters again, which for thousands of rows costs more
     than the database spends storing them."""
-    compiled = statement.compile(dialect=connection.dialect, column_keys=[c.key for c in shape.columns])
-    where = {c.key: i for i, c in enumerate(shape.columns)}
-    order = [where[name] for name in compiled.positiontup]
-    values = shape.bound(rows)
-    if order != list(range(len(order))):
-        values = ([row[i] for i in order] for row in values)
+    keys = [c.key for c in shape.columns]
+    compiled = statement.compile(dialect=connection.dialect, column_keys=keys)
+    # The values go by position: the statement must take them in the shape's column order.
+    assert list(compiled.positiontup) == keys, (compiled.positiontup, keys)
     with _driver_errors(connection, compiled.string):
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(compiled.string, values)
+            cursor.executemany(compiled.string, shape.bound(rows))
         finally:
             cursor.close()
 
