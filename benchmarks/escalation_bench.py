@@ -178,14 +178,17 @@ def sweep(app: Any, profile: Path | None = None) -> tuple[float, int]:
 
 def warm(app: Any) -> float:
     """What a scheduler process does once, at its first run, not per sweep: import the holiday
-    tables and build this year's working-day calendar, configure the mappers."""
+    tables and build this year's working-day calendar, configure the mappers, import the
+    delivery channels."""
     from sqlalchemy.orm import configure_mappers
 
+    from server.notifications.channels import configured_channels
     from server.worktime.limits import Limit
     from server.worktime.services import calendar_for
 
     started = time.perf_counter()
     configure_mappers()
+    configured_channels(app.config)
     with app.app_context(), app.extensions["xuncha.db"].session() as session:
         calendar_for(session, app.config).deadline(NOW, Limit.parse("3wd"))
     return time.perf_counter() - started
@@ -200,7 +203,7 @@ def measure(url: str, instance: Path, sizes: dict[str, int], label: str,
         f"{time.perf_counter() - started:.0f} s")
     plan = query_plan(app)
     say(f"[{label}] sweep query plan:\n    " + plan.replace("\n", "\n    "))
-    say(f"[{label}] first use in the process (holiday tables, mappers; once per scheduler process, "
+    say(f"[{label}] first use in the process (holiday tables, mappers, channels; once per scheduler process, "
         f"not counted): {warm(app):.2f} s")
     if profile:
         profile.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import enum
 import functools
+import operator
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
@@ -256,11 +257,24 @@ class _Shape:
     def bound(self, rows: list[dict[str, Any]]) -> Iterator[list[Any]]:
         """Each row as the driver's values, in column order."""
         plan = self.plan
+        if any(default is not None for _key, _process, default in plan):
+            for row in rows:
+                values = []
+                for key, process, default in plan:
+                    value = row[key] if default is None else default()
+                    values.append(process(value) if process is not None and value is not None else value)
+                yield values
+            return
+        # Every column given (the usual case: the callers fill the defaults themselves): the
+        # values are taken at once and only the columns with a conversion are visited.
+        take = operator.itemgetter(*(key for key, _process, _default in plan))
+        converted = [(i, process) for i, (_key, process, _default) in enumerate(plan) if process is not None]
         for row in rows:
-            values = []
-            for key, process, default in plan:
-                value = row[key] if default is None else default()
-                values.append(process(value) if process is not None and value is not None else value)
+            values = list(take(row)) if len(plan) > 1 else [take(row)]
+            for i, process in converted:
+                value = values[i]
+                if value is not None:
+                    values[i] = process(value)
             yield values
 
 

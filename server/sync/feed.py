@@ -15,7 +15,6 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.util import identity_key
 
 from server import jsoncodec
 from server.db import among, upsert_rows
@@ -130,7 +129,10 @@ def bulk_record(session: Session, model: type, ident: Any) -> Any:
     written = session.info.get(_STAGED, {}).get(key)
     if written is not None:
         return written
-    return session.identity_map.get(identity_key(model, ident)) or session.info.get(_READ, {}).get(key)
+    # The mapper's own key maker: sqlalchemy.orm.util.identity_key inspects the class first, and
+    # the feed asks twice per order of a sweep.
+    own = session.identity_map.get(model.__mapper__.identity_key_from_primary_key((ident,)))
+    return own or session.info.get(_READ, {}).get(key)
 
 
 def _before_commit(session: Session) -> None:
