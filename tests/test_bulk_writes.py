@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.audit.models import ActorKind, AuditEvent
-from server.db import BULK_MIN_ROWS, SQLITE_CACHE_KIB, among, insert_rows, upsert_rows
+from server.db import BULK_MIN_ROWS, SQLITE_CACHE_KIB, among, insert_rows, model_of, unattached, upsert_rows
 from server.sync.models import SyncRow
 
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.timezone.utc)
@@ -85,3 +85,15 @@ def test_sqlite_connections_keep_a_large_transaction_in_their_page_cache(session
     # Still the other settings every connection gets.
     assert pragmas("PRAGMA foreign_keys").scalar_one() == 1
     assert pragmas("PRAGMA journal_mode").scalar_one() == "wal"
+
+
+def test_a_copy_of_a_row_is_plain_attributes_that_name_their_model():
+    values = _event(actor_id=None, device_id=None)
+    copy = unattached(AuditEvent, dict(values))
+    assert model_of(copy) is AuditEvent and model_of(AuditEvent(**values)) is AuditEvent
+    assert (copy.id, copy.reason, copy.data) == (values["id"], "逾期未整改", {"level": 2, "名": "值"})
+    # Steps taken on it are plain assignments: no instrumentation, no session, no lazy loads.
+    copy.reason = "人工升级"
+    assert copy.__dict__["reason"] == "人工升级" and not isinstance(copy, AuditEvent)
+    with pytest.raises(AttributeError):
+        copy.not_a_column  # noqa: B018 - a copy holds the row's columns and nothing else

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Role, User
 from server.clock import Clock
+from server.db import Copy
 from server.findings.models import Finding
 from server.notifications.services import Notice, notify_many
 from server.notifications.texts import format_deadline
@@ -155,7 +156,9 @@ def _send_queued(session: Session) -> None:
 
 def _rolled_back(session: Session, order: Order) -> bool:
     if feed.bulk_record(session, Order, order.id) is order:
-        return False  # a copy the scheduler's sweep wrote with one statement for many
+        return False  # a copy written in bulk (a sweep, a push), published at the commit
+    if isinstance(order, Copy):
+        return True  # written in bulk in a savepoint that was rolled back: never published
     state = sa.inspect(order)
     return state.transient or (state.detached and not state.was_deleted)
 

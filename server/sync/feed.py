@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
 from server import jsoncodec
-from server.db import among, upsert_rows
+from server.db import among, model_of, upsert_rows
 from server.sync.models import SyncCounter, SyncRow
 from server.sync.scope import SECRET_ROUNDS
 
@@ -56,7 +56,7 @@ _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 
 def payload(obj: Any, spec: Published) -> str:
     """The record as devices receive it: the one place its wire form is made."""
-    model = type(obj)
+    model = model_of(obj)
     if model not in _FIELDS:
         _FIELDS[model] = tuple((c.key, _holds_datetimes(c))
                                for c in sorted(model.__table__.columns, key=lambda c: c.key)
@@ -101,22 +101,24 @@ def _written(_mapper: Any, _connection: Any, obj: Any) -> None:
 def written_in_bulk(session: Session, records: list[Any]) -> None:
     """Publish records written with Core statements, which the mapper events never see.
 
-    ``records`` are transient instances holding every column as written. At the commit they
-    are published by the same rules and the same payload code as the ORM's; until then the
-    publishing rules find them by id (:func:`bulk_record`) without asking the database.
+    ``records`` are copies (:func:`server.db.unattached`) holding every column as written. At
+    the commit they are published by the same rules and the same payload code as the ORM's;
+    until then the publishing rules find them by id (:func:`bulk_record`) without asking the
+    database.
     """
     staged: dict[tuple[type, Any], Any] = session.info.setdefault(_STAGED, {})
     for record in records:
-        staged[type(record), record.id] = record
+        staged[model_of(record), record.id] = record
 
 
 def read_in_bulk(session: Session, records: list[Any]) -> None:
-    """Make records read with Core (transient copies) known to the publishing rules until the
-    commit, without publishing them: the findings of a sweep's orders, whose scope the orders'
-    feed rows follow. Unknown to the identity map, each would otherwise be read again."""
+    """Make records read with Core (copies made by :func:`server.db.unattached`) known to the
+    publishing rules until the commit, without publishing them: the findings of a sweep's
+    orders, whose scope the orders' feed rows follow. Unknown to the identity map, each would
+    otherwise be read again."""
     read: dict[tuple[type, Any], Any] = session.info.setdefault(_READ, {})
     for record in records:
-        read[type(record), record.id] = record
+        read[model_of(record), record.id] = record
 
 
 def bulk_record(session: Session, model: type, ident: Any) -> Any:
@@ -158,7 +160,7 @@ def _before_commit(session: Session) -> None:
 
 
 def _change(session: Session, obj: Any, *, deleted: bool) -> _Change:
-    spec = REGISTRY[type(obj)]
+    spec = REGISTRY[model_of(obj)]
     deleted = deleted or spec.gone(obj)
     return _Change(entity=spec.entity, entity_id=str(obj.id),
                    scope_key=None if deleted else spec.scope_key(session, obj),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from server.audit.services import record
 from server.auth.models import User
 from server.clock import Clock
-from server.db import upsert
+from server.db import model_of, upsert
 from server.errors import AppError
 from server.sync import bulk, feed
 from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, result
@@ -175,7 +175,7 @@ def _record_id(model: type, answer: dict[str, Any]) -> Any:
 
 
 def _server_copy(record: Any) -> dict[str, Any] | None:
-    spec = feed.REGISTRY.get(type(record))
+    spec = feed.REGISTRY.get(model_of(record))
     return json.loads(feed.payload(record, spec)) if spec else None
 
 
@@ -186,7 +186,7 @@ def _server_view(record: Any) -> dict[str, Any]:
     not hand the device a copy it would keep forever: the feed's tombstone may be behind its
     cursor already.
     """
-    spec = feed.REGISTRY.get(type(record))
+    spec = feed.REGISTRY.get(model_of(record))
     if spec is not None and spec.gone(record):
         return {"deleted": True}
     return {"server": _server_copy(record)}

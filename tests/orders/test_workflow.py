@@ -153,3 +153,23 @@ def test_an_unannounced_rounds_orders_wait_silently_until_its_findings_are_issue
     session.commit()
     assert order.started_at == clock.now() and order.due_at > clock.now()
     assert len(notices(session, world.users["liaison"].id, "order.issued")) == 1
+
+
+def test_orders_raised_in_bulk_in_a_savepoint_since_rolled_back_announce_nothing(session, clock, world):
+    """A bulk push whose savepoint fails falls back to the careful path: the orders it had raised
+    are gone, and so must be their notices."""
+    from server.db import insert_rows, unattached, with_defaults
+    from server.findings.models import Finding, FindingStatus, Severity
+
+    row = with_defaults(Finding.__table__, {
+        "id": uuid.uuid4(), "campaign_id": world.campaign.id, "unit_id": world.units[0].id, "category": "环境卫生",
+        "description": "门前堆物", "severity": Severity.NORMAL, "status": FindingStatus.COMPLETE,
+        "reported_by": world.users["alice"].id, "observed_at": clock.now(), "version": 1, "field_meta": {}})
+    attempt = session.begin_nested()
+    insert_rows(session, Finding.__table__, [row])
+    raised = services.raise_orders(session, clock, [unattached(Finding, row)], actor_id=world.users["alice"].id,
+                                   device_id=None, in_bulk=True)
+    assert raised[0].status is OrderStatus.ISSUED
+    attempt.rollback()
+    session.commit()
+    assert notices(session, kind="order.issued") == []
