@@ -50,28 +50,30 @@ def publish(model: type, spec: Published) -> None:
             event.listen(model, name, _written)
 
 
-#: Per model, its published columns in wire order, and whether each holds datetimes.
-_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+#: Per model, its published columns in wire order, and those of them that hold datetimes.
+_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
 
 def payload(obj: Any, spec: Published) -> str:
     """The record as devices receive it: the one place its wire form is made."""
     model = model_of(obj)
     if model not in _FIELDS:
-        _FIELDS[model] = tuple((c.key, _holds_datetimes(c))
-                               for c in sorted(model.__table__.columns, key=lambda c: c.key)
-                               if c.key not in spec.private)
+        columns = [c for c in sorted(model.__table__.columns, key=lambda c: c.key) if c.key not in spec.private]
+        _FIELDS[model] = (tuple(c.key for c in columns), tuple(c.key for c in columns if _holds_datetimes(c)))
+    names, times = _FIELDS[model]
     # Loaded values are read from the instance's dict (the ORM's own storage for them), not
     # through its attribute machinery; an expired one is read through it, which loads it.
+    held = obj.__dict__
+    try:
+        data = {name: held[name] for name in names}
+    except KeyError:
+        data = {name: held[name] if name in held else getattr(obj, name) for name in names}
     # The encoder writes ids, enums and dates itself; times are brought to UTC first, so an
     # instant has one spelling on the wire whichever zone computed it.
-    held = obj.__dict__
-    data = {}
-    for name, is_datetime in _FIELDS[model]:
-        value = held[name] if name in held else getattr(obj, name)
-        if is_datetime and value is not None and value.tzinfo is not None and value.tzinfo is not dt.timezone.utc:
-            value = value.astimezone(dt.timezone.utc)
-        data[name] = value
+    for name in times:
+        value = data[name]
+        if value is not None and value.tzinfo is not None and value.tzinfo is not dt.timezone.utc:
+            data[name] = value.astimezone(dt.timezone.utc)
     return jsoncodec.dumps(data)
 
 
