@@ -54,9 +54,6 @@ class SweepResult:
         return f"{self.steps} escalation steps on {self.orders} orders"
 
 
-_ORDER_COLUMNS = tuple(Order.__table__.columns.keys())
-
-
 def escalate_overdue(session: Session, clock: Clock) -> SweepResult:
     """Escalate every order whose deadline passed, as many levels as the clock says.
 
@@ -86,7 +83,7 @@ def escalate_overdue(session: Session, clock: Clock) -> SweepResult:
         events: list[dict[str, object]] = []
         with session.no_autoflush:
             for row in rows:
-                order = unattached(Order, dict(zip(_ORDER_COLUMNS, row)))
+                order = unattached(Order, row._asdict())
                 read_version = order.version
                 while order.escalate_at is not None and order.escalate_at <= now:
                     step = climb(session, clock, order, findings[order.finding_id], SCHEDULER, at=order.escalate_at,
@@ -108,7 +105,7 @@ def _findings(session: Session, ids: set[Any]) -> dict[Any, Finding]:
     attributes, so code that came to need one would fail at once, not read a None.
     """
     table = Finding.__table__
-    found = [unattached(Finding, dict(zip(_FINDING_COLUMNS, row)))
+    found = [unattached(Finding, row._asdict())
              for row in session.execute(sa.select(*(table.c[name] for name in _FINDING_COLUMNS))
                                         .where(among(session, table.c.id, ids))).all()]
     feed.read_in_bulk(session, found)
