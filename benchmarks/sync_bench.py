@@ -7,9 +7,10 @@
 
 The database is built by the real migrations: a temporary SQLite file (WAL), or a throwaway
 PostgreSQL database ``xuncha_bench_<pid>`` created from the base URL and dropped at the end.
-The app (``server.create_app``) is served by a real WSGI server in a subprocess (werkzeug
-``make_server``, threaded, keep-alive; ``--server gunicorn`` if it is installed), and the
-benchmark talks to it with plain ``http.client`` keep-alive connections.
+The app (``server.create_app``) is served by a real WSGI server in a subprocess: gunicorn with
+two sync workers, as docs/operations.md runs it in production (``--server werkzeug``: werkzeug's
+threaded development server, which ``--profile`` uses), and the benchmark talks to it with plain
+``http.client`` keep-alive connections (both servers close each connection after a response).
 
 Measured:
 
@@ -564,6 +565,51 @@ class Bench:
                 conn.execute(sa.insert(table), rows)
             done += n
 
+    def keys_by_table(self) -> dict[str, set[tuple[Any, ...]]]:
+        """The primary keys of every table's rows (not timed): what was there before a push."""
+        import sqlalchemy as sa
+
+        from server.db import Base
+
+        with self.bulk_engine.connect() as conn:
+            return {table.name: {tuple(row) for row in conn.execute(sa.select(*table.primary_key.columns))}
+                    for table in Base.metadata.sorted_tables}
+
+    def rewrite_floor(self, before: dict[str, set[tuple[Any, ...]]]) -> list[Any]:
+        """The rows the push added, every table, written again as plain copies with the project's
+        fastest bulk insert (``server.db.insert_rows``: COPY on PostgreSQL, the driver's
+        executemany on SQLite) in one transaction, then rolled back: what the push's records cost
+        with no HTTP, validation, merging or workflow around them, on this schema with its
+        indexes and foreign keys. The rows are deleted first in the same transaction (not
+        timed) so the copies take their places. Rows the push only updated (the device's state,
+        the sequence counter) are left out, which makes this a floor, not an estimate."""
+        import sqlalchemy as sa
+        from sqlalchemy.orm import Session
+
+        from benchmarks.floors import insert_copies
+        from server.db import Base
+
+        added: list[tuple[sa.Table, list[dict[str, Any]]]] = []
+        with self.bulk_engine.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                known = before[table.name]
+                key = [table.c[c.key] for c in table.primary_key.columns]
+                rows = [dict(row._mapping) for row in conn.execute(sa.select(table))
+                        if tuple(row._mapping[c] for c in key) not in known]
+                if rows:
+                    added.append((table, rows))
+            with Session(bind=conn) as session:
+                for table, rows in reversed(added):
+                    key = list(table.primary_key.columns)
+                    for start in range(0, len(rows), 500):
+                        chunk = rows[start:start + 500]
+                        condition = sa.tuple_(*key).in_([tuple(r[c.key] for c in key) for r in chunk])
+                        session.execute(sa.delete(table).where(condition))
+                session.flush()
+                written = insert_copies(session, added)
+                session.rollback()
+        return written
+
     # -- phases
     def incremental(self, target: int, runs: int) -> dict[str, Any]:
         """Median time of a pull that returns 10 new changes with about ``target`` feed rows stored."""
@@ -630,6 +676,7 @@ class Bench:
         device = str(uuid.uuid4())
         token = self.http.login("alice", device)
         todo = batches(device, count)
+        before = self.keys_by_table()
         applied, encode_s, latencies = 0, 0.0, []
         pids = self.server.pids()
         cpu = _cpu_s(pids)
@@ -642,7 +689,10 @@ class Bench:
             encode_s += encode
         seconds = time.perf_counter() - started
         cpu = _cpu_s(pids) - cpu
+        written = self.rewrite_floor(before)
         return {"count": count, "applied": applied, "seconds": seconds, "rate": count / seconds, "server_cpu_s": cpu,
+                "floor_s": sum(w.seconds for w in written), "floor_db_s": sum(w.database for w in written),
+                "written": written, "rows_written": sum(w.rows for w in written),
                 "batch_ms": statistics.median(latencies) * 1000, "first_ms": latencies[0] * 1000,
                 "last_ms": latencies[-1] * 1000, "encode_s": encode_s, "batches": len(todo)}
 
@@ -678,6 +728,7 @@ class Bench:
 # -- main ---------------------------------------------------------------------------------------
 
 def run(url: str, workdir: Path, sizes: dict[str, int], args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.floors import describe
     from server.cli import upgrade_database
 
     started = time.perf_counter()
@@ -711,6 +762,10 @@ def run(url: str, workdir: Path, sizes: dict[str, int], args: argparse.Namespace
             f"{push['encode_s']:.2f} s in all)")
         say(f"  server CPU {push['server_cpu_s']:.1f} s = {1000 * push['server_cpu_s'] / push['count']:.2f} ms "
             f"per mutation ({100 * push['server_cpu_s'] / push['seconds']:.0f} % of one core)")
+        say(f"  floor: the {fmt(push['rows_written'])} rows it added ({push['rows_written'] / push['count']:.1f} per "
+            f"mutation), written again as plain copies in bulk: {push['floor_s']:.2f} s, of which "
+            f"{push['floor_db_s']:.2f} s the database's → at most {fmt(push['count'] / push['floor_db_s'])} "
+            f"mutations/s on this schema; {describe(push['written'])}")
 
         say(f"\n[4/5] raw sqlite3 executemany of {fmt(sizes['push'])} rows, one transaction, fresh temp file")
         raw, row_bytes = raw_insert(sizes["push"], workdir)
@@ -735,6 +790,7 @@ def _say_incremental(r: dict[str, Any]) -> None:
 def report(r: dict[str, Any], sizes: dict[str, int], is_pg: bool) -> dict[str, Any]:
     push, raw, pull, small, large = r["push"], r["raw"], r["pull"], r["small"], r["large"]
     ratio = push["rate"] / raw
+    floor_rate = push["count"] / push["floor_db_s"]
     growth = large["ms"] / small["ms"]
     say("\n== summary (no timing is asserted; goals from perf-measurements.md)")
     say(f"push      {fmt(push['rate']):>9} mutations/s (batches of {BATCH}); baseline d4 prototype "
@@ -742,6 +798,9 @@ def report(r: dict[str, Any], sizes: dict[str, int], is_pg: bool) -> dict[str, A
     say(f"raw       {fmt(raw):>9} rows/s sqlite3 executemany; baseline b1 {fmt(BASELINE['raw_sqlite_executemany'])}/s "
         f"→ {raw / BASELINE['raw_sqlite_executemany']:.2f}×")
     say(f"ratio     {ratio:9.3f} push/raw; goal ≥ {GOALS['push_ratio']} → {ratio / GOALS['push_ratio']:.2f}× the goal")
+    say(f"ceiling   {floor_rate / raw:9.3f} push/raw if the push cost nothing but the database's writing of its "
+        f"{push['rows_written'] / push['count']:.1f} rows per mutation ({fmt(floor_rate)} mutations/s); "
+        f"the push reaches {push['rate'] / floor_rate:.2f}× of it")
     core = BASELINE["pull_core_pg" if is_pg else "pull_core_sqlite"]
     say(f"pull      {fmt(pull['rate']):>9} rows/s first sync, pages of {PAGE}, time waiting on HTTP "
         f"({fmt(pull['rate_decoded'])}/s with the client's json.loads); baseline d6 prototype "
@@ -759,6 +818,9 @@ def report(r: dict[str, Any], sizes: dict[str, int], is_pg: bool) -> dict[str, A
         "push_mutations_per_s": round(push["rate"], 1),
         "raw_insert_rows_per_s": round(raw, 1),
         "push_ratio": round(ratio, 4),
+        "push_floor_mutations_per_s": round(floor_rate, 1),
+        "push_ceiling_ratio": round(floor_rate / raw, 4),
+        "push_rows_per_mutation": round(push["rows_written"] / push["count"], 2),
         "pull_rows_per_s": round(pull["rate"], 1),
         "pull_peak_mb": round(pull["peak_mb"], 1),
         "incremental_pull_ms_10k": round(small["ms"], 2),
@@ -788,8 +850,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", metavar="URL",
                         help="PostgreSQL base URL (e.g. postgresql://postgres@127.0.0.1:5432); a database "
                              "xuncha_bench_<pid> is created there and dropped at the end")
-    parser.add_argument("--server", choices=["werkzeug", "gunicorn"], default="werkzeug",
-                        help="WSGI server (gunicorn: 2 sync workers, if installed)")
+    parser.add_argument("--server", choices=["werkzeug", "gunicorn"],
+                        help="WSGI server (default: gunicorn with 2 sync workers, as in production; werkzeug "
+                             "with --profile)")
     parser.add_argument("--push", type=int, help="mutations to push")
     parser.add_argument("--pull", type=int, help="rows for the first-sync pull")
     parser.add_argument("--large", type=int, help="feed rows for the second incremental measurement")
@@ -812,6 +875,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes[key] = getattr(args, key)
     if args.server == "gunicorn" and args.profile:
         parser.error("--profile needs the werkzeug server")
+    args.server = args.server or ("werkzeug" if args.profile else "gunicorn")
 
     def terminate(*_: Any) -> None:
         raise SystemExit(143)
