@@ -282,9 +282,15 @@ class Http:
     def __init__(self, port: int) -> None:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.encoding: str | None = None
 
-    def call(self, method: str, path: str, body: bytes | None = None, token: str | None = None) -> tuple[int, bytes]:
+    def call(self, method: str, path: str, body: bytes | None = None, token: str | None = None,
+             accept_encoding: str | None = None) -> tuple[int, bytes]:
+        """The status and the body as it came over the wire; ``encoding`` is then its
+        Content-Encoding (None: not encoded)."""
         headers = {"Accept": "application/json"}
+        if accept_encoding:
+            headers["Accept-Encoding"] = accept_encoding
         if body is not None:
             headers["Content-Type"] = "application/json"
         if token:
@@ -293,6 +299,7 @@ class Http:
             try:
                 self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
+                self.encoding = response.getheader("Content-Encoding")
                 return response.status, response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.conn.close()  # an idle keep-alive connection closed by the server
@@ -320,9 +327,13 @@ def pull_path(cursor: str, limit: int) -> str:
     return "/api/v1/sync/pull?" + urllib.parse.urlencode({"cursor": cursor, "limit": limit})
 
 
-def pull_client_main(port: int, token: str, limit: int) -> None:
-    """``--_pull-client``: a device's first sync, every page decoded; prints one JSON line."""
+def pull_client_main(port: int, token: str, limit: int, accept_encoding: str | None) -> None:
+    """``--_pull-client``: a device's first sync, every page decoded (and inflated, when it asked
+    for ``accept_encoding``); prints one JSON line."""
+    import gzip
+
     http_ = Http(port)
+    wire_bytes = 0
     rss_before = _status_kb("self", "VmRSS")
     peak_reset = _reset_peak("self")
     rows = pages = 0
@@ -334,10 +345,15 @@ def pull_client_main(port: int, token: str, limit: int) -> None:
     while True:
         path = pull_path(cursor, limit)
         t0 = time.perf_counter()
-        status, data = http_.call("GET", path, token=token)
+        status, data = http_.call("GET", path, token=token, accept_encoding=accept_encoding)
         t1 = time.perf_counter()
         if status != 200:
             raise SystemExit(f"pull: HTTP {status}: {data[:500]!r}")
+        wire_bytes += len(data)
+        if http_.encoding == "gzip":
+            data = gzip.decompress(data)
+        elif http_.encoding:
+            raise SystemExit(f"pull: answered in {http_.encoding}, asked for {accept_encoding}")
         body = json.loads(data)
         page_ms.append((t1 - t0) * 1000)
         rows += len(body["changes"])
@@ -350,7 +366,7 @@ def pull_client_main(port: int, token: str, limit: int) -> None:
         if not more:
             break
     seconds = time.perf_counter() - started
-    print(json.dumps({"rows": rows, "pages": pages, "seconds": seconds, "decode_s": decode_s,
+    print(json.dumps({"rows": rows, "pages": pages, "seconds": seconds, "decode_s": decode_s, "wire_bytes": wire_bytes,
                       "http_s": sum(page_ms) / 1000,
                       "client_cpu_s": time.process_time() - cpu, "rss_before_kb": rss_before,
                       "peak_kb": _status_kb("self", "VmHWM"), "peak_reset": peak_reset,
@@ -706,12 +722,22 @@ class Bench:
         with self.bulk_engine.connect() as conn:
             visible = conn.execute(sa.text("SELECT count(*) FROM sync_rows WHERE scope_key = :k"),
                                    {"k": f"o:{self.world.units['carol']}"}).scalar_one()
+        plain = self.first_sync(None)
+        # A second device of the same user, asking for gzip: the bytes a phone on a slow link
+        # receives. It runs after the first, on warm caches; its rate is printed, not a goal.
+        packed = self.first_sync("gzip")
+        return {**plain, "build_s": build_s, "made": visible, "gzip": packed}
+
+    def first_sync(self, accept_encoding: str | None) -> dict[str, Any]:
+        """carol's first sync on a new device by the pull client process, and the server's CPU."""
         token = self.http.login("carol", str(uuid.uuid4()))
         server_pids = self.server.pids()
         server_before = {pid: _status_kb(pid, "VmRSS") for pid in server_pids}
         server_reset = all(_reset_peak(pid) for pid in server_pids)
         cpu = _cpu_s(server_pids)
         env = {**os.environ, "BENCH_TOKEN": token}
+        if accept_encoding:
+            env["BENCH_ACCEPT_ENCODING"] = accept_encoding
         done = subprocess.run([sys.executable, __file__, "--_pull-client", str(self.server.port), str(PAGE)],
                               env=env, capture_output=True, text=True, timeout=1800)
         if done.returncode != 0:
@@ -720,7 +746,7 @@ class Bench:
         cpu = _cpu_s(server_pids) - cpu
         server_growth = max(_status_kb(pid, "VmHWM") - server_before[pid] for pid in server_pids)
         return {**client, "rate": client["rows"] / (client["seconds"] - client["decode_s"]),
-                "rate_decoded": client["rows"] / client["seconds"], "build_s": build_s, "made": visible,
+                "rate_decoded": client["rows"] / client["seconds"],
                 "peak_mb": (client["peak_kb"] - client["rss_before_kb"]) / 1024,
                 "server_peak_mb": server_growth / 1024, "server_reset": server_reset, "server_cpu_s": cpu}
 
@@ -753,6 +779,11 @@ def run(url: str, workdir: Path, sizes: dict[str, int], args: argparse.Namespace
             f"{pull['median_page_ms']:.0f} ms, last {pull['last_page_ms']:.0f} ms")
         say(f"  server CPU {pull['server_cpu_s']:.2f} s = {1000 * pull['server_cpu_s'] / pull['pages']:.1f} ms "
             f"per page; client CPU {pull['client_cpu_s']:.2f} s")
+        packed = pull["gzip"]
+        say(f"  the same first sync on a second device asking for gzip: {packed['wire_bytes'] / packed['rows']:,.0f} "
+            f"bytes a row on the wire instead of {pull['wire_bytes'] / pull['rows']:,.0f} "
+            f"({pull['wire_bytes'] / packed['wire_bytes']:.1f}× smaller); {fmt(packed['rate'])} rows/s waiting on "
+            f"HTTP, server CPU {1000 * packed['server_cpu_s'] / packed['pages']:.1f} ms per page")
 
         say(f"\n[3/5] push {fmt(sizes['push'])} finding creates in batches of {BATCH}")
         push = bench.push(sizes["push"])
@@ -823,6 +854,9 @@ def report(r: dict[str, Any], sizes: dict[str, int], is_pg: bool) -> dict[str, A
         "push_rows_per_mutation": round(push["rows_written"] / push["count"], 2),
         "pull_rows_per_s": round(pull["rate"], 1),
         "pull_peak_mb": round(pull["peak_mb"], 1),
+        "pull_bytes_per_row": round(pull["wire_bytes"] / pull["rows"], 1),
+        "pull_gzip_bytes_per_row": round(pull["gzip"]["wire_bytes"] / pull["gzip"]["rows"], 1),
+        "pull_gzip_rows_per_s": round(pull["gzip"]["rate"], 1),
         "incremental_pull_ms_10k": round(small["ms"], 2),
         "incremental_pull_ms_1m": round(large["ms"], 2),
     }
@@ -866,7 +900,8 @@ def main(argv: list[str] | None = None) -> int:
         serve_main(args._serve, args.profile)
         return 0
     if args.pull_client:
-        pull_client_main(args.pull_client[0], os.environ["BENCH_TOKEN"], args.pull_client[1])
+        pull_client_main(args.pull_client[0], os.environ["BENCH_TOKEN"], args.pull_client[1],
+                         os.environ.get("BENCH_ACCEPT_ENCODING"))
         return 0
 
     sizes = dict(QUICK if args.quick else FULL)

@@ -88,6 +88,16 @@ def _media_storage(raw: str) -> str:
     return raw
 
 
+def _encodings(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    from server.compression import RESPONSE_ENCODINGS
+
+    names = [n.strip().lower() for n in (raw.split(",") if isinstance(raw, str) else raw) if n.strip()]
+    unknown = sorted(set(names) - set(RESPONSE_ENCODINGS))
+    if unknown:
+        raise ValueError(f"unknown encoding {', '.join(unknown)}; choose from {', '.join(RESPONSE_ENCODINGS)}")
+    return tuple(dict.fromkeys(names))
+
+
 def _rate_limit(raw: str) -> str:
     from limits import parse_many
 
@@ -159,6 +169,10 @@ SETTINGS: tuple[Setting, ...] = (
             "How long deletions are kept for devices to pull; a device silent for longer starts over."),
     Setting("DEVICE_STALE_HOURS", _positive_int, 24,
             "A phone whose oldest unsynced record is older than this is reported to its supervisors."),
+    Setting("COMPRESS_ENCODINGS", _encodings, ("zstd", "br", "gzip"),
+            "Encodings offered for JSON and HTML responses to clients that accept them, preferred first "
+            "(zstd, br, gzip); empty: never compress."),
+    Setting("COMPRESS_MIN_BYTES", _positive_int, 1024, "Responses smaller than this are sent uncompressed."),
     Setting("LOG_LEVEL", str.upper, "INFO", "Python logging level of the server and the scheduler."),
     Setting("TRUSTED_PROXIES", int, 0,
             "How many reverse proxies set X-Forwarded-For in front of the app (0: use the peer address)."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 import hashlib
 import io
 import os
@@ -196,6 +197,10 @@ def test_protocol_refusals(server, auth, photo, phone):  # type: ignore[no-untyp
     too_long = call("PATCH", upload.url, data=photo[1000:] + b"extra", headers={
         **auth, **TUS, **octets, "Upload-Offset": "1000"})
     assert too_long.status_code == 413
+    # Only JSON bodies may come compressed; a photo's bytes are compressed already.
+    encoded = call("PATCH", upload.url, data=gzip.compress(photo[1000:2000]), headers={
+        **auth, **TUS, **octets, "Upload-Offset": "1000", "Content-Encoding": "gzip"})
+    assert encoded.status_code == 415 and encoded.headers["Accept-Encoding"] == "identity"
     assert upload.get_offset() == 1000
 
     # Another device may not even see the upload.
