@@ -76,12 +76,12 @@ BASELINE = {
 }
 GOALS = {"push_ratio": 0.15, "pull_rows_per_s": 200_000, "incremental_growth": 1.5, "pull_peak_mb": 150}
 
-FULL = {"push": 5_000, "pull": 100_000, "small": 10_000, "large": 1_000_000, "runs": 9}
+FULL = {"push": 5_000, "pull": 100_000, "small": 10_000, "large": 1_000_000, "runs": 15}
 QUICK = {"push": 1_000, "pull": 5_000, "small": 10_000, "large": 20_000, "runs": 5}
 BATCH = 500
 PAGE = 1000
 NEW_CHANGES = 10
-WARM_UP = 3  # untimed incremental pulls before each measurement
+WARM_UP = 6  # untimed incremental pulls before each measurement: a few for each server worker
 
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
 PASSWORD = "correct-horse-9"  # tests.factories.PASSWORD
