@@ -39,6 +39,8 @@ COMPRESSED_TYPES = ["application/json", "text/html"]
 #: Compressed bytes read per step.
 _STEP = 64 * 1024
 _GZIP = 16 + zlib.MAX_WBITS
+#: RFC 9110 §8.4.1.3: x-gzip is to be taken as gzip.
+_ALIASES = {"x-gzip": "gzip"}
 
 
 class BodyEncodingUnsupported(AppError):
@@ -95,6 +97,7 @@ class Request(flask.Request):
         encoding = (self.headers.get("Content-Encoding") or "identity").strip().lower()
         if encoding == "identity":
             return raw
+        encoding = _ALIASES.get(encoding, encoding)
         if encoding not in REQUEST_ENCODINGS:
             raise BodyEncodingUnsupported(f"Bodies encoded with {encoding!r} are not accepted; send gzip or none.")
         if not self.is_json:

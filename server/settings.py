@@ -300,6 +300,11 @@ def describe() -> str:
     """The settings table, as printed by ``xuncha settings`` and kept in docs/configuration.md."""
     lines = []
     for s in SETTINGS:
-        default = "(computed)" if callable(s.default) else repr(s.default)
+        if callable(s.default):
+            default = "(computed)"
+        elif isinstance(s.default, tuple):  # written as the variable takes it
+            default = repr(",".join(s.default))
+        else:
+            default = repr(s.default)
         lines.append(f"{PREFIX}{s.name}  default {default}\n    {s.help}")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 import uuid
 
 import brotli
@@ -13,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from server.findings.models import Finding
-from server.settings import ConfigError, load_settings
+from server.settings import ConfigError, describe, load_settings
 from server.sync.models import DevicePush, SyncReceipt
 from tests.test_auth import bearer
 from tests.world import finding_fields
@@ -72,12 +73,19 @@ def test_a_pull_page_is_compressed_as_the_phone_asks(pulled_world, client, accep
     assert sum(c["entity"] == "finding" for c in plain.get_json()["changes"]) == 40
 
 
-def test_the_offered_encodings_and_the_threshold_are_settings(app_config, clock, world, phone):
+def test_the_offered_encodings_and_the_threshold_are_settings(app_config, clock, world, phone, tmp_path):
     from server import create_app
 
-    assert load_settings({"COMPRESS_ENCODINGS": "gzip, zstd"})["COMPRESS_ENCODINGS"] == ("gzip", "zstd")
+    def encodings(value: str | None = None) -> tuple[str, ...]:
+        config = {"INSTANCE_DIR": str(tmp_path)} | ({} if value is None else {"COMPRESS_ENCODINGS": value})
+        return load_settings(config, environ={})["COMPRESS_ENCODINGS"]
+
+    assert encodings("gzip, zstd") == ("gzip", "zstd") and encodings("") == ()
     with pytest.raises(ConfigError, match="XUNCHA_COMPRESS_ENCODINGS.*unknown encoding lzma"):
-        load_settings({"COMPRESS_ENCODINGS": "gzip,lzma"})
+        encodings("gzip,lzma")
+    # `xuncha settings` shows the default as the variable is written, and it reads back the same.
+    shown = re.search(r"XUNCHA_COMPRESS_ENCODINGS  default '([^']*)'", describe()).group(1)
+    assert encodings(shown) == encodings() == ("zstd", "br", "gzip")
 
     token = bearer(phone("alice").store.get("token"))
     gzip_only = create_app({**app_config, "COMPRESS_ENCODINGS": "gzip"}, clock=clock).test_client()
@@ -112,6 +120,10 @@ def test_a_gzip_push_is_applied_once_like_any_other(world, phone, client, sessio
     split = len(more) // 2
     answer = _gzip_push(client, alice, gzip.compress(more[:split]) + gzip.compress(more[split:]))
     assert answer.status_code == 200 and count(session, Finding) == 32
+    # x-gzip is gzip by another name (RFC 9110).
+    last = _batch(alice, world.units[0].id, 1).replace(b'"seq": 1,', b'"seq": 33,')
+    answer = _gzip_push(client, alice, gzip.compress(last), **{"Content-Encoding": "x-gzip"})
+    assert answer.status_code == 200 and count(session, Finding) == 33
 
 
 @pytest.mark.parametrize("case", ["corrupt", "cut_short", "empty", "bomb", "brotli"])
