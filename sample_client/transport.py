@@ -28,46 +28,34 @@ def _url(path: str, params: dict[str, Any] | None) -> str:
     return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
 
-class HttpTransport:
-    """Real HTTP. With ``compress`` (the default) bodies of ``COMPRESS_FROM`` bytes or more go
-    gzip-encoded and answers are asked for gzip-encoded: on a weak mobile link the bytes are the
-    cost. ``sent_bytes`` and ``received_bytes`` count bodies as they crossed the wire."""
+#: Bodies from this size are sent gzip-encoded by a compressing transport.
+COMPRESS_FROM = 1024
 
-    COMPRESS_FROM = 1024
 
-    def __init__(self, base_url: str, timeout: float = 30, *, compress: bool = True) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+class _Wire:
+    """What a compressing transport does to bodies, and the bytes that crossed the wire:
+    bodies of ``COMPRESS_FROM`` bytes or more go gzip-encoded and answers are asked for
+    gzip-encoded (on a weak mobile link the bytes are the cost)."""
+
+    def __init__(self, compress: bool) -> None:
         self.compress = compress
         self.sent_bytes = 0
         self.received_bytes = 0
 
-    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-                token: str | None = None) -> tuple[int, Any]:
+    def outgoing(self, body: Any) -> tuple[bytes | None, dict[str, str]]:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
-        req = urllib.request.Request(self.base_url + _url(path, params), method=method)
-        req.add_header("Content-Type", "application/json")
+        headers = {"Content-Type": "application/json"}
         if self.compress:
-            req.add_header("Accept-Encoding", "gzip")
-            if data is not None and len(data) >= self.COMPRESS_FROM:
+            headers["Accept-Encoding"] = "gzip"
+            if data is not None and len(data) >= COMPRESS_FROM:
                 data = gzip.compress(data, compresslevel=6)
-                req.add_header("Content-Encoding", "gzip")
-        req.data = data
+                headers["Content-Encoding"] = "gzip"
         self.sent_bytes += len(data or b"")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as response:
-                return response.status, self._read(response)
-        except urllib.error.HTTPError as error:
-            return error.code, self._read(error)
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            raise NetworkError(str(error)) from error
+        return data, headers
 
-    def _read(self, response: Any) -> Any:
-        raw = response.read()
+    def incoming(self, raw: bytes, encoding: str | None) -> Any:
         self.received_bytes += len(raw)
-        encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+        encoding = (encoding or "identity").strip().lower()
         if encoding == "gzip":
             try:
                 raw = gzip.decompress(raw)
@@ -78,22 +66,49 @@ class HttpTransport:
         return _decode(raw)
 
 
-class WSGITransport:
-    """Calls a WSGI application directly, no sockets; ``drop`` may discard answers to simulate loss."""
+class HttpTransport(_Wire):
+    """Real HTTP; compressing unless ``compress`` is false."""
 
-    def __init__(self, app: Any, drop: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 30, *, compress: bool = True) -> None:
+        super().__init__(compress)
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+                token: str | None = None) -> tuple[int, Any]:
+        data, headers = self.outgoing(body)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(self.base_url + _url(path, params), data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+                return response.status, self.incoming(response.read(), response.headers.get("Content-Encoding"))
+        except urllib.error.HTTPError as error:
+            return error.code, self.incoming(error.read(), error.headers.get("Content-Encoding"))
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            raise NetworkError(str(error)) from error
+
+
+class WSGITransport(_Wire):
+    """Calls a WSGI application directly, no sockets; ``drop`` may discard answers to simulate
+    loss. Plain bodies unless ``compress``."""
+
+    def __init__(self, app: Any, drop: Callable[[str, str], bool] | None = None, *, compress: bool = False) -> None:
         from werkzeug.test import Client
 
+        super().__init__(compress)
         self.client = Client(app)
         self.drop = drop
 
     def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
                 token: str | None = None) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = self.client.open(_url(path, params), method=method, json=body, headers=headers)
+        data, headers = self.outgoing(body)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = self.client.open(_url(path, params), method=method, data=data, headers=headers)
         if self.drop is not None and self.drop(method, path):
             raise NetworkError("the response was lost")
-        return response.status_code, _decode(response.get_data())
+        return response.status_code, self.incoming(response.get_data(), response.headers.get("Content-Encoding"))
 
 
 def _decode(raw: bytes) -> Any:

@@ -43,7 +43,10 @@ def test_phones_converge_whatever_the_order_and_the_losses(app, session, hasher,
             self.lose_next: dict[int, bool] = {}
             self.phones: list[Device] = []
             for index, (username, skew) in enumerate(zip([f"insp{n}", f"insp{n}", f"sup{n}"], skews)):
-                transport = WSGITransport(app, drop=lambda method, path, i=index: self.lose_next.pop(i, False))
+                # One phone compresses (its larger pushes go gzip-encoded, its pages come back
+                # gzip-encoded): the same rules must hold whatever the wire carries.
+                transport = WSGITransport(app, drop=lambda method, path, i=index: self.lose_next.pop(i, False),
+                                          compress=index == 1)
                 phone = Device(transport, clock=lambda s=skew: clock.now() + dt.timedelta(minutes=s))
                 phone.login(username, PASSWORD)
                 self.phones.append(phone)
