@@ -2,7 +2,7 @@
 
 Responses: JSON and HTML go out compressed to clients that ask for it with
 ``Accept-Encoding`` (zstd, br or gzip, as ``COMPRESS_ENCODINGS`` offers them), by
-flask-compress. A first sync's pages shrink about sixfold.
+flask-compress. The benchmark's first sync shrinks elevenfold with gzip (docs/performance.md).
 
 Requests: a JSON body may come with ``Content-Encoding: gzip`` (a push of a few hundred
 findings is mostly repeated keys and place names). It is inflated when the view reads it,
