@@ -287,6 +287,7 @@ def floor(app: Any, count: int) -> float:
     from sqlalchemy.orm import Session
 
     from server.db import among
+    from server.orders.escalation import _IDS_PER_UPDATE
     from server.orders.models import Order, OrderStatus
 
     engine = app.extensions["xuncha.db"].engine
@@ -296,8 +297,8 @@ def floor(app: Any, count: int) -> float:
                                                         Order.escalate_at <= NOW + dt.timedelta(days=30))
                               .order_by(Order.escalate_at).limit(count)).all()
         later = NOW + dt.timedelta(days=40)
-        for start in range(0, len(ids), 500):
-            session.execute(sa.update(Order).where(among(session, Order.id, ids[start:start + 500]))
+        for start in range(0, len(ids), _IDS_PER_UPDATE):
+            session.execute(sa.update(Order).where(among(session, Order.id, ids[start:start + _IDS_PER_UPDATE]))
                             .values(level=Order.level + 1, due_at=later, escalate_at=later, version=Order.version + 1))
     return time.perf_counter() - started
 

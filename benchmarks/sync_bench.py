@@ -16,14 +16,19 @@ Measured:
 
 - push: finding creates pushed to ``POST /api/v1/sync/push`` in batches of 500, against the
   same number of ~500-byte rows inserted with plain ``sqlite3`` executemany (one transaction,
-  WAL, synchronous=NORMAL) in a fresh temporary file: ``push_ratio`` = push / raw;
+  WAL, synchronous=NORMAL) in a fresh temporary file: ``push_ratio`` = push / raw. Then the
+  rows the push added are written again as plain bulk copies (:mod:`benchmarks.floors`): their
+  database's part gives ``push_floor_mutations_per_s`` and ``push_ceiling_ratio`` (floor / raw),
+  the best ratio the schema allows;
 - pull: the first sync (no cursor) of a device whose scope holds N findings and orders, in
   pages of 1000, by a separate client process that decodes every page with ``json.loads``.
   ``pull_rows_per_s`` counts the time spent waiting on HTTP (request sent to body read, as a
   load generator sees it); the rate including the client's decoding is printed beside it.
   ``pull_peak_mb`` is that process's peak RSS growth (VmHWM after the sync minus VmRSS before
   it). The rows are made beforehand through the ORM in large transactions, so the real
-  publishing hook fills the feed;
+  publishing hook fills the feed. A second device then makes the same first sync asking for
+  gzip: ``pull_bytes_per_row`` and ``pull_gzip_bytes_per_row`` are the bytes on the wire,
+  ``pull_gzip_rows_per_s`` its rate (on warm caches, printed, not a goal);
 - incremental pull: the time of a pull returning 10 new changes with 10,000 and with
   1,000,000 rows in ``sync_rows`` (filled with SQLAlchemy Core executemany, the counter kept
   at the highest sequence), median of several runs.
