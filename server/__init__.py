@@ -25,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     from server.attachments import tus
     from server.attachments.storage import build_storage
     from server.auth.passwords import make_hasher
-    from server.auth.throttle import LoginThrottle
+    from server.auth.throttle import Throttle, build_throttle_storage
     from server.orders import notices as order_notices
     from server.settings import load_settings
     from server.sync import feed, published
@@ -45,8 +45,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["xuncha.db"] = db.Database(settings["DATABASE_URL"], pool_size=settings["DATABASE_POOL_SIZE"])
     app.extensions["xuncha.clock"] = clock or SystemClock()
     app.extensions["xuncha.hasher"] = make_hasher(settings)
-    app.extensions["xuncha.login_throttle"] = LoginThrottle(
-        settings["LOGIN_RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
+    app.extensions["xuncha.throttle"] = Throttle(
+        build_throttle_storage(settings["RATELIMIT_STORAGE_URI"], app.extensions["xuncha.db"].engine),
+        login_account=settings["LOGIN_RATE_LIMIT"], login_address=settings["LOGIN_ADDRESS_RATE_LIMIT"],
+        requests=settings["AUTH_RATE_LIMIT"])
     app.extensions["xuncha.media"] = build_storage(settings)
     app.teardown_appcontext(db.close_session)
     compression.init_app(app)

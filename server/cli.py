@@ -118,10 +118,74 @@ def create_user_command(username: str, role: str, display_name: str | None, camp
                                username=username, password=password, display_name=display_name or username,
                                role=Role(role), campaign_id=campaign_id, unit_id=unit_id)
         except AppError as exc:
-            details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or [])
-            raise click.ClickException(details or str(exc)) from exc
+            raise _click_error(exc) from exc
         session.commit()
         click.echo(f"created {role} {user.username} (id {user.id})")
+
+
+def _click_error(exc: Exception) -> click.ClickException:
+    errors = getattr(exc, "errors", None) or []
+    details = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return click.ClickException(details or str(exc))
+
+
+@cli.command("reset-password")
+@click.argument("username")
+@click.option("--password", envvar="XUNCHA_NEW_PASSWORD", help="Prompted for when omitted.")
+@click.option("--reason", default="", help="Kept in the audit trail.")
+@with_appcontext
+def reset_password_command(username: str, password: str | None, reason: str) -> None:
+    """Set a new password for USERNAME; every token of the account is revoked."""
+    from server.audit.models import ActorKind
+    from server.auth import accounts
+    from server.errors import AppError
+
+    with _session() as session:
+        try:
+            user = accounts.user_by_username(session, username)
+            if password is None:
+                password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+            revoked = accounts.reset_password(session, _clock(), current_app.extensions["xuncha.hasher"], user.id,
+                                              password=password, actor_id=None, actor_kind=ActorKind.SYSTEM,
+                                              reason=reason)
+        except AppError as exc:
+            raise _click_error(exc) from exc
+        session.commit()
+        click.echo(f"password of {user.username} reset; {revoked} token(s) revoked")
+
+
+@cli.command("disable-user")
+@click.argument("username")
+@click.option("--reason", default="", help="Kept in the audit trail.")
+@with_appcontext
+def disable_user_command(username: str, reason: str) -> None:
+    """Disable USERNAME: it cannot log in, and every token of it is revoked."""
+    _set_active(username, False, reason)
+
+
+@cli.command("enable-user")
+@click.argument("username")
+@click.option("--reason", default="", help="Kept in the audit trail.")
+@with_appcontext
+def enable_user_command(username: str, reason: str) -> None:
+    """Enable USERNAME again; its user logs in afresh (no old token comes back)."""
+    _set_active(username, True, reason)
+
+
+def _set_active(username: str, active: bool, reason: str) -> None:
+    from server.audit.models import ActorKind
+    from server.auth import accounts
+    from server.errors import AppError
+
+    with _session() as session:
+        try:
+            user = accounts.user_by_username(session, username)
+            revoked = accounts.set_active(session, _clock(), user.id, active, actor_id=None,
+                                          actor_kind=ActorKind.SYSTEM, reason=reason)
+        except AppError as exc:
+            raise _click_error(exc) from exc
+        session.commit()
+        click.echo(f"{user.username} {'enabled' if active else f'disabled; {revoked} token(s) revoked'}")
 
 
 def _campaign(session, name: str | None):  # type: ignore[no-untyped-def]

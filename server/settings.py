@@ -105,6 +105,15 @@ def _rate_limit(raw: str) -> str:
     return raw
 
 
+def _ratelimit_storage(raw: str) -> str:
+    from limits.storage import SCHEMES
+
+    raw = raw.strip()
+    if raw != "database" and raw.partition("://")[0] not in SCHEMES:
+        raise ValueError("must be database, memory://, or a redis:// URL")
+    return raw
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -145,10 +154,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAGE_SIZE_MAX", _positive_int, 1000, "Largest page a list request may ask for."),
     Setting("TOKEN_TTL_HOURS", _positive_int, 24 * 30,
             "Lifetime of a login token. Long, because inspectors work offline for days."),
-    Setting("LOGIN_RATE_LIMIT", _rate_limit, "10 per minute",
-            "Failed logins allowed per client address and username (429 above)."),
-    Setting("RATELIMIT_STORAGE_URI", str, "memory://",
-            "Where rate-limit counters live; use redis://host:6379 when several workers serve."),
+    Setting("LOGIN_RATE_LIMIT", _rate_limit, "20 per 15 minutes",
+            "Failed logins allowed per account, from any address (429 above); a wrong current password "
+            "on a password change counts too. A successful login clears the count."),
+    Setting("LOGIN_ADDRESS_RATE_LIMIT", _rate_limit, "100 per 15 minutes",
+            "Failed logins allowed per client address, over every account (429 above)."),
+    Setting("AUTH_RATE_LIMIT", _rate_limit, "300 per minute",
+            "Requests per client address to the login, password and token endpoints, succeeded or not."),
+    Setting("RATELIMIT_STORAGE_URI", _ratelimit_storage, "database",
+            "Where throttle counters live: database (the app's own, shared by every worker), "
+            "redis://host:6379/0 (needs pip install xuncha[production]), or memory:// (one process only)."),
     Setting("ARGON2_TIME_COST", _positive_int, 3, "argon2id iterations for password hashes."),
     Setting("ARGON2_MEMORY_KIB", _positive_int, 64 * 1024, "argon2id memory cost in KiB."),
     Setting("ARGON2_PARALLELISM", _positive_int, 2, "argon2id lanes."),
