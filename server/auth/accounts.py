@@ -84,12 +84,16 @@ def user_by_username(session: Session, username: str) -> User:
     return user
 
 
-def record_failed_login(session: Session, clock: Clock, *, action: str, username: str, address: str,
-                        lockouts: list[Lockout]) -> None:
+def account_id(session: Session, username: str) -> int | None:
+    """The id of the account a login named, if there is one (for the audit trail)."""
+    return session.scalar(sa.select(User.id).where(User.username == username.strip()))
+
+
+def record_failed_login(session: Session, clock: Clock, *, action: str, user_id: int | None, username: str,
+                        address: str, lockouts: list[Lockout]) -> None:
     """Audit a refused login (or password change): the account it named, when there is one,
     and where it came from; then each lockout it caused, once per lockout rather than once per
     refused try, so an attacker hammering a locked account does not flood the trail."""
-    user_id = session.scalar(sa.select(User.id).where(User.username == username.strip()))
     who = {"actor_id": user_id, "entity": "user" if user_id else "", "entity_id": user_id or ""}
     record(session, clock, action, **who, data={"username": username, "address": address})
     for lockout in lockouts:

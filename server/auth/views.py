@@ -81,8 +81,12 @@ def _login_failed(action: str, address: str, username: str) -> None:
     session = db.session()
     session.rollback()
     lockouts = throttle().login_failed(address, username)
-    accounts.record_failed_login(session, app_clock(), action=action, username=username, address=address,
-                                 lockouts=lockouts)
+    user_id = accounts.account_id(session, username)
+    # End the read before writing: on SQLite a transaction that read cannot start writing once
+    # another connection has committed (a stale snapshot), and failed logins come in bursts.
+    session.commit()
+    accounts.record_failed_login(session, app_clock(), action=action, user_id=user_id, username=username,
+                                 address=address, lockouts=lockouts)
     session.commit()
 
 
