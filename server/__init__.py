@@ -27,7 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     from server.auth.passwords import make_hasher
     from server.auth.throttle import Throttle, build_throttle_storage
     from server.orders import notices as order_notices
-    from server.settings import load_settings
+    from server.settings import DEMO_HINT, ConfigError, load_settings
     from server.sync import feed, published
     from server.views import BLUEPRINTS
 
@@ -36,6 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.config.update(api_settings())
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    if settings["ENV"] == "production" and app.debug:
+        # FLASK_DEBUG=1 or ``xuncha --debug``: the Werkzeug debugger runs any code sent to /console.
+        raise ConfigError(f"debug mode (FLASK_DEBUG, --debug) is refused when XUNCHA_ENV=production. "
+                          f"{DEMO_HINT}")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable on the wire
     logging.basicConfig(level=settings["LOG_LEVEL"])
     if settings["TRUSTED_PROXIES"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import os
 import signal
@@ -12,7 +14,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, routes_command, run_command, shell_command, with_appcontext
 from werkzeug.serving import run_simple
 
 from server import create_app
@@ -27,8 +29,29 @@ def _app() -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(create_app=_app, add_default_commands=True, add_version_option=False,
+def _guarded_run_command() -> click.Command:
+    """Flask's ``run``, refusing ``--debugger`` in production (``--debug`` is refused by create_app):
+    the Werkzeug debugger runs any code sent to it."""
+    serve = run_command.callback
+    assert serve is not None
+
+    @functools.wraps(serve)
+    def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        from server.settings import DEMO_HINT, load_settings
+
+        if kwargs.get("debugger") and load_settings()["ENV"] == "production":
+            raise click.UsageError(f"--debugger is refused when XUNCHA_ENV=production. {DEMO_HINT}")
+        return serve(*args, **kwargs)
+
+    guarded = copy.copy(run_command)
+    guarded.callback = run
+    return guarded
+
+
+cli = FlaskGroup(create_app=_app, add_default_commands=False, add_version_option=False,
                  help="Xuncha server administration.")
+for _command in (_guarded_run_command(), shell_command, routes_command):
+    cli.add_command(_command)
 
 
 def main() -> None:
@@ -249,6 +272,8 @@ def dev_command(host: str, port: int, no_demo: bool) -> None:
     """Migrate, load the demo data, and serve with the scheduler beside it (development only)."""
     from server.demo import load_demo, print_credentials
 
+    _refuse_in_production("xuncha dev (the development server, with demo accounts)")
+
     upgrade_database(current_app.config["DATABASE_URL"])
     if not no_demo:
         with _session() as session:
@@ -269,11 +294,20 @@ def dev_command(host: str, port: int, no_demo: bool) -> None:
         scheduler.wait(timeout=10)
 
 
+def _refuse_in_production(what: str) -> None:
+    from server.settings import DEMO_HINT
+
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException(f"{what} is refused when XUNCHA_ENV=production. {DEMO_HINT}")
+
+
 @cli.command("demo")
 @with_appcontext
 def demo_command() -> None:
     """Load the demo campaign built from the seed circulars (safe to run again)."""
     from server.demo import load_demo, print_credentials
+
+    _refuse_in_production("xuncha demo (accounts with published passwords)")
 
     with _session() as session:
         load_demo(session, _clock(), current_app.extensions["xuncha.hasher"])

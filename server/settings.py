@@ -26,6 +26,11 @@ class ConfigError(Exception):
     """One or more settings are missing or invalid; the message lists them all."""
 
 
+#: What production's refusals (debug mode, demo data) tell the operator to do instead.
+DEMO_HINT = ("To try Xuncha with its demo data and the debugger, run a development instance apart from "
+             "production: XUNCHA_ENV=development XUNCHA_INSTANCE_DIR=/tmp/xuncha-demo xuncha dev")
+
+
 def _positive_int(raw: str | int) -> int:
     value = int(raw)
     if value <= 0:
@@ -125,7 +130,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", _environment, "development",
-            "development or production. Production refuses to start without an explicit SECRET_KEY."),
+            "development or production. Production refuses to start without a strong SECRET_KEY or in "
+            "debug mode, refuses the demo data and the demo accounts' published passwords."),
     Setting("INSTANCE_DIR", str, lambda s: os.path.join(os.getcwd(), "instance"),
             "Folder for the default SQLite database, media and the generated development secret."),
     Setting("DATABASE_URL", database_url,
@@ -143,7 +149,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDIA_S3_REGION", str, "", "Region of the bucket; empty to take it from the AWS configuration."),
     Setting("MEDIA_S3_PREFIX", str, "", "Folder in the bucket under which photos are kept, e.g. xuncha/media."),
     Setting("SECRET_KEY", str, None,
-            "Secret for signing; at least 32 characters. Generated and kept in INSTANCE_DIR in development."),
+            "Secret for signing; at least 32 characters, and random in production (a long pattern such as one "
+            "repeated character is refused). Generated and kept in INSTANCE_DIR in development."),
     Setting("TIMEZONE", _timezone, "Asia/Shanghai",
             "Campaign time zone: deadlines, working days and documents are in it; storage is UTC."),
     Setting("OFFICE_HOURS", _office_hours, "09:00-12:00,13:30-17:30",
@@ -297,7 +304,25 @@ def _settle_secret_key(settings: dict[str, Any]) -> None:
         key = _development_secret(Path(settings["INSTANCE_DIR"]))
     if len(key) < 32:
         raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+    if settings["ENV"] == "production":
+        _check_secret_strength(key)
     settings["SECRET_KEY"] = key
+
+
+#: About 66 bits by zxcvbn's count: far beyond a guess, yet met by any generated key (~10^32).
+SECRET_KEY_MIN_GUESSES_LOG10 = 20
+
+
+def _check_secret_strength(key: str) -> None:
+    """Refuse a key that is long but made of a pattern (one repeated character, words, a
+    keyboard walk): its length says nothing about how hard it is to guess."""
+    from server.auth.passwords import estimate
+
+    result = estimate(key)
+    if result["guesses_log10"] < SECRET_KEY_MIN_GUESSES_LOG10:
+        why = result["feedback"]["warning"] or "it is made of guessable patterns"
+        raise ConfigError(f"{PREFIX}SECRET_KEY is long but easy to guess ({why.rstrip('.')}); make a random one with "
+                          "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
 
 def _development_secret(instance: Path) -> str:

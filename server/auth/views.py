@@ -15,7 +15,8 @@ from server.auth.schemas import (ChangePasswordSchema, LoginSchema, MeSchema, Re
 from server.auth.security import authenticate_request, current_user, requires
 from server.auth.throttle import client_address, throttle, throttled
 from server.clock import app_clock
-from server.errors import InvalidCredentials
+from server.demo.data import is_published_password
+from server.errors import Forbidden, InvalidCredentials
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1",
                 description="Login, logout, password change and token revocation")
@@ -34,6 +35,10 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
     """
     address = client_address()
     throttle().check_login(address, body["username"])
+    if current_app.config["ENV"] == "production" and is_published_password(body["username"], body["password"]):
+        _login_failed("auth.login_demo_password", address, body["username"])
+        raise Forbidden(f"The password of the demo account {body['username']!r} is published; it is refused in "
+                        "production. An admin sets a new one: xuncha reset-password USERNAME.")
     session = db.session()
     try:
         issued = services.login(
