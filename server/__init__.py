@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from server import compression, db
+    from server import compression, db, headers
     from server.api import XunchaApi, api_settings
     from server.attachments import tus
     from server.attachments.storage import build_storage
@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["xuncha.media"] = build_storage(settings)
     app.teardown_appcontext(db.close_session)
     compression.init_app(app)
+    headers.init_app(app)
     published.register()
     feed.install()
     order_notices.install()

@@ -110,6 +110,14 @@ def _rate_limit(raw: str) -> str:
     return raw
 
 
+def _origins(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    origins = [o.strip().rstrip("/") for o in (raw.split(",") if isinstance(raw, str) else raw) if o.strip()]
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError(f"{origin!r} is not an origin such as https://xuncha.example.cn (or *)")
+    return tuple(origins)
+
+
 def _ratelimit_storage(raw: str) -> str:
     from limits.storage import SCHEMES
 
@@ -198,6 +206,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", str.upper, "INFO", "Python logging level of the server and the scheduler."),
     Setting("TRUSTED_PROXIES", int, 0,
             "How many reverse proxies set X-Forwarded-For in front of the app (0: use the peer address)."),
+    Setting("REFERRER_POLICY", str, "no-referrer",
+            "Referrer-Policy sent with every answer: API addresses name records, so none leaks by default."),
+    Setting("CONTENT_SECURITY_POLICY", str,
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'",
+            "Content-Security-Policy of every HTML answer (circulars, bulletins): no script, form or frame."),
+    Setting("AUTHENTICATED_CACHE_CONTROL", str, "private, no-cache",
+            "Cache-Control of answers to a request with a bearer token, unless the view set its own: "
+            "never kept by a shared cache."),
+    Setting("CORS_ORIGINS", _origins, (),
+            "Browser origins allowed to call the API from another site, comma-separated "
+            "(https://xuncha.example.cn), or *; empty: CORS is off."),
+    Setting("CORS_MAX_AGE", _positive_int, 600, "Seconds a browser may keep a CORS preflight answer."),
     Setting("NOTIFY_MAX_ATTEMPTS", _positive_int, 8,
             "Attempts to send one notice by email or webhook before it is dead-lettered for an admin."),
     Setting("NOTIFY_RETRY_BASE_SECONDS", _positive_int, 60,
