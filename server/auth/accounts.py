@@ -13,6 +13,7 @@ the policy refuses, :class:`WrongPassword` (a ValidationFailed) for a wrong curr
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -23,9 +24,11 @@ from server.audit.services import record
 from server.auth import passwords
 from server.auth.models import Device, User
 from server.auth.services import IssuedToken, issue_token, revoke_all_tokens
-from server.auth.throttle import Lockout
 from server.clock import Clock
 from server.errors import Conflict, NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from server.auth.throttle import Lockout
 
 
 class WrongPassword(ValidationFailed):

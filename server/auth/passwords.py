@@ -25,6 +25,11 @@ _ESTIMATE_CHARS = 72
 _ESTIMATE_LOCK = threading.Lock()
 
 
+def _leans_on(password: str, user_inputs: Iterable[str]) -> bool:
+    lowered = password.lower()
+    return any(len(i) >= 3 and i.lower() in lowered for i in user_inputs if i)
+
+
 def make_hasher(settings: Mapping[str, Any]) -> PasswordHasher:
     return PasswordHasher(time_cost=settings["ARGON2_TIME_COST"],
                           memory_cost=settings["ARGON2_MEMORY_KIB"],
@@ -55,6 +60,7 @@ def check_strength(password: str, user_inputs: Iterable[str] = ()) -> str | None
     if result["score"] >= MIN_SCORE:
         return None
     feedback = result["feedback"]
-    why = feedback["warning"] or "This password is easy to guess."
+    why = feedback["warning"] or ("It leans on the account's own name." if _leans_on(password, user_inputs)
+                                  else "This password is easy to guess.")
     advice = " ".join(feedback["suggestions"])
     return f"is too easy to guess: {why.rstrip('.')}. {advice}".strip()

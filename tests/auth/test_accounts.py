@@ -165,3 +165,10 @@ def test_the_policy_applies_where_accounts_are_created(run_cli, world):  # noqa:
     refused = run_cli("create-user", "newbie", "--role", "admin", "--password", "newbie2024")
     assert refused.exit_code != 0 and "password" in refused.output
     assert run_cli("create-user", "newbie", "--role", "admin", "--password", NEW_PASSWORD).exit_code == 0
+
+
+def test_a_password_leaning_on_the_accounts_own_name_is_refused():
+    from server.auth.passwords import check_strength
+
+    assert check_strength("wangxiaoming88") is None
+    assert "own name" in check_strength("wangxiaoming88", ("wangxiaoming", "王小明", ""))
