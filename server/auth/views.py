@@ -24,6 +24,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1",
 
 @blp.post("/auth/login")
 @throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 @blp.doc(security=[])
@@ -56,6 +57,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.post("/auth/password")
 @throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.READ_OWN_ACCOUNT)
 @blp.arguments(ChangePasswordSchema)
 @blp.response(200, TokenSchema)
@@ -125,6 +127,7 @@ def me() -> dict[str, Any]:
 
 @blp.post("/auth/tokens/<int:token_id>/revoke")
 @throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)
@@ -136,6 +139,7 @@ def revoke_token(body: dict[str, Any], token_id: int) -> dict[str, int]:
 
 @blp.post("/users/<int:user_id>/revoke-tokens")
 @throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)
@@ -148,6 +152,7 @@ def revoke_user_tokens(body: dict[str, Any], user_id: int) -> dict[str, int]:
 
 @blp.post("/devices/<uuid:device_id>/revoke")
 @throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)

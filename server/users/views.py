@@ -34,6 +34,7 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.post("/users/<int:user_id>/password")
 @throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.MANAGE_USERS)
 @blp.arguments(ResetPasswordSchema)
 @blp.response(200, AccountChangedSchema)
