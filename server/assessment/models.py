@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +50,26 @@ class RankingExclusion(Base):
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
     reason: Mapped[str] = mapped_column(sa.Text)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class EnteredResult(Base):
+    """A unit's result as the office enters it without phones: a score from a score sheet, a tier
+    given directly, and a 综合评议 adjustment with its reason. ``position`` is the row's place in
+    the sheet as entered, which orders units the clerk ranked by tier alone."""
+
+    __tablename__ = "entered_results"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    #: None: the score comes from the phones' answers, if any.
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2))
+    #: None: the tier follows from the score and the round's thresholds or quotas.
+    tier: Mapped[str | None] = mapped_column(sa.String(20))
+    #: Points added (or, negative, taken off) after 综合评议; 0 for none.
+    adjustment: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal(0))
+    adjustment_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
 
 

@@ -43,6 +43,12 @@ class UnitResult:
     unanswered: int = 0
     failed: int = 0
     order_facts: dict[str, int] = field(default_factory=dict)
+    #: Whether the office entered this unit's result (score sheet, tier given directly).
+    entered: bool = False
+    #: 综合评议: points added to (or taken off) the score, and why.
+    adjustment: Decimal | None = None
+    adjustment_reason: str = ""
+    note: str = ""
 
 
 @dataclass
@@ -103,7 +109,8 @@ def _dec(value: Any) -> Decimal | None:
 
 def from_json(data: dict[str, Any]) -> RoundResult:
     units = [UnitResult(**{**u, "score": _dec(u["score"]), "checklist": _dec(u["checklist"]),
-                           "orders": _dec(u["orders"]), "items": {k: _dec(v) for k, v in u["items"].items()}})
+                           "orders": _dec(u["orders"]), "items": {k: _dec(v) for k, v in u["items"].items()},
+                           "adjustment": _dec(u.get("adjustment"))})
              for u in data["units"]]
     return RoundResult(
         **{**data, "full_score": Decimal(data["full_score"]), "starts_on": dt.date.fromisoformat(data["starts_on"]),

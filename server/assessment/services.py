@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.assessment import config as configs
-from server.assessment.models import RankingExclusion, RoundAssessment, TierMethod
+from server.assessment.models import EnteredResult, RankingExclusion, RoundAssessment, TierMethod
 from server.assessment.ranking import Entry, by_quotas, by_thresholds
 from server.assessment.results import (EXCLUDED, NOT_VISITED, SCORED, ItemColumn, RankingGroup, RoundResult,
                                        UnitResult)
@@ -70,7 +71,7 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
 
 def _replace_exclusions(session: Session, round_: Round, exclusions: list[dict[str, Any]]) -> None:
     ids = [e["unit_id"] for e in exclusions]
-    in_round = set(_round_unit_ids(session, round_.id))
+    in_round = set(round_unit_ids(session, round_.id))
     errors = [{"field": f"exclusions.{i}.unit_id", "message": "not a unit of this round"}
               for i, unit_id in enumerate(ids) if unit_id not in in_round]
     errors += [{"field": f"exclusions.{i}.unit_id", "message": "listed twice"}
@@ -82,7 +83,7 @@ def _replace_exclusions(session: Session, round_: Round, exclusions: list[dict[s
                                      position=i) for i, e in enumerate(exclusions))
 
 
-def _round_unit_ids(session: Session, round_id: int) -> list[int]:
+def round_unit_ids(session: Session, round_id: int) -> list[int]:
     """The units a round assesses: those assigned to its teams, and any it visited besides."""
     assigned = sa.select(Assignment.unit_id).where(Assignment.round_id == round_id)
     visited = sa.select(Visit.unit_id).where(Visit.round_id == round_id)
@@ -151,6 +152,39 @@ def _methods(session: Session, round_id: int) -> list[str]:
     return [m for m, _ in counts.most_common()]
 
 
+def _enter(result: UnitResult, entered: EnteredResult, full_score: Decimal) -> None:
+    """Apply what the office entered: its score replaces the phones', then the adjustment."""
+    result.entered, result.note = True, entered.note
+    if entered.score is not None:
+        result.score = result.checklist = entered.score
+        result.orders = None
+    if entered.adjustment and result.score is not None:
+        result.adjustment, result.adjustment_reason = entered.adjustment, entered.adjustment_reason
+        result.score = min(max(result.score + entered.adjustment, Decimal(0)), full_score)
+    result.status = SCORED if result.score is not None or entered.tier else NOT_VISITED
+
+
+def _listing(members: list[UnitResult], tier_of: dict[int, str], tier_names: list[str],
+             position: dict[int, int]) -> list[UnitResult]:
+    """Best first: tier by tier; within a tier by score, then in the order the office entered
+    the units (which alone orders units it gave only a tier), then by code. Sets rank and tier:
+    equal scores in the same tier share a rank (1, 2, 2, 4), otherwise the rank is the place."""
+    index = {name: i for i, name in enumerate(tier_names)}
+
+    def key(r: UnitResult) -> tuple[Any, ...]:
+        return (index.get(tier_of[r.unit_id], len(index)), r.score is None, -(r.score or 0),
+                r.unit_id not in position, position.get(r.unit_id, 0), r.code)
+
+    listed = sorted(members, key=key)
+    for place, r in enumerate(listed, start=1):
+        r.tier = tier_of[r.unit_id]
+        previous = listed[place - 2] if place > 1 else None
+        shares = (previous is not None and previous.tier == r.tier and r.score is not None
+                  and previous.score == r.score)
+        r.rank = previous.rank if shares and previous is not None else place
+    return listed
+
+
 def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundResult:
     """Score every unit of the round, rank the scored ones that are not excluded, and place them."""
     config = config_for(session, round_.id)
@@ -158,7 +192,7 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
     campaign = session.get_one(Campaign, round_.campaign_id)
     items = _items(session, standard.id)
     rules = [ItemRule(i.code, i.max_score, i.deduction_per_instance, i.weight) for i in items]
-    unit_ids = _round_unit_ids(session, round_.id)
+    unit_ids = round_unit_ids(session, round_.id)
     units = session.execute(
         sa.select(Unit, AssessmentGroup).outerjoin(AssessmentGroup, AssessmentGroup.id == Unit.group_id)
         .where(Unit.id.in_(unit_ids)).order_by(Unit.code)).all() if unit_ids else []
@@ -167,6 +201,8 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
     answers = _latest_answers(session, round_.id, {i.id: i.code for i in items})
     facts = _order_facts(session, round_.id, as_of)
     excluded = {e.unit_id: e.reason for e in exclusions_for(session, round_.id)}
+    entered = {e.unit_id: e for e in session.scalars(sa.select(EnteredResult)
+                                                     .where(EnteredResult.round_id == round_.id))}
     order_rule = configs.order_rule_of(config)
 
     results: list[UnitResult] = []
@@ -186,21 +222,25 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
                                   "rejections": unit_facts.rejections}
         else:
             result.status = NOT_VISITED
+        if unit.id in entered:
+            _enter(result, entered[unit.id], standard.full_score)
         if unit.id in excluded:
             result.status, result.reason = EXCLUDED, excluded[unit.id]
         results.append(result)
 
     tiers = configs.tiers_of(config)
     place = by_quotas if config.tier_method is TierMethod.QUOTAS else by_thresholds
+    given = {unit_id: e.tier for unit_id, e in entered.items() if e.tier}
+    position = {unit_id: e.position for unit_id, e in entered.items()}
     ranking: list[RankingGroup] = []
     group_names = sorted(group_order, key=lambda g: (group_order[g], g)) if config.rank_by_group else [""]
     for name in group_names:
         members = [r for r in results if r.status == SCORED and (not config.rank_by_group or r.group == name)]
-        placed = place([Entry(r.unit_id, r.score, r.code) for r in members if r.score is not None], tiers)
-        by_id = {r.unit_id: r for r in members}
-        for p in placed:
-            by_id[p.key].rank, by_id[p.key].tier = p.rank, p.tier
-        ranking.append(RankingGroup(name=name, unit_ids=[p.key for p in placed]))
+        placed = place([Entry(r.unit_id, r.score, r.code) for r in members
+                        if r.score is not None and r.unit_id not in given], tiers)
+        tier_of = {**{p.key: p.tier for p in placed}, **given}
+        listed = _listing([r for r in members if r.unit_id in tier_of], tier_of, [t.name for t in tiers], position)
+        ranking.append(RankingGroup(name=name, unit_ids=[r.unit_id for r in listed]))
 
     return RoundResult(
         round_id=round_.id, round_name=round_.name, campaign=campaign.name, office=campaign.office,

@@ -68,9 +68,13 @@ def overview(result: RoundResult, problems: list[Problem], orders: OrderTally) -
     ranked = [result.unit(i) for g in result.ranking for i in g.unit_ids]
     if ranked:
         scores = [u.score for u in ranked if u.score is not None]
-        mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
         tiers = Counter(u.tier for u in ranked)
         counts = "、".join(f"{t.name}{tiers[t.name]}个" for t in result.tiers if tiers[t.name])
+        if not scores:
+            # Only tiers were entered: there is no score to speak of.
+            paragraphs.append(f"参加排序的{len(ranked)}个单位中，{counts}。")
+            return paragraphs
+        mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
         best = sorted(ranked, key=lambda u: (-(u.score or 0), u.code))[:5]
         paragraphs.append(f"按《{result.standard}》量化打分（满分{_score(result.full_score)}分），参加排序的"
                           f"{len(ranked)}个单位平均得分{_score(mean)}分，最高{_score(max(scores))}分，"
@@ -111,7 +115,10 @@ def _tier_paragraphs(result: RoundResult, unit_ids: list[int]) -> list[str]:
 def ranking_section(result: RoundResult) -> Section:
     excluded = result.with_status(EXCLUDED)
     aside = f"（{'、'.join(u.name + u.reason for u in excluded)}暂未排序）" if excluded else ""
-    paragraphs = [f"经对照《{result.standard}》逐项量化打分，对检查结果排序如下{aside}："]
+    # The seed's wording when the office weighed more than the checklist (综合评议).
+    reviewed = any(u.adjustment or (u.entered and u.tier and u.score is None) for u in result.units)
+    review = "，经检查组综合评议后" if reviewed else ""
+    paragraphs = [f"经对照《{result.standard}》逐项量化打分{review}，对检查结果排序如下{aside}："]
     groups = [g for g in result.ranking if g.unit_ids]
     unvisited = result.with_status(NOT_VISITED)
     note = [f"{_names(unvisited)}本次未检查，未参加排序。"] if unvisited else []

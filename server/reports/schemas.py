@@ -68,6 +68,11 @@ class UnitResultSchema(ma.Schema):
     unanswered = ma.fields.Integer()
     failed = ma.fields.Integer()
     order_facts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    entered = ma.fields.Boolean(metadata={"description": "the result was entered by the office (score sheet)"})
+    adjustment = ma.fields.Decimal(as_string=True, allow_none=True,
+                                   metadata={"description": "综合评议: points added to the score (negative: taken off)"})
+    adjustment_reason = ma.fields.String()
+    note = ma.fields.String()
 
 
 class RankingGroupSchema(ma.Schema):

@@ -1,0 +1,39 @@
+"""results the office enters without phones (score sheet, tier given directly, 综合评议)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-06 06:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('entered_results',
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('tier', sa.String(length=20), nullable=True),
+    sa.Column('adjustment', sa.Numeric(precision=8, scale=2), nullable=False),
+    sa.Column('adjustment_reason', sa.Text(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_entered_results_round_id_rounds'),
+                            ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_entered_results_unit_id_units'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('round_id', 'unit_id', name=op.f('pk_entered_results'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('entered_results')
