@@ -70,8 +70,11 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
             if rec.refs["tier"] is None:
                 problems.append(rec.problem("tier", f"{values['tier']!r} is not one of the round's tiers: "
                                                     f"{'、'.join(t['name'] for t in config_for(session, round_.id).tiers)}"))
-        given = [values.get(name) for name in ("score", "tier", "excluded_reason", "adjustment")]
-        if not any(value not in (None, "") for value in given) and "unit" in values:
+        kinds = ("score", "tier", "excluded_reason", "adjustment")
+        given = [values.get(name) for name in kinds]
+        # A cell that did not parse is reported already; the row is not empty for all that.
+        unreadable = any(name in rec.headers and name not in values for name in kinds)
+        if not any(value not in (None, "") for value in given) and "unit" in values and not unreadable:
             problems.append(rec.problem("unit", "give a score (得分), a tier (等次) or why it is not ranked "
                                                 "(暂不排序原因)"))
     return problems
