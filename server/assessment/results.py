@@ -49,6 +49,8 @@ class UnitResult:
     adjustment: Decimal | None = None
     adjustment_reason: str = ""
     note: str = ""
+    #: Where the office listed the unit among those not ranked, which the circular keeps.
+    excluded_position: int | None = None
 
 
 @dataclass

@@ -200,7 +200,7 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
                                   .group_by(Visit.unit_id)).all())
     answers = _latest_answers(session, round_.id, {i.id: i.code for i in items})
     facts = _order_facts(session, round_.id, as_of)
-    excluded = {e.unit_id: e.reason for e in exclusions_for(session, round_.id)}
+    excluded = {e.unit_id: (position, e.reason) for position, e in enumerate(exclusions_for(session, round_.id))}
     entered = {e.unit_id: e for e in session.scalars(sa.select(EnteredResult)
                                                      .where(EnteredResult.round_id == round_.id))}
     order_rule = configs.order_rule_of(config)
@@ -225,7 +225,8 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
         if unit.id in entered:
             _enter(result, entered[unit.id], standard.full_score)
         if unit.id in excluded:
-            result.status, result.reason = EXCLUDED, excluded[unit.id]
+            result.status = EXCLUDED
+            result.excluded_position, result.reason = excluded[unit.id]
         results.append(result)
 
     tiers = configs.tiers_of(config)

@@ -23,6 +23,10 @@ TARGETED: dict[str, Spec] = {spec.kind: spec for spec in (standards.SPEC, teams.
                                                           scores.SPEC)}
 
 
+#: Columns any file may have and every import skips.
+IGNORED_HEADERS = frozenset({"序号", "no.", "#"})
+
+
 def import_file(session: Session, clock: Clock, hasher: PasswordHasher, spec: Spec, path: Path, *,
                 campaign: Campaign, dry_run: bool = False, target: Any = None) -> ImportReport:
     """Import ``path``; on any problem nothing is written and the report lists them all.
@@ -135,6 +139,11 @@ def match_headers(columns: Sequence[Column], headers: Iterable[str]
     for index, header in enumerate(headers):
         if not header:
             continue  # Excel often carries empty, formatted columns past the last real one
+        if _normal(header) in IGNORED_HEADERS:
+            # A clerk's list numbers its rows (序号), which says nothing the line number does not.
+            # Kept among the positions (under a name no column has) so its cells are not strays.
+            positions[f"({header})"] = index
+            continue
         column = by_label.get(_normal(header))
         if column is None:
             problems.append(Problem(1, header, "unknown column"))

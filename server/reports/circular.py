@@ -113,7 +113,9 @@ def _tier_paragraphs(result: RoundResult, unit_ids: list[int]) -> list[str]:
 
 
 def ranking_section(result: RoundResult) -> Section:
-    excluded = result.with_status(EXCLUDED)
+    # In the order the office listed them (snapshots from before that was kept go by code).
+    excluded = sorted(result.with_status(EXCLUDED),
+                      key=lambda u: (u.excluded_position is None, u.excluded_position or 0, u.code))
     aside = f"（{'、'.join(u.name + u.reason for u in excluded)}暂未排序）" if excluded else ""
     # The seed's wording when the office weighed more than the checklist (综合评议).
     reviewed = any(u.adjustment or (u.entered and u.tier and u.score is None) for u in result.units)
