@@ -33,6 +33,9 @@ class RoundAssessment(Timestamps, Base):
     tiers: Mapped[list[Any]] = mapped_column(default=list)
     #: Seed 000 ranks each assessment group apart; seed 002 ranks the whole round as one list.
     rank_by_group: Mapped[bool] = mapped_column(default=True)
+    #: Groups placed in tiers of their own (seed 000: each group its share of 优秀):
+    #: ``[{"name": "片区创建组", "tier_method": "quotas", "tiers": [...]}]``; other groups use ``tiers``.
+    group_tiers: Mapped[list[Any]] = mapped_column(default=list)
     #: Points per overdue order, per escalation step, per rejection at 复查, and their cap.
     order_deductions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: 工作要求: the circular's last section, as the supervisor words it; paragraphs split by newlines.

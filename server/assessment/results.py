@@ -59,6 +59,8 @@ class RankingGroup:
     name: str
     #: unit ids, best first
     unit_ids: list[int]
+    #: The group's own tiers; empty when it uses the round's.
+    tiers: list[Tier] = field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +89,17 @@ class RoundResult:
 
     def with_status(self, status: str) -> list[UnitResult]:
         return [u for u in self.units if u.status == status]
+
+    def tiers_of(self, group: RankingGroup) -> list[Tier]:
+        return group.tiers or self.tiers
+
+    def all_tiers(self) -> list[Tier]:
+        """Every tier name used, the round's first, then those only groups have, in order."""
+        tiers = {t.name: t for t in self.tiers}
+        for group in self.ranking:
+            for tier in group.tiers:
+                tiers.setdefault(tier.name, tier)
+        return list(tiers.values())
 
 
 def _plain(value: Any) -> Any:
@@ -117,6 +130,11 @@ def from_json(data: dict[str, Any]) -> RoundResult:
     return RoundResult(
         **{**data, "full_score": Decimal(data["full_score"]), "starts_on": dt.date.fromisoformat(data["starts_on"]),
            "ends_on": dt.date.fromisoformat(data["ends_on"]), "as_of": dt.datetime.fromisoformat(data["as_of"]),
-           "tiers": [Tier(t["name"], t["label"], _dec(t["min_score"]), _dec(t["quota"])) for t in data["tiers"]],
+           "tiers": _tier_list(data["tiers"]),
            "items": [ItemColumn(**{**i, "max_score": Decimal(i["max_score"])}) for i in data["items"]],
-           "units": units, "ranking": [RankingGroup(**g) for g in data["ranking"]]})
+           "units": units, "ranking": [RankingGroup(**{**g, "tiers": _tier_list(g.get("tiers", []))})
+                                        for g in data["ranking"]]})
+
+
+def _tier_list(data: list[dict[str, Any]]) -> list[Tier]:
+    return [Tier(t["name"], t["label"], _dec(t["min_score"]), _dec(t["quota"])) for t in data]

@@ -50,11 +50,16 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
         raise ValidationFailed("Changing how tiers are set needs the tiers that go with it.",
                                errors=[{"field": "tiers", "message": "required when tier_method changes"}])
     configs.check_tiers(method, tiers)
+    if "groups" in values:
+        _check_group_tiers(session, round_, values["groups"],
+                           values.get("rank_by_group", current.rank_by_group))
     if session.get(RoundAssessment, round_.id) is None:
         session.add(current)
     current.tier_method = method
-    current.tiers = [{k: (str(v) if v is not None and k in ("min_score", "quota") else v)
-                      for k, v in t.items() if v is not None} for t in tiers]
+    current.tiers = configs.stored_tiers(tiers)
+    if "groups" in values:
+        current.group_tiers = [{"name": g["name"], "tier_method": TierMethod(g["tier_method"]).value,
+                                "tiers": configs.stored_tiers(g["tiers"])} for g in values["groups"]]
     for name in ("rank_by_group", "requirements", "closing"):
         if name in values:
             setattr(current, name, values[name])
@@ -67,6 +72,26 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
     record(session, clock, "assessment.configured", actor_id=user.id if user else None, entity="round",
            entity_id=round_.id, data={"fields": sorted(values)})
     return current
+
+
+def _check_group_tiers(session: Session, round_: Round, groups: list[dict[str, Any]], rank_by_group: bool) -> None:
+    """Each group named once, an assessment group of the round's campaign, with tiers that place
+    every unit; and the round ranked by group, or the groups' tiers would never apply."""
+    known = set(session.scalars(sa.select(AssessmentGroup.name)
+                                .where(AssessmentGroup.campaign_id == round_.campaign_id)))
+    errors: list[dict[str, str]] = []
+    if groups and not rank_by_group:
+        errors.append({"field": "groups", "message": "tiers per group need rank_by_group: true"})
+    names = [g["name"] for g in groups]
+    for index, group in enumerate(groups):
+        if group["name"] not in known:
+            errors.append({"field": f"groups.{index}.name",
+                           "message": f"not an assessment group of the campaign ({'、'.join(sorted(known)) or 'none'})"})
+        elif group["name"] in names[:index]:
+            errors.append({"field": f"groups.{index}.name", "message": "listed twice"})
+        errors += configs.tier_problems(TierMethod(group["tier_method"]), group["tiers"], f"groups.{index}.tiers")
+    if errors:
+        raise ValidationFailed("The groups' tiers cannot be used.", errors=errors)
 
 
 def _replace_exclusions(session: Session, round_: Round, exclusions: list[dict[str, Any]]) -> None:
@@ -230,18 +255,22 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
         results.append(result)
 
     tiers = configs.tiers_of(config)
-    place = by_quotas if config.tier_method is TierMethod.QUOTAS else by_thresholds
+    own_tiers = configs.group_tiers_of(config) if config.rank_by_group else {}
     given = {unit_id: e.tier for unit_id, e in entered.items() if e.tier}
     position = {unit_id: e.position for unit_id, e in entered.items()}
     ranking: list[RankingGroup] = []
     group_names = sorted(group_order, key=lambda g: (group_order[g], g)) if config.rank_by_group else [""]
     for name in group_names:
         members = [r for r in results if r.status == SCORED and (not config.rank_by_group or r.group == name)]
+        method, group_tiers = own_tiers.get(name, (config.tier_method, tiers))
+        place = by_quotas if method is TierMethod.QUOTAS else by_thresholds
         placed = place([Entry(r.unit_id, r.score, r.code) for r in members
-                        if r.score is not None and r.unit_id not in given], tiers)
+                        if r.score is not None and r.unit_id not in given], group_tiers)
         tier_of = {**{p.key: p.tier for p in placed}, **given}
-        listed = _listing([r for r in members if r.unit_id in tier_of], tier_of, [t.name for t in tiers], position)
-        ranking.append(RankingGroup(name=name, unit_ids=[r.unit_id for r in listed]))
+        listed = _listing([r for r in members if r.unit_id in tier_of], tier_of, [t.name for t in group_tiers],
+                          position)
+        ranking.append(RankingGroup(name=name, unit_ids=[r.unit_id for r in listed],
+                                    tiers=group_tiers if name in own_tiers else []))
 
     return RoundResult(
         round_id=round_.id, round_name=round_.name, campaign=campaign.name, office=campaign.office,

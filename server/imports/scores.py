@@ -35,9 +35,10 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
     round_: Round = context.target
     session = context.session
     full = session.scalar(sa.select(Standard.full_score).where(Standard.id == round_.standard_id)) or ZERO
+    config = config_for(session, round_.id)
     tiers = {}
-    for tier in config_for(session, round_.id).tiers:
-        tiers[tier["name"]] = tier["name"]
+    for tier in [*config.tiers, *(t for group in config.group_tiers or [] for t in group["tiers"])]:
+        tiers.setdefault(tier["name"], tier["name"])
         if tier.get("label"):
             tiers.setdefault(tier["label"], tier["name"])
     units = UnitCodes(context)
@@ -69,7 +70,7 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
             rec.refs["tier"] = tiers.get(values["tier"])
             if rec.refs["tier"] is None:
                 problems.append(rec.problem("tier", f"{values['tier']!r} is not one of the round's tiers: "
-                                                    f"{'、'.join(t['name'] for t in config_for(session, round_.id).tiers)}"))
+                                                    f"{'、'.join(dict.fromkeys(tiers.values()))}"))
         kinds = ("score", "tier", "excluded_reason", "adjustment")
         given = [values.get(name) for name in kinds]
         # A cell that did not parse is reported already; the row is not empty for all that.

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.assessment.results import EXCLUDED, NOT_VISITED, RoundResult, UnitResult
+from server.assessment.results import EXCLUDED, NOT_VISITED, RankingGroup, RoundResult, UnitResult
 from server.reports.document import Document, Section, chinese_date, chinese_number, date_span
 
 _TRAILING = "。；;，,、 "
@@ -69,7 +69,7 @@ def overview(result: RoundResult, problems: list[Problem], orders: OrderTally) -
     if ranked:
         scores = [u.score for u in ranked if u.score is not None]
         tiers = Counter(u.tier for u in ranked)
-        counts = "、".join(f"{t.name}{tiers[t.name]}个" for t in result.tiers if tiers[t.name])
+        counts = "、".join(f"{t.name}{tiers[t.name]}个" for t in result.all_tiers() if tiers[t.name])
         if not scores:
             # Only tiers were entered: there is no score to speak of.
             paragraphs.append(f"参加排序的{len(ranked)}个单位中，{counts}。")
@@ -101,10 +101,10 @@ def main_problems(problems: list[Problem], examples: int) -> list[str]:
     return paragraphs
 
 
-def _tier_paragraphs(result: RoundResult, unit_ids: list[int]) -> list[str]:
-    units = [result.unit(i) for i in unit_ids]
+def _tier_paragraphs(result: RoundResult, group: RankingGroup) -> list[str]:
+    units = [result.unit(i) for i in group.unit_ids]
     lines, number = [], 0
-    for tier in result.tiers:
+    for tier in result.tiers_of(group):
         members = [u for u in units if u.tier == tier.name]
         if members:
             number += 1
@@ -125,13 +125,13 @@ def ranking_section(result: RoundResult) -> Section:
     unvisited = result.with_status(NOT_VISITED)
     note = [f"{_names(unvisited)}本次未检查，未参加排序。"] if unvisited else []
     if result.rank_by_group and len(groups) > 1:
-        subsections: list[Section] = [{"heading": g.name or "未分组", "paragraphs": _tier_paragraphs(result, g.unit_ids)}
+        subsections: list[Section] = [{"heading": g.name or "未分组", "paragraphs": _tier_paragraphs(result, g)}
                                       for g in groups]
         if note:
             subsections.append({"heading": "未参加排序的单位", "paragraphs": note})
         return {"heading": "结果排序", "paragraphs": paragraphs, "subsections": subsections}
     for g in groups:
-        paragraphs += _tier_paragraphs(result, g.unit_ids)
+        paragraphs += _tier_paragraphs(result, g)
     return {"heading": "结果排序", "paragraphs": paragraphs + note}
 
 

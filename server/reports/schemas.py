@@ -41,10 +41,19 @@ class ExclusionSchema(ma.Schema):
             raise ma.ValidationError("must not be blank")
 
 
+class GroupTiersSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100),
+                            metadata={"description": "an assessment group (考核组别) of the campaign"})
+    tier_method = ma.fields.Enum(TierMethod, by_value=True, required=True)
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema), required=True, validate=ma.validate.Length(min=1, max=10))
+
+
 class AssessmentConfigSchema(ma.Schema):
     tier_method = ma.fields.Enum(TierMethod, by_value=True)
     tiers = ma.fields.List(ma.fields.Nested(TierSchema), validate=ma.validate.Length(min=1, max=10))
     rank_by_group = ma.fields.Boolean()
+    groups = ma.fields.List(ma.fields.Nested(GroupTiersSchema), validate=ma.validate.Length(max=50),
+                            metadata={"description": "groups placed in tiers of their own; replaces the list"})
     order_deductions = ma.fields.Nested(OrderDeductionsSchema)
     requirements = ma.fields.String(validate=ma.validate.Length(max=20000))
     closing = ma.fields.String(validate=ma.validate.Length(max=2000))
@@ -78,6 +87,7 @@ class UnitResultSchema(ma.Schema):
 class RankingGroupSchema(ma.Schema):
     name = ma.fields.String()
     unit_ids = ma.fields.List(ma.fields.Integer())
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema), metadata={"description": "the group's own; empty: the round's"})
 
 
 class ItemColumnSchema(ma.Schema):

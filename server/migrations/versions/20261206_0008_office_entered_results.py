@@ -1,4 +1,5 @@
-"""results the office enters without phones (score sheet, tier given directly, 综合评议)
+"""results the office enters without phones (score sheet, tier given directly, 综合评议);
+tiers set per assessment group
 
 Revision ID: 0008
 Revises: 0007
@@ -33,7 +34,12 @@ def upgrade() -> None:
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', 'unit_id', name=op.f('pk_entered_results'))
     )
+    with op.batch_alter_table('round_assessments', schema=None) as batch_op:
+        # Rounds configured before keep one set of tiers for every group.
+        batch_op.add_column(sa.Column('group_tiers', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('round_assessments', schema=None) as batch_op:
+        batch_op.drop_column('group_tiers')
     op.drop_table('entered_results')
