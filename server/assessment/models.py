@@ -36,6 +36,9 @@ class RoundAssessment(Timestamps, Base):
     #: Groups placed in tiers of their own (seed 000: each group its share of 优秀):
     #: ``[{"name": "片区创建组", "tier_method": "quotas", "tiers": [...]}]``; other groups use ``tiers``.
     group_tiers: Mapped[list[Any]] = mapped_column(default=list)
+    #: The rounds this one's result combines, with their weights (an annual result from the
+    #: year's 平时检查, 专项督办, 暗访 and 季度考核): ``[{"round_id": 3, "weight": "0.4"}]``.
+    sources: Mapped[list[Any]] = mapped_column(default=list)
     #: Points per overdue order, per escalation step, per rejection at 复查, and their cap.
     order_deductions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: 工作要求: the circular's last section, as the supervisor words it; paragraphs split by newlines.

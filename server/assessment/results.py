@@ -51,6 +51,8 @@ class UnitResult:
     note: str = ""
     #: Where the office listed the unit among those not ranked, which the circular keeps.
     excluded_position: int | None = None
+    #: For a result combining rounds: each source round's score by round id (None: not scored there).
+    parts: dict[str, Decimal | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,7 +127,8 @@ def _dec(value: Any) -> Decimal | None:
 def from_json(data: dict[str, Any]) -> RoundResult:
     units = [UnitResult(**{**u, "score": _dec(u["score"]), "checklist": _dec(u["checklist"]),
                            "orders": _dec(u["orders"]), "items": {k: _dec(v) for k, v in u["items"].items()},
-                           "adjustment": _dec(u.get("adjustment"))})
+                           "adjustment": _dec(u.get("adjustment")),
+                           "parts": {k: _dec(v) for k, v in u.get("parts", {}).items()}})
              for u in data["units"]]
     return RoundResult(
         **{**data, "full_score": Decimal(data["full_score"]), "starts_on": dt.date.fromisoformat(data["starts_on"]),

@@ -16,7 +16,7 @@ from server.assessment.models import EnteredResult, RankingExclusion, RoundAsses
 from server.assessment.ranking import Entry, by_quotas, by_thresholds
 from server.assessment.results import (EXCLUDED, NOT_VISITED, SCORED, ItemColumn, RankingGroup, RoundResult,
                                        UnitResult)
-from server.assessment.scoring import AnswerFact, ItemRule, OrderFacts, score_unit
+from server.assessment.scoring import AnswerFact, ItemRule, OrderFacts, round_score, score_unit
 from server.audit.models import AuditEvent
 from server.audit.services import record
 from server.auth.models import User
@@ -53,8 +53,12 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
     if "groups" in values:
         _check_group_tiers(session, round_, values["groups"],
                            values.get("rank_by_group", current.rank_by_group))
+    if "sources" in values:
+        _check_sources(session, round_, values["sources"])
     if session.get(RoundAssessment, round_.id) is None:
         session.add(current)
+    if "sources" in values:
+        current.sources = [{"round_id": s["round_id"], "weight": str(s["weight"])} for s in values["sources"]]
     current.tier_method = method
     current.tiers = configs.stored_tiers(tiers)
     if "groups" in values:
@@ -72,6 +76,50 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
     record(session, clock, "assessment.configured", actor_id=user.id if user else None, entity="round",
            entity_id=round_.id, data={"fields": sorted(values)})
     return current
+
+
+def _check_sources(session: Session, round_: Round, sources: list[dict[str, Any]]) -> None:
+    """Rounds of the same campaign, each once, none combining rounds itself, and this round
+    not combined into another: one level, so no result depends on itself."""
+    errors: list[dict[str, str]] = []
+    ids = [s["round_id"] for s in sources]
+    rounds = {r.id: r for r in session.scalars(sa.select(Round).where(Round.id.in_(ids)))} if ids else {}
+    combining = {a.round_id: a.sources for a in session.scalars(
+        sa.select(RoundAssessment).where(RoundAssessment.round_id.in_([*ids, round_.id])))}
+    for index, round_id in enumerate(ids):
+        found = rounds.get(round_id)
+        if found is None or found.campaign_id != round_.campaign_id or round_id == round_.id:
+            errors.append({"field": f"sources.{index}.round_id", "message": "not another round of this campaign"})
+        elif round_id in ids[:index]:
+            errors.append({"field": f"sources.{index}.round_id", "message": "listed twice"})
+        elif combining.get(round_id):
+            errors.append({"field": f"sources.{index}.round_id", "message": "combines rounds itself"})
+    if sources:
+        users = [a.round_id for a in session.scalars(sa.select(RoundAssessment).where(
+            RoundAssessment.round_id != round_.id)) if any(s["round_id"] == round_.id for s in a.sources or [])]
+        if users:
+            errors.append({"field": "sources", "message": f"this round is combined into round {users[0]} itself"})
+    if errors:
+        raise ValidationFailed("The rounds cannot be combined.", errors=errors)
+
+
+def _combined(session: Session, sources: list[dict[str, Any]], as_of: dt.datetime
+              ) -> dict[int, tuple[Decimal, dict[str, Decimal | None]]]:
+    """Per unit, its weighted mean score over the source rounds that scored it, and each source's
+    score by round id. A round that did not score a unit leaves the mean: it is not a zero."""
+    parts: dict[int, dict[str, Decimal | None]] = defaultdict(dict)
+    weights = {str(s["round_id"]): Decimal(s["weight"]) for s in sources}
+    for source in sources:
+        result = assess_round(session, session.get_one(Round, source["round_id"]), as_of)
+        for unit in result.units:
+            if unit.status == SCORED and unit.score is not None:
+                parts[unit.unit_id][str(source["round_id"])] = unit.score
+    combined = {}
+    for unit_id, scores in parts.items():
+        total = sum((weights[r] for r in scores), Decimal(0))
+        mean = sum((weights[r] * s for r, s in scores.items() if s is not None), Decimal(0)) / total
+        combined[unit_id] = (round_score(mean), {r: scores.get(r) for r in weights})
+    return combined
 
 
 def _check_group_tiers(session: Session, round_: Round, groups: list[dict[str, Any]], rank_by_group: bool) -> None:
@@ -217,7 +265,10 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
     campaign = session.get_one(Campaign, round_.campaign_id)
     items = _items(session, standard.id)
     rules = [ItemRule(i.code, i.max_score, i.deduction_per_instance, i.weight) for i in items]
+    combined = _combined(session, config.sources, as_of) if config.sources else None
     unit_ids = round_unit_ids(session, round_.id)
+    if combined is not None:
+        unit_ids = sorted({*unit_ids, *combined})
     units = session.execute(
         sa.select(Unit, AssessmentGroup).outerjoin(AssessmentGroup, AssessmentGroup.id == Unit.group_id)
         .where(Unit.id.in_(unit_ids)).order_by(Unit.code)).all() if unit_ids else []
@@ -237,7 +288,12 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
         group_order[group_name] = group.position if group else 10**6
         result = UnitResult(unit_id=unit.id, code=unit.code, name=unit.name, group=group_name,
                             status=SCORED, visits=visits.get(unit.id, 0))
-        if result.visits:
+        if combined is not None:
+            score, parts = combined.get(unit.id, (None, {}))
+            result.score, result.checklist, result.parts = score, score, parts
+            if score is None:
+                result.status = NOT_VISITED
+        elif result.visits:
             unit_facts = facts.get(unit.id, OrderFacts())
             scored = score_unit(standard.scoring_model.value, standard.full_score, rules,
                                 answers.get(unit.id, {}), order_rule, unit_facts)

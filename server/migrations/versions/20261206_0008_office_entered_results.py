@@ -1,5 +1,5 @@
 """results the office enters without phones (score sheet, tier given directly, 综合评议);
-tiers set per assessment group
+tiers set per assessment group; rounds combined by weight into another (annual) result
 
 Revision ID: 0008
 Revises: 0007
@@ -37,9 +37,11 @@ def upgrade() -> None:
     with op.batch_alter_table('round_assessments', schema=None) as batch_op:
         # Rounds configured before keep one set of tiers for every group.
         batch_op.add_column(sa.Column('group_tiers', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+        batch_op.add_column(sa.Column('sources', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('round_assessments', schema=None) as batch_op:
+        batch_op.drop_column('sources')
         batch_op.drop_column('group_tiers')
     op.drop_table('entered_results')
