@@ -15,5 +15,5 @@ from server.units.views import blp as units
 from server.users.views import blp as users
 from server.worktime.views import blp as holidays
 
-BLUEPRINTS = (health, auth, users, campaigns, units, standards, rounds, orders, sync, photos, notifications, deliveries, holidays,
-              reports)
+BLUEPRINTS = (health, auth, users, campaigns, units, standards, rounds, orders, sync, photos, notifications,
+              deliveries, holidays, reports)

@@ -26,7 +26,8 @@ DEFAULT_REQUIREMENTS = ("各部门、各单位要针对本次检查中提出的�
 def default_config(round_id: int) -> RoundAssessment:
     """What a round is assessed with until a supervisor configures it (not added to a session)."""
     return RoundAssessment(round_id=round_id, tier_method=TierMethod.THRESHOLDS, tiers=list(DEFAULT_TIERS),
-                           group_tiers=[], sources=[], rank_by_group=True, order_deductions={}, requirements=DEFAULT_REQUIREMENTS,
+                           group_tiers=[], sources=[], rank_by_group=True, order_deductions={},
+                           requirements=DEFAULT_REQUIREMENTS,
                            closing="")
 
 

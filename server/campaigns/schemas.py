@@ -4,7 +4,6 @@ import zoneinfo
 
 import marshmallow as ma
 
-from server.imports.base import ImportReport
 
 
 def _timezone(value: str) -> None:

@@ -98,7 +98,8 @@ class UnitResultSchema(ma.Schema):
 class RankingGroupSchema(ma.Schema):
     name = ma.fields.String()
     unit_ids = ma.fields.List(ma.fields.Integer())
-    tiers = ma.fields.List(ma.fields.Nested(TierSchema), metadata={"description": "the group's own; empty: the round's"})
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema),
+                           metadata={"description": "the group's own; empty: the round's"})
 
 
 class ItemColumnSchema(ma.Schema):
