@@ -5,7 +5,6 @@ import zoneinfo
 import marshmallow as ma
 
 
-
 def _timezone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
@@ -32,24 +31,6 @@ class CampaignSchema(ma.Schema):
         if hasattr(original, "groups"):
             data["groups"] = [group.name for group in original.groups]
         return data
-
-
-class ImportReportSchema(ma.Schema):
-    kind = ma.fields.String()
-    source = ma.fields.String()
-    campaign = ma.fields.String()
-    dry_run = ma.fields.Boolean()
-    created = ma.fields.Integer()
-    updated = ma.fields.Integer()
-    unchanged = ma.fields.Integer()
-    notes = ma.fields.List(ma.fields.String())
-
-
-class ImportFormSchema(ma.Schema):
-    dry_run = ma.fields.Boolean(load_default=False,
-                                metadata={"description": "check the file and count the changes, writing nothing"})
-
-
 
 
 class CampaignUpdateSchema(CampaignSchema):

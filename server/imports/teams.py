@@ -7,15 +7,16 @@ its code or its name, a person by username or, if unambiguous, their name (姓�
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from server.auth.models import Role, User
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, names
 from server.imports.references import UnitCodes
 from server.rounds.models import Assignment, Round, Team, TeamMember
+from server.units.models import Unit
 
 #: Who may be on a team: inspectors, and supervisors who go along.
 TEAM_ROLES = (Role.INSPECTOR, Role.SUPERVISOR)
@@ -147,6 +148,34 @@ def apply_assignments(context: Context, records: list[Record]) -> list[Outcome]:
             outcomes.append(Outcome.UPDATED if assign(assignment, {"team_id": rec.refs["team_id"]})
                             else Outcome.UNCHANGED)
     return outcomes
+
+
+def _person_names(session: Session, campaign_id: int) -> dict[int, str]:
+    """How an export names each person: their 姓名, or their username where others share it."""
+    users = session.scalars(sa.select(User).where(User.campaign_id == campaign_id)).all()
+    shared = Counter(u.display_name for u in users)
+    return {u.id: u.display_name if shared[u.display_name] == 1 else u.username for u in users}
+
+
+def team_rows(session: Session, round_: Round) -> list[list[object]]:
+    """The round's teams as the rows of a teams file, header first."""
+    names = _person_names(session, round_.campaign_id)
+    rows: list[list[object]] = [["检查组", "组长", "组员"]]
+    for team in session.scalars(sa.select(Team).where(Team.round_id == round_.id).order_by(Team.position, Team.id)
+                                .options(selectinload(Team.members))):
+        members = [names.get(m.user_id, "") for m in team.members if m.user_id != team.leader_id]
+        rows.append([team.name, names.get(team.leader_id, "") if team.leader_id else "", "、".join(sorted(members))])
+    return rows
+
+
+def assignment_rows(session: Session, round_: Round) -> list[list[object]]:
+    """The round's assignments as the rows of an assignments file, header first, team by team."""
+    rows: list[list[object]] = [["检查组", "单位名称"]]
+    rows += [list(row) for row in session.execute(
+        sa.select(Team.name, Unit.name).join(Assignment, Assignment.team_id == Team.id)
+        .join(Unit, Unit.id == Assignment.unit_id).where(Assignment.round_id == round_.id)
+        .order_by(Team.position, Team.id, Unit.code))]
+    return rows
 
 
 TEAMS = Spec(kind="teams", columns=TEAM_COLUMNS, unique=("team",), check=check_teams, apply=apply_teams)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -116,3 +117,25 @@ def list_command(campaign: str | None) -> None:
                                    .where(Assignment.round_id == round_.id))
             click.echo(f"{round_.id}\t{round_.name}\t{round_.mode.value}\t{round_.status.value}\t"
                        f"{round_.starts_on}–{round_.ends_on}\t{teams} teams\t{units} units")
+
+
+@round_command.command("export")
+@click.argument("round_ref", metavar="ROUND")
+@click.argument("kind", type=click.Choice(["teams", "assignments"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="A .xlsx or .csv file; the format follows the suffix.")
+@with_appcontext
+def export_command(round_ref: str, kind: str, output: Path) -> None:
+    """Write ROUND's teams or assignments as the file 'xuncha import' reads back."""
+    from server.cli import _session
+    from server.imports import teams
+    from server.imports.writers import FORMATS, table_bytes
+
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise click.BadParameter("name a .xlsx or .csv file", param_hint="--output")
+    rows = teams.team_rows if kind == "teams" else teams.assignment_rows
+    with _session() as session:
+        written = rows(session, find_round(session, round_ref))
+    output.write_bytes(table_bytes(written, fmt, title=kind))
+    click.echo(f"wrote {output}: {len(written) - 1} {kind}")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, Callable
 
 import sqlalchemy as sa
+from flask import Response, send_file
 from flask_smorest import Blueprint
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from server import db
 from server.auth.models import Role
@@ -12,14 +14,15 @@ from server.auth.permissions import Permission
 from server.auth.scope import rounds_condition
 from server.auth.security import current_user, requires
 from server.campaigns.models import Campaign
-from server.errors import NotFound
-from server.pagination import PageArgsSchema, page_schema, paginate
-from server.campaigns.schemas import ImportFormSchema, ImportReportSchema
 from server.campaigns.services import campaign_of
 from server.clock import app_clock
+from server.errors import NotFound
 from server.imports import scores, teams
 from server.imports.base import ImportReport, Spec
+from server.imports.schemas import ExportArgsSchema, ImportFormSchema, ImportReportSchema
 from server.imports.uploads import import_typed, import_upload
+from server.imports.writers import MIMETYPES, table_bytes
+from server.pagination import PageArgsSchema, page_schema, paginate
 from server.rounds import services
 from server.rounds.models import Round, Team
 from server.rounds.schemas import (EnteredResultsSchema, RoundCreateSchema, RoundDetailSchema, RoundSchema,
@@ -133,3 +136,26 @@ def put_results(body: dict[str, Any], round_id: int) -> ImportReport:
     rows = [{name: value for name, value in row.items() if value is not None} for row in body["results"]]
     return import_typed(scores.SPEC, rows, campaign=db.session().get_one(Campaign, round_.campaign_id),
                         target=round_)
+
+
+@blp.get("/rounds/<int:round_id>/teams/export")
+@requires(Permission.MANAGE_ASSESSMENTS)
+@blp.arguments(ExportArgsSchema, location="query")
+def export_teams(args: dict[str, Any], round_id: int) -> Response:
+    """The round's teams as a file its teams import reads back (XLSX, or CSV UTF-8)."""
+    return _export(teams.team_rows, round_id, args["format"], "teams")
+
+
+@blp.get("/rounds/<int:round_id>/assignments/export")
+@requires(Permission.MANAGE_ASSESSMENTS)
+@blp.arguments(ExportArgsSchema, location="query")
+def export_assignments(args: dict[str, Any], round_id: int) -> Response:
+    """The round's assignments as a file its assignments import reads back."""
+    return _export(teams.assignment_rows, round_id, args["format"], "assignments")
+
+
+def _export(rows: Callable[[Session, Round], list[list[object]]], round_id: int, fmt: str, kind: str) -> Response:
+    round_ = _managed_round(round_id)
+    data = table_bytes(rows(db.session(), round_), fmt, title=kind)
+    return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
+                     download_name=f"round-{round_.id}-{kind}.{fmt}")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from server.campaigns.schemas import ImportFormSchema
+from server.imports.schemas import ImportFormSchema
 from server.standards.models import ScoringModel
 
 _score = {"as_string": True, "places": 2}
@@ -42,10 +42,6 @@ class StandardImportFormSchema(ImportFormSchema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     full_score = ma.fields.Decimal(load_default=None, places=2, validate=ma.validate.Range(min=1, max=10000))
     scoring_model = ma.fields.Enum(ScoringModel, by_value=True, load_default=ScoringModel.DEDUCTION)
-
-
-class ExportArgsSchema(ma.Schema):
-    format = ma.fields.String(load_default="xlsx", validate=ma.validate.OneOf(("xlsx", "csv")))
 
 
 class StandardListArgsSchema(ma.Schema):

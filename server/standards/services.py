@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
@@ -12,6 +9,7 @@ from server.auth.models import User
 from server.clock import Clock
 from server.errors import Conflict
 from server.imports import standards as standard_file
+from server.imports.writers import table_bytes
 from server.standards.models import Standard
 
 
@@ -27,20 +25,5 @@ def publish(session: Session, clock: Clock, user: User | None, standard: Standar
 
 
 def export(standard: Standard, fmt: str) -> bytes:
-    """The standard as a file its import reads back: ``xlsx`` or ``csv`` (UTF-8 with a BOM, for Excel)."""
-    rows = standard_file.rows(standard)
-    if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out).writerows(rows)
-        return out.getvalue().encode("utf-8-sig")
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = standard.code[:31]
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    data = io.BytesIO()
-    workbook.save(data)
-    return data.getvalue()
+    """The standard as a file its import reads back: ``xlsx`` or ``csv``."""
+    return table_bytes(standard_file.rows(standard), fmt, title=standard.code)

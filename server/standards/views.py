@@ -15,22 +15,20 @@ from server import db
 from server.auth.models import Role
 from server.auth.permissions import Permission
 from server.auth.security import current_user, requires
-from server.campaigns.schemas import ImportReportSchema
 from server.campaigns.services import campaign_of
 from server.clock import app_clock
 from server.errors import NotFound
 from server.imports import standards as standard_file
 from server.imports.base import ImportReport
+from server.imports.schemas import ExportArgsSchema, ImportReportSchema
 from server.imports.uploads import import_upload
+from server.imports.writers import MIMETYPES
 from server.standards import services
 from server.standards.models import Standard, StandardItem
-from server.standards.schemas import (ExportArgsSchema, StandardDetailSchema, StandardImportFormSchema,
-                                      StandardListArgsSchema, StandardSchema)
+from server.standards.schemas import (StandardDetailSchema, StandardImportFormSchema, StandardListArgsSchema,
+                                      StandardSchema)
 
 blp = Blueprint("standards", __name__, url_prefix="/api/v1", description="Standards (考核细则) and their versions")
-
-MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "csv": "text/csv; charset=utf-8"}
 
 
 def _standard(standard_id: int) -> Standard:

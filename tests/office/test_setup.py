@@ -140,6 +140,15 @@ def test_rounds_teams_and_assignments_from_the_command_line(cli, run_cli, sessio
     members = session.scalars(sa.select(TeamMember.user_id).where(TeamMember.team_id == first.id)).all()
     assert len(members) == 3  # 组长 and the two 组员
 
+    # Exported, the lists import back unchanged.
+    cli("round", "export", round_.name, "teams", "-o", str(tmp_path / "teams-out.csv"))
+    cli("round", "export", str(round_.id), "assignments", "-o", str(tmp_path / "assignments-out.xlsx"))
+    assert (tmp_path / "teams-out.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "检查组,组长,组员", "第一检查组,张三,李四、王五", "第二检查组,李四,"]
+    assert "2 unchanged" in cli("import", "teams", str(tmp_path / "teams-out.csv"), "--round", round_.name)
+    assert "3 unchanged" in cli("import", "assignments", str(tmp_path / "assignments-out.xlsx"),
+                                "--round", round_.name)
+
     cli("round", "update", str(round_.id), "--status", "active", "--ends", "2008-10-31")
     session.refresh(round_)
     assert (round_.status.value, str(round_.ends_on)) == ("active", "2008-10-31")
@@ -201,6 +210,10 @@ def test_rounds_and_assignments_through_the_api(client, session, standard_and_un
     assert session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
     with fixed.open("rb") as handle:
         client.post(f"/api/v1/rounds/{round_id}/assignments/import", headers=headers, data={"file": (handle, "b.xlsx")})
+    exported = client.get(f"/api/v1/rounds/{round_id}/assignments/export?format=csv", headers=headers)
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    assert exported.data.decode("utf-8-sig").splitlines() == ["检查组,单位名称", "第一检查组,市人大办"]
+    assert client.get(f"/api/v1/rounds/{round_id}/teams/export?format=pdf", headers=headers).status_code == 422
     detail = client.get(f"/api/v1/rounds/{round_id}", headers=headers).get_json()
     assert [len(t["unit_ids"]) for t in detail["teams"]] == [1]
     session.rollback()
