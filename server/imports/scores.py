@@ -42,7 +42,9 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
         if tier.get("label"):
             tiers.setdefault(tier["label"], tier["name"])
     units = UnitCodes(context)
-    in_round = set(round_unit_ids(session, round_.id))
+    # A round combining others (an annual result) assesses their units too.
+    in_round = {unit_id for source in [round_.id, *(s["round_id"] for s in config.sources or [])]
+                for unit_id in round_unit_ids(session, source)}
     problems = []
     first: dict[int, Record] = {}
     for rec in records:

@@ -76,6 +76,13 @@ def test_the_annual_result_combines_rounds_by_weight_in_each_groups_tiers(client
     assert got[missing]["parts"] == {ids["平时检查"]: f"{scores['平时检查'][missing]:.2f}", ids["季度考核"]: None}
     assert got[missing]["score"] == f"{scores['平时检查'][missing]:.2f}"
 
+    # The office may still set a combined unit's result by hand, as for any round.
+    response = client.put(f"/api/v1/rounds/{annual}/results", headers=headers,
+                          json={"results": [{"unit": missing, "tier": "优秀"}]})
+    assert response.status_code == 200, response.get_json()
+    after = client.get(f"/api/v1/rounds/{annual}/scores", headers=headers).get_json()
+    assert next(u["tier"] for u in after["units"] if u["name"] == missing) == "优秀"
+
 
 def test_rounds_that_cannot_be_combined_are_refused(client, office, year):
     _units, _scores, ids, annual, _missing = year
