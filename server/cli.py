@@ -18,9 +18,12 @@ from flask.cli import FlaskGroup, routes_command, run_command, shell_command, wi
 from werkzeug.serving import run_simple
 
 from server import create_app
+from server.campaigns.cli import campaign_command
 from server.imports.cli import import_command
 from server.orders.cli import policy_command
 from server.reports.cli import report_command
+from server.rounds.cli import round_command
+from server.standards.cli import standard_command
 from server.worktime.cli import holidays_command
 from server.settings import ConfigError, describe
 
@@ -223,10 +226,13 @@ def _campaign(session, name: str | None):  # type: ignore[no-untyped-def]
     if len(campaigns) == 1:
         return campaigns[0]
     if not campaigns:
-        raise click.ClickException("there is no campaign yet; run 'xuncha demo' or create one")
+        raise click.ClickException("there is no campaign yet; create one with 'xuncha campaign create NAME'")
     raise click.ClickException("several campaigns exist; name one with --campaign")
 
 
+cli.add_command(campaign_command)
+cli.add_command(standard_command)
+cli.add_command(round_command)
 cli.add_command(import_command)
 cli.add_command(holidays_command)
 cli.add_command(policy_command)

@@ -2,16 +2,18 @@
 
 from server.attachments.views import blp as photos
 from server.auth.views import blp as auth
+from server.campaigns.views import blp as campaigns
 from server.health.views import blp as health
 from server.notifications.views import admin_blp as deliveries
 from server.notifications.views import blp as notifications
 from server.orders.views import blp as orders
 from server.reports.views import blp as reports
 from server.rounds.views import blp as rounds
+from server.standards.views import blp as standards
 from server.sync.views import blp as sync
 from server.units.views import blp as units
 from server.users.views import blp as users
 from server.worktime.views import blp as holidays
 
-BLUEPRINTS = (health, auth, users, units, rounds, orders, sync, photos, notifications, deliveries, holidays,
-              reports)
+BLUEPRINTS = (health, auth, users, campaigns, units, standards, rounds, orders, sync, photos, notifications,
+              deliveries, holidays, reports)

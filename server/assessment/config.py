@@ -26,7 +26,8 @@ DEFAULT_REQUIREMENTS = ("各部门、各单位要针对本次检查中提出的�
 def default_config(round_id: int) -> RoundAssessment:
     """What a round is assessed with until a supervisor configures it (not added to a session)."""
     return RoundAssessment(round_id=round_id, tier_method=TierMethod.THRESHOLDS, tiers=list(DEFAULT_TIERS),
-                           rank_by_group=True, order_deductions={}, requirements=DEFAULT_REQUIREMENTS,
+                           group_tiers=[], sources=[], rank_by_group=True, order_deductions={},
+                           requirements=DEFAULT_REQUIREMENTS,
                            closing="")
 
 
@@ -34,9 +35,24 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None or value == "" else Decimal(str(value))
 
 
-def tiers_of(config: RoundAssessment) -> list[Tier]:
+def _tiers(stored: Sequence[Mapping[str, Any]]) -> list[Tier]:
     return [Tier(name=t["name"], label=t.get("label") or "", min_score=_decimal(t.get("min_score")),
-                 quota=_decimal(t.get("quota"))) for t in config.tiers]
+                 quota=_decimal(t.get("quota"))) for t in stored]
+
+
+def tiers_of(config: RoundAssessment) -> list[Tier]:
+    return _tiers(config.tiers)
+
+
+def group_tiers_of(config: RoundAssessment) -> dict[str, tuple[TierMethod, list[Tier]]]:
+    """The groups placed in tiers of their own, with their method and tiers."""
+    return {g["name"]: (TierMethod(g["tier_method"]), _tiers(g["tiers"])) for g in config.group_tiers or []}
+
+
+def stored_tiers(tiers: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Tiers as the configuration keeps them: numbers as strings, unset keys left out."""
+    return [{k: (str(v) if v is not None and k in ("min_score", "quota") else v) for k, v in t.items()
+             if v is not None} for t in tiers]
 
 
 def order_rule_of(config: RoundAssessment) -> OrderRule:
@@ -46,21 +62,28 @@ def order_rule_of(config: RoundAssessment) -> OrderRule:
                      rejected=_decimal(d.get("rejected")) or Decimal(0), cap=_decimal(d.get("cap")))
 
 
-def check_tiers(method: TierMethod, tiers: Sequence[Mapping[str, Any]]) -> None:
-    """Refuse a tier list that could place a unit nowhere, or twice."""
+def check_tiers(method: TierMethod, tiers: Sequence[Mapping[str, Any]], field: str = "tiers") -> None:
+    """Refuse a tier list that could place a unit nowhere, or twice; ``field`` names it in errors."""
+    errors = tier_problems(method, tiers, field)
+    if errors:
+        raise ValidationFailed("The tiers cannot place every unit exactly once.", errors=errors)
+
+
+def tier_problems(method: TierMethod, tiers: Sequence[Mapping[str, Any]], field: str = "tiers"
+                  ) -> list[dict[str, str]]:
     errors: list[dict[str, str]] = []
     names = [t["name"] for t in tiers]
     if len(set(names)) != len(names):
-        errors.append({"field": "tiers", "message": "tier names must differ"})
+        errors.append({"field": field, "message": "tier names must differ"})
     if method is TierMethod.THRESHOLDS:
         previous: Decimal | None = None
         for index, tier in enumerate(tiers[:-1]):
             minimum = _decimal(tier.get("min_score"))
             if minimum is None:
-                errors.append({"field": f"tiers.{index}.min_score",
+                errors.append({"field": f"{field}.{index}.min_score",
                                "message": "every tier but the last needs a minimum score"})
             elif previous is not None and minimum >= previous:
-                errors.append({"field": f"tiers.{index}.min_score",
+                errors.append({"field": f"{field}.{index}.min_score",
                                "message": "minimum scores must fall from the best tier to the worst"})
             else:
                 previous = minimum
@@ -69,11 +92,10 @@ def check_tiers(method: TierMethod, tiers: Sequence[Mapping[str, Any]]) -> None:
         for index, tier in enumerate(tiers[:-1]):
             quota = _decimal(tier.get("quota"))
             if quota is None or not Decimal(0) < quota <= 1:
-                errors.append({"field": f"tiers.{index}.quota",
+                errors.append({"field": f"{field}.{index}.quota",
                                "message": "every tier but the last needs a share between 0 and 1"})
             else:
                 total += quota
         if total > 1:
-            errors.append({"field": "tiers", "message": "the quotas add up to more than 1"})
-    if errors:
-        raise ValidationFailed("The tiers cannot place every unit exactly once.", errors=errors)
+            errors.append({"field": field, "message": "the quotas add up to more than 1"})
+    return errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,12 @@ class RoundAssessment(Timestamps, Base):
     tiers: Mapped[list[Any]] = mapped_column(default=list)
     #: Seed 000 ranks each assessment group apart; seed 002 ranks the whole round as one list.
     rank_by_group: Mapped[bool] = mapped_column(default=True)
+    #: Groups placed in tiers of their own (seed 000: each group its share of 优秀):
+    #: ``[{"name": "片区创建组", "tier_method": "quotas", "tiers": [...]}]``; other groups use ``tiers``.
+    group_tiers: Mapped[list[Any]] = mapped_column(default=list)
+    #: The rounds this one's result combines, with their weights (an annual result from the
+    #: year's 平时检查, 专项督办, 暗访 and 季度考核): ``[{"round_id": 3, "weight": "0.4"}]``.
+    sources: Mapped[list[Any]] = mapped_column(default=list)
     #: Points per overdue order, per escalation step, per rejection at 复查, and their cap.
     order_deductions: Mapped[dict[str, Any]] = mapped_column(default=dict)
     #: 工作要求: the circular's last section, as the supervisor words it; paragraphs split by newlines.
@@ -49,6 +56,26 @@ class RankingExclusion(Base):
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
     reason: Mapped[str] = mapped_column(sa.Text)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class EnteredResult(Base):
+    """A unit's result as the office enters it without phones: a score from a score sheet, a tier
+    given directly, and a 综合评议 adjustment with its reason. ``position`` is the row's place in
+    the sheet as entered, which orders units the clerk ranked by tier alone."""
+
+    __tablename__ = "entered_results"
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    #: None: the score comes from the phones' answers, if any.
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2))
+    #: None: the tier follows from the score and the round's thresholds or quotas.
+    tier: Mapped[str | None] = mapped_column(sa.String(20))
+    #: Points added (or, negative, taken off) after 综合评议; 0 for none.
+    adjustment: Mapped[Decimal] = mapped_column(sa.Numeric(8, 2), default=Decimal(0))
+    adjustment_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
 
 

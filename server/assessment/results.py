@@ -43,6 +43,16 @@ class UnitResult:
     unanswered: int = 0
     failed: int = 0
     order_facts: dict[str, int] = field(default_factory=dict)
+    #: Whether the office entered this unit's result (score sheet, tier given directly).
+    entered: bool = False
+    #: 综合评议: points added to (or taken off) the score, and why.
+    adjustment: Decimal | None = None
+    adjustment_reason: str = ""
+    note: str = ""
+    #: Where the office listed the unit among those not ranked, which the circular keeps.
+    excluded_position: int | None = None
+    #: For a result combining rounds: each source round's score by round id (None: not scored there).
+    parts: dict[str, Decimal | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +61,8 @@ class RankingGroup:
     name: str
     #: unit ids, best first
     unit_ids: list[int]
+    #: The group's own tiers; empty when it uses the round's.
+    tiers: list[Tier] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +92,17 @@ class RoundResult:
     def with_status(self, status: str) -> list[UnitResult]:
         return [u for u in self.units if u.status == status]
 
+    def tiers_of(self, group: RankingGroup) -> list[Tier]:
+        return group.tiers or self.tiers
+
+    def all_tiers(self) -> list[Tier]:
+        """Every tier name used, the round's first, then those only groups have, in order."""
+        tiers = {t.name: t for t in self.tiers}
+        for group in self.ranking:
+            for tier in group.tiers:
+                tiers.setdefault(tier.name, tier)
+        return list(tiers.values())
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -103,11 +126,18 @@ def _dec(value: Any) -> Decimal | None:
 
 def from_json(data: dict[str, Any]) -> RoundResult:
     units = [UnitResult(**{**u, "score": _dec(u["score"]), "checklist": _dec(u["checklist"]),
-                           "orders": _dec(u["orders"]), "items": {k: _dec(v) for k, v in u["items"].items()}})
+                           "orders": _dec(u["orders"]), "items": {k: _dec(v) for k, v in u["items"].items()},
+                           "adjustment": _dec(u.get("adjustment")),
+                           "parts": {k: _dec(v) for k, v in u.get("parts", {}).items()}})
              for u in data["units"]]
     return RoundResult(
         **{**data, "full_score": Decimal(data["full_score"]), "starts_on": dt.date.fromisoformat(data["starts_on"]),
            "ends_on": dt.date.fromisoformat(data["ends_on"]), "as_of": dt.datetime.fromisoformat(data["as_of"]),
-           "tiers": [Tier(t["name"], t["label"], _dec(t["min_score"]), _dec(t["quota"])) for t in data["tiers"]],
+           "tiers": _tier_list(data["tiers"]),
            "items": [ItemColumn(**{**i, "max_score": Decimal(i["max_score"])}) for i in data["items"]],
-           "units": units, "ranking": [RankingGroup(**g) for g in data["ranking"]]})
+           "units": units, "ranking": [RankingGroup(**{**g, "tiers": _tier_list(g.get("tiers", []))})
+                                        for g in data["ranking"]]})
+
+
+def _tier_list(data: list[dict[str, Any]]) -> list[Tier]:
+    return [Tier(t["name"], t["label"], _dec(t["min_score"]), _dec(t["quota"])) for t in data]

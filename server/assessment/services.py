@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.assessment import config as configs
-from server.assessment.models import RankingExclusion, RoundAssessment, TierMethod
+from server.assessment.models import EnteredResult, RankingExclusion, RoundAssessment, TierMethod
 from server.assessment.ranking import Entry, by_quotas, by_thresholds
 from server.assessment.results import (EXCLUDED, NOT_VISITED, SCORED, ItemColumn, RankingGroup, RoundResult,
                                        UnitResult)
-from server.assessment.scoring import AnswerFact, ItemRule, OrderFacts, score_unit
+from server.assessment.scoring import AnswerFact, ItemRule, OrderFacts, round_score, score_unit
 from server.audit.models import AuditEvent
 from server.audit.services import record
 from server.auth.models import User
@@ -49,11 +50,20 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
         raise ValidationFailed("Changing how tiers are set needs the tiers that go with it.",
                                errors=[{"field": "tiers", "message": "required when tier_method changes"}])
     configs.check_tiers(method, tiers)
+    if "groups" in values:
+        _check_group_tiers(session, round_, values["groups"],
+                           values.get("rank_by_group", current.rank_by_group))
+    if "sources" in values:
+        _check_sources(session, round_, values["sources"])
     if session.get(RoundAssessment, round_.id) is None:
         session.add(current)
+    if "sources" in values:
+        current.sources = [{"round_id": s["round_id"], "weight": str(s["weight"])} for s in values["sources"]]
     current.tier_method = method
-    current.tiers = [{k: (str(v) if v is not None and k in ("min_score", "quota") else v)
-                      for k, v in t.items() if v is not None} for t in tiers]
+    current.tiers = configs.stored_tiers(tiers)
+    if "groups" in values:
+        current.group_tiers = [{"name": g["name"], "tier_method": TierMethod(g["tier_method"]).value,
+                                "tiers": configs.stored_tiers(g["tiers"])} for g in values["groups"]]
     for name in ("rank_by_group", "requirements", "closing"):
         if name in values:
             setattr(current, name, values[name])
@@ -68,9 +78,73 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
     return current
 
 
+def _check_sources(session: Session, round_: Round, sources: list[dict[str, Any]]) -> None:
+    """Rounds of the same campaign, each once, none combining rounds itself, and this round
+    not combined into another: one level, so no result depends on itself."""
+    errors: list[dict[str, str]] = []
+    ids = [s["round_id"] for s in sources]
+    rounds = {r.id: r for r in session.scalars(sa.select(Round).where(Round.id.in_(ids)))} if ids else {}
+    combining = {a.round_id: a.sources for a in session.scalars(
+        sa.select(RoundAssessment).where(RoundAssessment.round_id.in_([*ids, round_.id])))}
+    for index, round_id in enumerate(ids):
+        found = rounds.get(round_id)
+        if found is None or found.campaign_id != round_.campaign_id or round_id == round_.id:
+            errors.append({"field": f"sources.{index}.round_id", "message": "not another round of this campaign"})
+        elif round_id in ids[:index]:
+            errors.append({"field": f"sources.{index}.round_id", "message": "listed twice"})
+        elif combining.get(round_id):
+            errors.append({"field": f"sources.{index}.round_id", "message": "combines rounds itself"})
+    if sources:
+        users = [a.round_id for a in session.scalars(sa.select(RoundAssessment).where(
+            RoundAssessment.round_id != round_.id)) if any(s["round_id"] == round_.id for s in a.sources or [])]
+        if users:
+            errors.append({"field": "sources", "message": f"this round is combined into round {users[0]} itself"})
+    if errors:
+        raise ValidationFailed("The rounds cannot be combined.", errors=errors)
+
+
+def _combined(session: Session, sources: list[dict[str, Any]], as_of: dt.datetime
+              ) -> dict[int, tuple[Decimal, dict[str, Decimal | None]]]:
+    """Per unit, its weighted mean score over the source rounds that scored it, and each source's
+    score by round id. A round that did not score a unit leaves the mean: it is not a zero."""
+    parts: dict[int, dict[str, Decimal | None]] = defaultdict(dict)
+    weights = {str(s["round_id"]): Decimal(s["weight"]) for s in sources}
+    for source in sources:
+        result = assess_round(session, session.get_one(Round, source["round_id"]), as_of)
+        for unit in result.units:
+            if unit.status == SCORED and unit.score is not None:
+                parts[unit.unit_id][str(source["round_id"])] = unit.score
+    combined = {}
+    for unit_id, scores in parts.items():
+        total = sum((weights[r] for r in scores), Decimal(0))
+        mean = sum((weights[r] * s for r, s in scores.items() if s is not None), Decimal(0)) / total
+        combined[unit_id] = (round_score(mean), {r: scores.get(r) for r in weights})
+    return combined
+
+
+def _check_group_tiers(session: Session, round_: Round, groups: list[dict[str, Any]], rank_by_group: bool) -> None:
+    """Each group named once, an assessment group of the round's campaign, with tiers that place
+    every unit; and the round ranked by group, or the groups' tiers would never apply."""
+    known = set(session.scalars(sa.select(AssessmentGroup.name)
+                                .where(AssessmentGroup.campaign_id == round_.campaign_id)))
+    errors: list[dict[str, str]] = []
+    if groups and not rank_by_group:
+        errors.append({"field": "groups", "message": "tiers per group need rank_by_group: true"})
+    names = [g["name"] for g in groups]
+    for index, group in enumerate(groups):
+        if group["name"] not in known:
+            errors.append({"field": f"groups.{index}.name",
+                           "message": f"not an assessment group of the campaign ({'、'.join(sorted(known)) or 'none'})"})
+        elif group["name"] in names[:index]:
+            errors.append({"field": f"groups.{index}.name", "message": "listed twice"})
+        errors += configs.tier_problems(TierMethod(group["tier_method"]), group["tiers"], f"groups.{index}.tiers")
+    if errors:
+        raise ValidationFailed("The groups' tiers cannot be used.", errors=errors)
+
+
 def _replace_exclusions(session: Session, round_: Round, exclusions: list[dict[str, Any]]) -> None:
     ids = [e["unit_id"] for e in exclusions]
-    in_round = set(_round_unit_ids(session, round_.id))
+    in_round = set(round_unit_ids(session, round_.id))
     errors = [{"field": f"exclusions.{i}.unit_id", "message": "not a unit of this round"}
               for i, unit_id in enumerate(ids) if unit_id not in in_round]
     errors += [{"field": f"exclusions.{i}.unit_id", "message": "listed twice"}
@@ -82,7 +156,7 @@ def _replace_exclusions(session: Session, round_: Round, exclusions: list[dict[s
                                      position=i) for i, e in enumerate(exclusions))
 
 
-def _round_unit_ids(session: Session, round_id: int) -> list[int]:
+def round_unit_ids(session: Session, round_id: int) -> list[int]:
     """The units a round assesses: those assigned to its teams, and any it visited besides."""
     assigned = sa.select(Assignment.unit_id).where(Assignment.round_id == round_id)
     visited = sa.select(Visit.unit_id).where(Visit.round_id == round_id)
@@ -151,6 +225,39 @@ def _methods(session: Session, round_id: int) -> list[str]:
     return [m for m, _ in counts.most_common()]
 
 
+def _enter(result: UnitResult, entered: EnteredResult, full_score: Decimal) -> None:
+    """Apply what the office entered: its score replaces the phones', then the adjustment."""
+    result.entered, result.note = True, entered.note
+    if entered.score is not None:
+        result.score = result.checklist = entered.score
+        result.orders = None
+    if entered.adjustment and result.score is not None:
+        result.adjustment, result.adjustment_reason = entered.adjustment, entered.adjustment_reason
+        result.score = min(max(result.score + entered.adjustment, Decimal(0)), full_score)
+    result.status = SCORED if result.score is not None or entered.tier else NOT_VISITED
+
+
+def _listing(members: list[UnitResult], tier_of: dict[int, str], tier_names: list[str],
+             position: dict[int, int]) -> list[UnitResult]:
+    """Best first: tier by tier; within a tier by score, then in the order the office entered
+    the units (which alone orders units it gave only a tier), then by code. Sets rank and tier:
+    equal scores in the same tier share a rank (1, 2, 2, 4), otherwise the rank is the place."""
+    index = {name: i for i, name in enumerate(tier_names)}
+
+    def key(r: UnitResult) -> tuple[Any, ...]:
+        return (index.get(tier_of[r.unit_id], len(index)), r.score is None, -(r.score or 0),
+                r.unit_id not in position, position.get(r.unit_id, 0), r.code)
+
+    listed = sorted(members, key=key)
+    for place, r in enumerate(listed, start=1):
+        r.tier = tier_of[r.unit_id]
+        previous = listed[place - 2] if place > 1 else None
+        shares = (previous is not None and previous.tier == r.tier and r.score is not None
+                  and previous.score == r.score)
+        r.rank = previous.rank if shares and previous is not None else place
+    return listed
+
+
 def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundResult:
     """Score every unit of the round, rank the scored ones that are not excluded, and place them."""
     config = config_for(session, round_.id)
@@ -158,7 +265,10 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
     campaign = session.get_one(Campaign, round_.campaign_id)
     items = _items(session, standard.id)
     rules = [ItemRule(i.code, i.max_score, i.deduction_per_instance, i.weight) for i in items]
-    unit_ids = _round_unit_ids(session, round_.id)
+    combined = _combined(session, config.sources, as_of) if config.sources else None
+    unit_ids = round_unit_ids(session, round_.id)
+    if combined is not None:
+        unit_ids = sorted({*unit_ids, *combined})
     units = session.execute(
         sa.select(Unit, AssessmentGroup).outerjoin(AssessmentGroup, AssessmentGroup.id == Unit.group_id)
         .where(Unit.id.in_(unit_ids)).order_by(Unit.code)).all() if unit_ids else []
@@ -166,7 +276,9 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
                                   .group_by(Visit.unit_id)).all())
     answers = _latest_answers(session, round_.id, {i.id: i.code for i in items})
     facts = _order_facts(session, round_.id, as_of)
-    excluded = {e.unit_id: e.reason for e in exclusions_for(session, round_.id)}
+    excluded = {e.unit_id: (position, e.reason) for position, e in enumerate(exclusions_for(session, round_.id))}
+    entered = {e.unit_id: e for e in session.scalars(sa.select(EnteredResult)
+                                                     .where(EnteredResult.round_id == round_.id))}
     order_rule = configs.order_rule_of(config)
 
     results: list[UnitResult] = []
@@ -176,7 +288,12 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
         group_order[group_name] = group.position if group else 10**6
         result = UnitResult(unit_id=unit.id, code=unit.code, name=unit.name, group=group_name,
                             status=SCORED, visits=visits.get(unit.id, 0))
-        if result.visits:
+        if combined is not None:
+            score, parts = combined.get(unit.id, (None, {}))
+            result.score, result.checklist, result.parts = score, score, parts
+            if score is None:
+                result.status = NOT_VISITED
+        elif result.visits:
             unit_facts = facts.get(unit.id, OrderFacts())
             scored = score_unit(standard.scoring_model.value, standard.full_score, rules,
                                 answers.get(unit.id, {}), order_rule, unit_facts)
@@ -186,21 +303,30 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
                                   "rejections": unit_facts.rejections}
         else:
             result.status = NOT_VISITED
+        if unit.id in entered:
+            _enter(result, entered[unit.id], standard.full_score)
         if unit.id in excluded:
-            result.status, result.reason = EXCLUDED, excluded[unit.id]
+            result.status = EXCLUDED
+            result.excluded_position, result.reason = excluded[unit.id]
         results.append(result)
 
     tiers = configs.tiers_of(config)
-    place = by_quotas if config.tier_method is TierMethod.QUOTAS else by_thresholds
+    own_tiers = configs.group_tiers_of(config) if config.rank_by_group else {}
+    given = {unit_id: e.tier for unit_id, e in entered.items() if e.tier}
+    position = {unit_id: e.position for unit_id, e in entered.items()}
     ranking: list[RankingGroup] = []
     group_names = sorted(group_order, key=lambda g: (group_order[g], g)) if config.rank_by_group else [""]
     for name in group_names:
         members = [r for r in results if r.status == SCORED and (not config.rank_by_group or r.group == name)]
-        placed = place([Entry(r.unit_id, r.score, r.code) for r in members if r.score is not None], tiers)
-        by_id = {r.unit_id: r for r in members}
-        for p in placed:
-            by_id[p.key].rank, by_id[p.key].tier = p.rank, p.tier
-        ranking.append(RankingGroup(name=name, unit_ids=[p.key for p in placed]))
+        method, group_tiers = own_tiers.get(name, (config.tier_method, tiers))
+        place = by_quotas if method is TierMethod.QUOTAS else by_thresholds
+        placed = place([Entry(r.unit_id, r.score, r.code) for r in members
+                        if r.score is not None and r.unit_id not in given], group_tiers)
+        tier_of = {**{p.key: p.tier for p in placed}, **given}
+        listed = _listing([r for r in members if r.unit_id in tier_of], tier_of, [t.name for t in group_tiers],
+                          position)
+        ranking.append(RankingGroup(name=name, unit_ids=[r.unit_id for r in listed],
+                                    tiers=group_tiers if name in own_tiers else []))
 
     return RoundResult(
         round_id=round_.id, round_name=round_.name, campaign=campaign.name, office=campaign.office,

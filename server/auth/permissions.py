@@ -29,6 +29,11 @@ class Permission(enum.Enum):
     #: Published circulars, for anyone who sees the round; drafts are checked apart (staff only).
     READ_REPORTS = "reports.read"
     MANAGE_REPORTS = "reports.manage"
+    #: Creating campaigns; changing one is for its supervisors too (MANAGE_ASSESSMENTS).
+    CREATE_CAMPAIGNS = "campaigns.create"
+    #: Setting up and scoring a campaign's assessments: the campaign, standards, rounds, teams,
+    #: assignments and results entered without phones.
+    MANAGE_ASSESSMENTS = "assessments.manage"
 
 
 _ALL = frozenset(Role)
@@ -55,6 +60,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_HOLIDAYS: _ADMIN,
     Permission.READ_REPORTS: _ALL,
     Permission.MANAGE_REPORTS: _STAFF,
+    Permission.CREATE_CAMPAIGNS: _ADMIN,
+    Permission.MANAGE_ASSESSMENTS: _STAFF,
 }
 
 

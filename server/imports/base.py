@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -107,6 +108,9 @@ class Context:
     campaign: Campaign
     hasher: PasswordHasher
     report: ImportReport
+    #: What a file is imported into besides the campaign: the round for teams, assignments and
+    #: score sheets, the standard's identity for a standard's items.
+    target: Any = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,33 @@ def email(raw: str) -> str:
     if not _EMAIL.fullmatch(raw):
         raise Invalid(f"{raw!r} is not an e-mail address")
     return raw
+
+
+def decimal(minimum: Decimal | None = None, maximum: Decimal | None = None) -> Callable[[str], Decimal]:
+    """A number such as 92.5 (two decimals at most), optionally within bounds."""
+    def parse(raw: str) -> Decimal:
+        try:
+            value = Decimal(raw)
+            exact = value.is_finite() and value == value.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        except InvalidOperation:
+            raise Invalid(f"{raw!r} is not a number") from None
+        if not exact:
+            raise Invalid(f"{raw!r} is not a number with at most two decimals")
+        if minimum is not None and value < minimum or maximum is not None and value > maximum:
+            raise Invalid(f"{raw} is out of range ({minimum if minimum is not None else ''}–"
+                          f"{maximum if maximum is not None else ''})")
+        return value
+
+    return parse
+
+
+def names(raw: str) -> tuple[str, ...]:
+    """A cell listing several names, as clerks write them: 张三、李四, or with commas or spaces."""
+    return tuple(part for part in re.split(r"[、,，;；\s]+", raw) if part)
+
+
+YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False,
+          "是": True, "否": False, "需要": True, "不需要": False}
 
 
 def code(raw: str) -> str:

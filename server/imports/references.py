@@ -18,6 +18,13 @@ class UnitCodes:
         self._code_by_name = {name: code for code, name, _id in rows}
         self.campaign = context.campaign.name
 
+    def find(self, text: str) -> int | None:
+        """A unit named by code or, as clerks write them, by name."""
+        found = self.ids.get(text)
+        if found is None and text in self._code_by_name:
+            found = self.ids[self._code_by_name[text]]
+        return found
+
     def unknown(self, code: str) -> str:
         """Why ``code`` names no unit, hinting at the code when the file gave the unit's name."""
         message = f"no unit with code {code!r} in campaign {self.campaign}"

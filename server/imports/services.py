@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
@@ -13,15 +13,22 @@ from server.audit.models import ActorKind
 from server.audit.services import record as audit
 from server.campaigns.models import Campaign
 from server.clock import Clock
-from server.imports import units, users, zones
+from server.imports import scores, standards, teams, units, users, zones
 from server.imports.base import Column, Context, ImportReport, Invalid, Problem, Record, Spec
 from server.imports.readers import ReadError, SourceRow, read_table
 
 SPECS: dict[str, Spec] = {spec.kind: spec for spec in (units.SPEC, zones.SPEC, users.SPEC)}
+#: Files imported into something besides the campaign (a round, a standard): the target is passed along.
+TARGETED: dict[str, Spec] = {spec.kind: spec for spec in (standards.SPEC, teams.TEAMS, teams.ASSIGNMENTS,
+                                                          scores.SPEC)}
+
+
+#: Columns any file may have and every import skips.
+IGNORED_HEADERS = frozenset({"序号", "no.", "#"})
 
 
 def import_file(session: Session, clock: Clock, hasher: PasswordHasher, spec: Spec, path: Path, *,
-                campaign: Campaign, dry_run: bool = False) -> ImportReport:
+                campaign: Campaign, dry_run: bool = False, target: Any = None) -> ImportReport:
     """Import ``path``; on any problem nothing is written and the report lists them all.
 
     Writes are flushed, not committed: the caller owns the transaction. A dry run
@@ -29,11 +36,41 @@ def import_file(session: Session, clock: Clock, hasher: PasswordHasher, spec: Sp
     A write the database refuses all the same (a concurrent import) becomes a problem too.
     """
     report = ImportReport(kind=spec.kind, source=path.name, campaign=campaign.name, dry_run=dry_run)
-    context = Context(session=session, clock=clock, campaign=campaign, hasher=hasher, report=report)
+    context = Context(session=session, clock=clock, campaign=campaign, hasher=hasher, report=report, target=target)
     records = _validate(context, spec, path)
     if report.ok:
         _write(context, spec, records)
     return report
+
+
+def import_rows(session: Session, clock: Clock, hasher: PasswordHasher, spec: Spec, rows: Sequence[dict[str, Any]],
+                *, campaign: Campaign, source: str, target: Any = None) -> ImportReport:
+    """Import rows typed through the API (canonical column names to text) exactly as a file's
+    rows would be: the same parsers and checks, problems numbered by row from 1."""
+    report = ImportReport(kind=spec.kind, source=source, campaign=campaign.name)
+    context = Context(session=session, clock=clock, campaign=campaign, hasher=hasher, report=report, target=target)
+    known = {column.name for column in spec.columns}
+    present = [column.name for column in spec.columns if any(column.name in row for row in rows)]
+    for index, row in enumerate(rows, start=1):
+        report.problems.extend(Problem(index, name, "unknown field") for name in row if name not in known)
+    headers = {name: name for name in present}
+    positions = {name: index for index, name in enumerate(present)}
+    for column in spec.columns:
+        if column.required and column.name not in positions:
+            report.problems.append(Problem(None, column.name, "required in every row"))
+    if report.problems:
+        return report
+    table_rows = [SourceRow(index, tuple(_typed(row.get(name)) for name in present))
+                  for index, row in enumerate(rows, start=1)]
+    records = [_parse_row(spec.columns, positions, headers, row, report.problems) for row in table_rows]
+    _check(context, spec, headers, records)
+    if report.ok:
+        _write(context, spec, records)
+    return report
+
+
+def _typed(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
 def _write(context: Context, spec: Spec, records: list[Record]) -> None:
@@ -81,10 +118,15 @@ def _validate(context: Context, spec: Spec, path: Path) -> list[Record]:
         report.problems.extend(header_problems)
         return []
     records = [_parse_row(spec.columns, positions, headers, row, report.problems) for row in table.rows]
+    _check(context, spec, headers, records)
+    return records
+
+
+def _check(context: Context, spec: Spec, headers: dict[str, str], records: list[Record]) -> None:
+    report = context.report
     report.problems.extend(_duplicates(spec, records))
     report.problems.extend(spec.check(context, records))
     report.problems.sort(key=lambda p: (p.line or 0, _column_order(spec, headers, p.column)))
-    return records
 
 
 def match_headers(columns: Sequence[Column], headers: Iterable[str]
@@ -97,6 +139,11 @@ def match_headers(columns: Sequence[Column], headers: Iterable[str]
     for index, header in enumerate(headers):
         if not header:
             continue  # Excel often carries empty, formatted columns past the last real one
+        if _normal(header) in IGNORED_HEADERS:
+            # A clerk's list numbers its rows (序号), which says nothing the line number does not.
+            # Kept among the positions (under a name no column has) so its cells are not strays.
+            positions[f"({header})"] = index
+            continue
         column = by_label.get(_normal(header))
         if column is None:
             problems.append(Problem(1, header, "unknown column"))

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.assessment.results import EXCLUDED, NOT_VISITED, RoundResult, UnitResult
+from server.assessment.results import EXCLUDED, NOT_VISITED, RankingGroup, RoundResult, UnitResult
 from server.reports.document import Document, Section, chinese_date, chinese_number, date_span
 
 _TRAILING = "。；;，,、 "
@@ -68,9 +68,13 @@ def overview(result: RoundResult, problems: list[Problem], orders: OrderTally) -
     ranked = [result.unit(i) for g in result.ranking for i in g.unit_ids]
     if ranked:
         scores = [u.score for u in ranked if u.score is not None]
-        mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
         tiers = Counter(u.tier for u in ranked)
-        counts = "、".join(f"{t.name}{tiers[t.name]}个" for t in result.tiers if tiers[t.name])
+        counts = "、".join(f"{t.name}{tiers[t.name]}个" for t in result.all_tiers() if tiers[t.name])
+        if not scores:
+            # Only tiers were entered: there is no score to speak of.
+            paragraphs.append(f"参加排序的{len(ranked)}个单位中，{counts}。")
+            return paragraphs
+        mean = (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
         best = sorted(ranked, key=lambda u: (-(u.score or 0), u.code))[:5]
         paragraphs.append(f"按《{result.standard}》量化打分（满分{_score(result.full_score)}分），参加排序的"
                           f"{len(ranked)}个单位平均得分{_score(mean)}分，最高{_score(max(scores))}分，"
@@ -97,10 +101,10 @@ def main_problems(problems: list[Problem], examples: int) -> list[str]:
     return paragraphs
 
 
-def _tier_paragraphs(result: RoundResult, unit_ids: list[int]) -> list[str]:
-    units = [result.unit(i) for i in unit_ids]
+def _tier_paragraphs(result: RoundResult, group: RankingGroup) -> list[str]:
+    units = [result.unit(i) for i in group.unit_ids]
     lines, number = [], 0
-    for tier in result.tiers:
+    for tier in result.tiers_of(group):
         members = [u for u in units if u.tier == tier.name]
         if members:
             number += 1
@@ -109,20 +113,25 @@ def _tier_paragraphs(result: RoundResult, unit_ids: list[int]) -> list[str]:
 
 
 def ranking_section(result: RoundResult) -> Section:
-    excluded = result.with_status(EXCLUDED)
+    # In the order the office listed them (snapshots from before that was kept go by code).
+    excluded = sorted(result.with_status(EXCLUDED),
+                      key=lambda u: (u.excluded_position is None, u.excluded_position or 0, u.code))
     aside = f"（{'、'.join(u.name + u.reason for u in excluded)}暂未排序）" if excluded else ""
-    paragraphs = [f"经对照《{result.standard}》逐项量化打分，对检查结果排序如下{aside}："]
+    # The seed's wording when the office weighed more than the checklist (综合评议).
+    reviewed = any(u.adjustment or (u.entered and u.tier and u.score is None) for u in result.units)
+    review = "，经检查组综合评议后" if reviewed else ""
+    paragraphs = [f"经对照《{result.standard}》逐项量化打分{review}，对检查结果排序如下{aside}："]
     groups = [g for g in result.ranking if g.unit_ids]
     unvisited = result.with_status(NOT_VISITED)
     note = [f"{_names(unvisited)}本次未检查，未参加排序。"] if unvisited else []
     if result.rank_by_group and len(groups) > 1:
-        subsections: list[Section] = [{"heading": g.name or "未分组", "paragraphs": _tier_paragraphs(result, g.unit_ids)}
+        subsections: list[Section] = [{"heading": g.name or "未分组", "paragraphs": _tier_paragraphs(result, g)}
                                       for g in groups]
         if note:
             subsections.append({"heading": "未参加排序的单位", "paragraphs": note})
         return {"heading": "结果排序", "paragraphs": paragraphs, "subsections": subsections}
     for g in groups:
-        paragraphs += _tier_paragraphs(result, g.unit_ids)
+        paragraphs += _tier_paragraphs(result, g)
     return {"heading": "结果排序", "paragraphs": paragraphs + note}
 
 

@@ -41,10 +41,28 @@ class ExclusionSchema(ma.Schema):
             raise ma.ValidationError("must not be blank")
 
 
+class GroupTiersSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100),
+                            metadata={"description": "an assessment group (考核组别) of the campaign"})
+    tier_method = ma.fields.Enum(TierMethod, by_value=True, required=True)
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema), required=True, validate=ma.validate.Length(min=1, max=10))
+
+
+class SourceSchema(ma.Schema):
+    round_id = ma.fields.Integer(required=True)
+    weight = ma.fields.Decimal(required=True, as_string=True, places=2,
+                               validate=ma.validate.Range(min=0, max=1000, min_inclusive=False))
+
+
 class AssessmentConfigSchema(ma.Schema):
     tier_method = ma.fields.Enum(TierMethod, by_value=True)
     tiers = ma.fields.List(ma.fields.Nested(TierSchema), validate=ma.validate.Length(min=1, max=10))
     rank_by_group = ma.fields.Boolean()
+    groups = ma.fields.List(ma.fields.Nested(GroupTiersSchema), validate=ma.validate.Length(max=50),
+                            metadata={"description": "groups placed in tiers of their own; replaces the list"})
+    sources = ma.fields.List(ma.fields.Nested(SourceSchema), validate=ma.validate.Length(max=100),
+                             metadata={"description": "rounds this one's result combines by weight (annual); "
+                                                      "replaces the list"})
     order_deductions = ma.fields.Nested(OrderDeductionsSchema)
     requirements = ma.fields.String(validate=ma.validate.Length(max=20000))
     closing = ma.fields.String(validate=ma.validate.Length(max=2000))
@@ -68,11 +86,20 @@ class UnitResultSchema(ma.Schema):
     unanswered = ma.fields.Integer()
     failed = ma.fields.Integer()
     order_facts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    entered = ma.fields.Boolean(metadata={"description": "the result was entered by the office (score sheet)"})
+    adjustment = ma.fields.Decimal(as_string=True, allow_none=True,
+                                   metadata={"description": "综合评议: points added to the score (negative: taken off)"})
+    adjustment_reason = ma.fields.String()
+    note = ma.fields.String()
+    parts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Decimal(as_string=True, allow_none=True),
+                           metadata={"description": "combined results: each source round's score by round id"})
 
 
 class RankingGroupSchema(ma.Schema):
     name = ma.fields.String()
     unit_ids = ma.fields.List(ma.fields.Integer())
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema),
+                           metadata={"description": "the group's own; empty: the round's"})
 
 
 class ItemColumnSchema(ma.Schema):

@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 
 from server import db
 from server.assessment import services as assessment
-from server.assessment.models import Circular, CircularStatus, RankingExclusion
+from server.assessment.models import Circular, CircularStatus, RankingExclusion, TierMethod
 from server.assessment.results import RoundResult
 from server.auth.models import Role, User
 from server.auth.permissions import Permission, allowed
@@ -86,6 +86,8 @@ def _config_view(round_id: int) -> dict[str, Any]:
                                  .join(RankingExclusion, RankingExclusion.unit_id == Unit.id)
                                  .where(RankingExclusion.round_id == round_id)).all())
     return {"tier_method": config.tier_method, "tiers": config.tiers, "rank_by_group": config.rank_by_group,
+            "groups": [{**g, "tier_method": TierMethod(g["tier_method"])} for g in config.group_tiers or []],
+            "sources": config.sources or [],
             "order_deductions": config.order_deductions, "requirements": config.requirements,
             "closing": config.closing,
             "exclusions": [{"unit_id": e.unit_id, "reason": e.reason, "unit_name": names.get(e.unit_id, "")}

@@ -12,10 +12,12 @@ from server.db import Base, IntPrimaryKey, Timestamps, str_enum
 
 
 class RoundMode(enum.Enum):
-    OPEN = "open"  # 明查: announced
+    OPEN = "open"  # 明查: announced (平时检查)
     UNANNOUNCED = "unannounced"  # 暗访: never shown to inspected units before findings are issued
     RECHECK = "recheck"  # 复查: re-inspection of earlier findings
     QUARTERLY = "quarterly"  # 季度考核
+    SPECIAL = "special"  # 专项督办 / 专项检查
+    ANNUAL = "annual"  # 年度考核
 
 
 class RoundStatus(enum.Enum):

@@ -32,3 +32,46 @@ class RoundSchema(ma.Schema):
 
 class RoundDetailSchema(RoundSchema):
     teams = ma.fields.List(ma.fields.Nested(TeamSchema))
+
+
+class RoundCreateSchema(ma.Schema):
+    campaign_id = ma.fields.Integer(load_default=None, metadata={"description": "admins with several campaigns"})
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    mode = ma.fields.Enum(RoundMode, by_value=True, required=True,
+                          metadata={"description": "open (平时检查), unannounced (暗访), recheck (复查), "
+                                                   "quarterly (季度考核), special (专项), annual (年度考核)"})
+    status = ma.fields.Enum(RoundStatus, by_value=True, load_default=None)
+    starts_on = ma.fields.Date(required=True)
+    ends_on = ma.fields.Date(required=True)
+    standard_id = ma.fields.Integer(load_default=None, metadata={"description": "a version's id"})
+    standard_code = ma.fields.String(load_default=None, metadata={"description": "the newest version of this code"})
+
+    @ma.validates_schema
+    def _one_standard(self, data, **_kwargs):  # type: ignore[no-untyped-def]
+        if (data.get("standard_id") is None) == (data.get("standard_code") is None):
+            raise ma.ValidationError("give standard_id or standard_code", field_name="standard_id")
+
+
+class RoundUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    mode = ma.fields.Enum(RoundMode, by_value=True)
+    status = ma.fields.Enum(RoundStatus, by_value=True)
+    starts_on = ma.fields.Date()
+    ends_on = ma.fields.Date()
+
+
+class EnteredResultSchema(ma.Schema):
+    """One unit's result as typed in; the same fields as a score sheet's columns."""
+
+    unit = ma.fields.Raw(required=True, metadata={"description": "the unit's code or name"})
+    score = ma.fields.Raw(load_default=None, metadata={"description": "得分, e.g. \"92.5\""})
+    tier = ma.fields.String(load_default=None, metadata={"description": "等次 given directly"})
+    adjustment = ma.fields.Raw(load_default=None, metadata={"description": "综合评议: points added (negative: off)"})
+    adjustment_reason = ma.fields.String(load_default=None)
+    note = ma.fields.String(load_default=None)
+    excluded_reason = ma.fields.String(load_default=None, metadata={"description": "暂不排序原因"})
+
+
+class EnteredResultsSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(EnteredResultSchema), required=True,
+                             metadata={"description": "best first where only tiers are known: the order is kept"})

@@ -1,0 +1,76 @@
+"""Creating and changing campaigns, and finding the one a caller works in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.audit.services import record
+from server.auth.models import Role, User
+from server.campaigns.models import AssessmentGroup, Campaign
+from server.clock import Clock
+from server.errors import Conflict, NotFound, ValidationFailed
+
+FIELDS = ("name", "office", "timezone", "starts_on", "ends_on")
+
+
+def campaign_of(session: Session, user: User, campaign_id: int | None) -> Campaign:
+    """The campaign ``user`` works in: their own, or for an admin the one named (or the only one)."""
+    if user.role is not Role.ADMIN:
+        if campaign_id is not None and campaign_id != user.campaign_id:
+            raise NotFound(f"No campaign {campaign_id}.")
+        campaign_id = user.campaign_id
+    elif campaign_id is None:
+        ids = session.scalars(sa.select(Campaign.id).limit(2)).all()
+        if len(ids) != 1:
+            raise ValidationFailed("Name the campaign.", errors=[{"field": "campaign_id",
+                                                                  "message": "required with several campaigns"}])
+        campaign_id = ids[0]
+    found = session.get(Campaign, campaign_id) if campaign_id is not None else None
+    if found is None:
+        raise NotFound(f"No campaign {campaign_id}.")
+    return found
+
+
+def _check(session: Session, values: dict[str, Any], campaign: Campaign | None) -> None:
+    starts, ends = (values.get(name, getattr(campaign, name, None)) for name in ("starts_on", "ends_on"))
+    if starts and ends and ends < starts:
+        raise ValidationFailed("The campaign ends before it starts.",
+                               errors=[{"field": "ends_on", "message": "before starts_on"}])
+    name = values.get("name")
+    if name is not None:
+        taken = session.scalar(sa.select(Campaign.id).where(Campaign.name == name))
+        if taken is not None and (campaign is None or taken != campaign.id):
+            raise Conflict(f"A campaign named {name} exists already.")
+
+
+def create_campaign(session: Session, clock: Clock, user: User | None, values: dict[str, Any]) -> Campaign:
+    """Create a campaign with its assessment groups (``groups``: names, in order). Does not commit."""
+    _check(session, values, None)
+    campaign = Campaign(**{name: values[name] for name in FIELDS if values.get(name) is not None})
+    campaign.groups = [AssessmentGroup(name=name, position=i) for i, name in enumerate(values.get("groups") or [])]
+    session.add(campaign)
+    session.flush()
+    record(session, clock, "campaign.created", actor_id=user.id if user else None, entity="campaign",
+           entity_id=campaign.id, data={"name": campaign.name})
+    return campaign
+
+
+def update_campaign(session: Session, clock: Clock, user: User | None, campaign: Campaign,
+                    values: dict[str, Any]) -> Campaign:
+    """Change the fields given; ``groups`` adds the groups not there yet, in order. Does not commit."""
+    _check(session, values, campaign)
+    for name in FIELDS:
+        if name in values:
+            setattr(campaign, name, values[name])
+    existing = {group.name for group in campaign.groups}
+    for name in values.get("groups") or []:
+        if name not in existing:
+            campaign.groups.append(AssessmentGroup(name=name, position=len(campaign.groups)))
+            existing.add(name)
+    session.flush()
+    record(session, clock, "campaign.updated", actor_id=user.id if user else None, entity="campaign",
+           entity_id=campaign.id, data={"fields": sorted(values)})
+    return campaign

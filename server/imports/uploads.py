@@ -1,0 +1,75 @@
+"""Imports through the API: an uploaded file, or rows typed in, through the same engine as
+``xuncha import``; a file with problems is refused whole with every problem listed."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from flask import current_app, request
+from werkzeug.datastructures import FileStorage
+
+from server import db
+from server.campaigns.models import Campaign
+from server.clock import app_clock
+from server.errors import ValidationFailed
+from server.imports.base import ImportReport, Spec
+from server.imports.services import import_file, import_rows
+
+SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+def uploaded_file() -> FileStorage:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed("Send the file as multipart/form-data in the field 'file'.",
+                               errors=[{"field": "file", "message": "missing"}])
+    if Path(upload.filename).suffix.lower() not in SUFFIXES:
+        raise ValidationFailed("Send a .csv (UTF-8) or .xlsx file.",
+                               errors=[{"field": "file", "message": f"unsupported file {upload.filename!r}"}])
+    return upload
+
+
+def import_upload(spec: Spec, *, campaign: Campaign, target: Any = None, dry_run: bool = False) -> ImportReport:
+    """Import the request's file into ``campaign``; commits unless it is a dry run."""
+    upload = uploaded_file()
+    session = db.session()
+    with tempfile.TemporaryDirectory() as folder:
+        # The readers go by the file's suffix, and the report names the file as the clerk sent it.
+        path = Path(folder) / Path(upload.filename or "upload").name
+        upload.save(path)
+        report = import_file(session, app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
+                             campaign=campaign, dry_run=dry_run, target=target)
+    return _finish(report)
+
+
+def import_typed(spec: Spec, rows: Sequence[dict[str, Any]], *, campaign: Campaign, target: Any = None
+                 ) -> ImportReport:
+    report = import_rows(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, rows,
+                         campaign=campaign, source="request", target=target)
+    return _finish(report, typed=True)
+
+
+def _finish(report: ImportReport, *, typed: bool = False) -> ImportReport:
+    session = db.session()
+    if not report.ok:
+        session.rollback()
+        what = "rows" if typed else f"file {report.source}"
+        raise ValidationFailed(f"The {what} has {len(report.problems)} problem(s); nothing was imported.",
+                               errors=[_error(p, typed) for p in report.problems])
+    if report.dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    return report
+
+
+def _error(problem: Any, typed: bool) -> dict[str, Any]:
+    if typed:
+        where = "rows" if problem.line is None else f"rows.{problem.line - 1}"
+        field = f"{where}.{problem.column}" if problem.column else where
+    else:
+        field = f"line {problem.line}" if problem.line is not None else "file"
+        field += f", {problem.column}" if problem.column else ""
+    return {"field": field, "message": problem.message, "line": problem.line, "column": problem.column}

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from server.imports.schemas import ImportFormSchema
+from server.standards.models import ScoringModel
+
+_score = {"as_string": True, "places": 2}
+
+
+class StandardItemSchema(ma.Schema):
+    code = ma.fields.String()
+    section = ma.fields.Function(lambda item: item.section.title)
+    text = ma.fields.String()
+    category = ma.fields.String()
+    max_score = ma.fields.Decimal(**_score)
+    deduction_per_instance = ma.fields.Decimal(**_score)
+    deduction_rule = ma.fields.String()
+    weight = ma.fields.Decimal(**_score)
+    photo_required = ma.fields.Boolean()
+
+
+class StandardSchema(ma.Schema):
+    id = ma.fields.Integer()
+    campaign_id = ma.fields.Integer()
+    code = ma.fields.String()
+    version = ma.fields.Integer()
+    name = ma.fields.String()
+    scoring_model = ma.fields.Enum(ScoringModel, by_value=True)
+    full_score = ma.fields.Decimal(**_score)
+    published_at = ma.fields.DateTime(allow_none=True)
+
+
+class StandardDetailSchema(StandardSchema):
+    items = ma.fields.List(ma.fields.Nested(StandardItemSchema))
+
+
+class StandardImportFormSchema(ImportFormSchema):
+    campaign_id = ma.fields.Integer(load_default=None, metadata={"description": "admins with several campaigns"})
+    code = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64),
+                                                     ma.validate.Regexp(r"^\S+$", error="no spaces")])
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    full_score = ma.fields.Decimal(load_default=None, places=2, validate=ma.validate.Range(min=1, max=10000))
+    scoring_model = ma.fields.Enum(ScoringModel, by_value=True, load_default=ScoringModel.DEDUCTION)
+
+
+class StandardListArgsSchema(ma.Schema):
+    campaign_id = ma.fields.Integer(load_default=None)
