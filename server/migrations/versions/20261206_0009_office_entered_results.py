@@ -1,8 +1,8 @@
 """results the office enters without phones (score sheet, tier given directly, 综合评议);
 tiers set per assessment group; rounds combined by weight into another (annual) result
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008_accounts
 Create Date: 2026-12-06 06:30:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008_accounts'
 branch_labels = None
 depends_on = None
 
