@@ -22,8 +22,8 @@ from server.attachments.services import attach
 from server.audit.models import AuditEvent
 from server.auth.models import User
 from server.auth.permissions import Permission
-from server.auth.scope import rounds_condition
-from server.auth.security import authenticate_request, current_user, requires
+from server.auth.scope import rounds_condition, visible_orders
+from server.auth.security import authenticate_request, current_reach, current_user, requires
 from server.clock import app_clock
 from server.errors import NotFound, ValidationFailed
 from server.findings.models import Finding
@@ -34,7 +34,6 @@ from server.orders.schemas import (AssignSchema, DecisionSchema, ExtendSchema, I
                                    OrderPageSchema, OrderQueryArgs, ParkSchema, PolicySchema, ReasonSchema,
                                    RequestQueryArgs, RequestSchema, RequiredReasonSchema, RespondSchema,
                                    VerifySchema)
-from server.orders.scope import visible_orders
 from server.rounds.models import Round
 from server.units.models import Unit
 from server.worktime.limits import Limit
@@ -58,7 +57,7 @@ def _present(session: Session, order: Order, finding: Finding, unit_name: str | 
 
 
 def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
-    stmt = visible_orders(current_user()).add_columns(Finding).where(Order.id == order_id)
+    stmt = visible_orders(current_reach()).add_columns(Finding).where(Order.id == order_id)
     if lock and db.session().get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Order)
     row = db.session().execute(stmt).first()
@@ -112,7 +111,7 @@ def list_orders(args: dict[str, Any]) -> dict[str, Any]:
     session = db.session()
     now = app_clock().now()
     due = sa.func.coalesce(Order.due_at, _FAR)
-    stmt = visible_orders(current_user()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
+    stmt = visible_orders(current_reach()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
     if args["status"]:
         stmt = stmt.where(Order.status.in_(args["status"]))
     if args["level"] is not None:
@@ -279,7 +278,7 @@ def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
 @blp.response(200, RequestSchema(many=True))
 def list_requests(args: dict[str, Any]) -> list[OrderRequest]:
     """Requests in the caller's scope, oldest first (pending ones by default)."""
-    visible = visible_orders(current_user()).with_only_columns(Order.id)
+    visible = visible_orders(current_reach()).with_only_columns(Order.id)
     return list(db.session().scalars(sa.select(OrderRequest).where(
         OrderRequest.status == RequestStatus(args["status"]), OrderRequest.order_id.in_(visible))
         .order_by(OrderRequest.requested_at).limit(1000)))
