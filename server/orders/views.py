@@ -20,7 +20,7 @@ from server import db
 from server.attachments.models import PhotoRole
 from server.attachments.services import attach
 from server.audit.models import AuditEvent
-from server.auth.models import User
+from server.auth.models import Role, User
 from server.auth.permissions import Permission
 from server.auth.scope import rounds_condition, visible_orders
 from server.auth.security import authenticate_request, current_reach, current_user, requires
@@ -82,7 +82,13 @@ def _detail(order: Order, finding: Finding) -> dict[str, Any]:
                                         .order_by(OrderRequest.requested_at)).all(),
             "escalations": session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)
                                            .order_by(Escalation.level)).all(),
-            "history": history}
+            "history": history if current_user().role is not Role.LIAISON else [_without_device(e) for e in history]}
+
+
+def _without_device(event: AuditEvent) -> dict[str, Any]:
+    """A step as a unit sees it: which device took it is no business of the unit's."""
+    return {**{name: getattr(event, name) for name in ("occurred_at", "action", "actor_kind", "actor_id", "reason",
+                                                       "data")}, "device_id": None}
 
 
 # -- reading -----------------------------------------------------------------------------------

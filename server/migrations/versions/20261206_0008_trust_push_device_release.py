@@ -1,0 +1,27 @@
+"""trust-push: a device is its owner's until released
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-06 06:20:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('devices', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('released_at', sa.DateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('devices', schema=None) as batch_op:
+        batch_op.drop_column('released_at')
