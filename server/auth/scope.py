@@ -107,6 +107,12 @@ def reach_of(session: Session, who: Who) -> Reach:
     return Reach(**base)
 
 
+def reach_of_user(user: Who) -> Reach:
+    """The reach of staff, which needs no read (by campaign); others: :func:`reach_of`."""
+    assert user.role in STAFF, "inspectors and liaisons reach units: use reach_of"
+    return Reach(user_id=_user_id(user), role=user.role, campaign_id=user.campaign_id, unit_id=user.unit_id)
+
+
 # -- facts about a record ------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""trust-push: a device is its owner's until released
+"""trust-push: a device is its owner's until released; why a quarantined mutation was dismissed
 
 Revision ID: 0008
 Revises: 0007
@@ -20,8 +20,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('released_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table('sync_quarantine', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('resolution', sa.Text(), nullable=False, server_default=''))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sync_quarantine', schema=None) as batch_op:
+        batch_op.drop_column('resolution')
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.drop_column('released_at')
