@@ -459,3 +459,13 @@ def test_the_push_matrix(client, session, scene, clock):
             if after[:10] != before[:10] or after[12:] != before[12:]:
                 failures.append(f"{what}: wrote something")
     assert failures == [], "\n".join(failures)
+
+
+def test_the_docs_table_is_the_rules():
+    from pathlib import Path
+
+    from server.auth.scope import rules_markdown
+
+    text = (Path(__file__).parent.parent / "docs" / "api.md").read_text("utf-8")
+    table = text.split("<!-- who-may-do-what:start -->\n", 1)[1].split("<!-- who-may-do-what:end -->", 1)[0]
+    assert table == rules_markdown(), "docs/api.md 'Who may do what' is not the rules: regenerate it"

@@ -176,8 +176,8 @@ def _distance_m(photo: Photo, finding: Finding) -> float | None:
 
 def flags_query(reach: Reach, *, finding_id: uuid.UUID | None = None, order_id: uuid.UUID | None = None,
                 unit_id: int | None = None) -> sa.Select[tuple[PhotoFlag]]:
-    """The flags the caller may see (those of findings it may read), narrowed to a finding, an order (its finding's flags included:
-    they are the evidence the order rests on) or a unit."""
+    """The flags the caller may see (those of findings it may read), narrowed to a finding, an
+    order (its finding's flags included: they are the evidence the order rests on) or a unit."""
     stmt = sa.select(PhotoFlag).join(Finding, Finding.id == PhotoFlag.finding_id).where(findings_condition(reach))
     if finding_id is not None:
         stmt = stmt.where(PhotoFlag.finding_id == finding_id)

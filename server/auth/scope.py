@@ -377,3 +377,41 @@ def refusal(session: Session, reach: Reach, action: str, case: Case) -> str:
     if reads(session, reach, case):
         return "forbidden"
     return "not_in_scope"
+
+
+# -- the rules as docs/api.md shows them -------------------------------------------------------
+
+#: The read rules of :func:`reads` and :func:`rounds_condition` in words, per kind of record.
+READS: dict[str, dict[Role, str]] = {
+    "unit, its zones": {Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's",
+                        Role.INSPECTOR: "assigned to their teams in active rounds", Role.LIAISON: "their own"},
+    "round": {Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's",
+              Role.INSPECTOR: "the active rounds of their teams",
+              Role.LIAISON: "those visiting their unit; 暗访 once its findings are issued"},
+    "finding, order, response, request, photo": {
+        Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's, triage included",
+        Role.INSPECTOR: "of the units they reach and those they reported; 暗访 only on that round's team",
+        Role.LIAISON: "their unit's; 暗访 once its findings are issued"},
+    "visit, answer": {Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's",
+                      Role.INSPECTOR: "as findings", Role.LIAISON: "none"},
+    "device, quarantine, conflict": {Role.ADMIN: "all", Role.SUPERVISOR: "of their campaign's users",
+                                     Role.INSPECTOR: "none (their own device: release it)",
+                                     Role.LIAISON: "none (their own device: release it)"},
+}
+
+_COLUMNS = (Role.ADMIN, Role.SUPERVISOR, Role.INSPECTOR, Role.LIAISON)
+
+
+def rules_markdown() -> str:
+    """The "Who may do what" tables of docs/api.md, made from READS and WRITES."""
+    lines = ["| reads | " + " | ".join(r.value for r in _COLUMNS) + " |", "|---" * (len(_COLUMNS) + 1) + "|"]
+    lines += [f"| {kind} | " + " | ".join(rules[r] for r in _COLUMNS) + " |" for kind, rules in READS.items()]
+    lines += ["", "| writes (REST and push) | " + " | ".join(r.value for r in _COLUMNS) + " | and |",
+              "|---" * (len(_COLUMNS) + 2) + "|"]
+    for action, rule in WRITES.items():
+        cells = ["yes" if role in rule.roles else "—" for role in _COLUMNS]
+        terms = [] if rule.ownership is Ownership.ANY else [rule.ownership.value]
+        terms += ["where they work (not merely their own)"] if rule.create else []
+        terms += [rule.note] if rule.note else []
+        lines.append(f"| `{action}` | " + " | ".join(cells) + f" | {'; '.join(terms)} |")
+    return "\n".join(lines) + "\n"

@@ -22,10 +22,11 @@ from server.attachments.services import attach
 from server.audit.models import AuditEvent
 from server.auth.models import Role, User
 from server.auth.permissions import Permission
+from server.auth import scope
 from server.auth.scope import rounds_condition, visible_orders
 from server.auth.security import authenticate_request, current_reach, current_user, requires
 from server.clock import app_clock
-from server.errors import NotFound, ValidationFailed
+from server.errors import Forbidden, NotFound, ValidationFailed
 from server.findings.models import Finding
 from server.orders import policy as policies
 from server.orders import services
@@ -151,9 +152,17 @@ def get_order(order_id: uuid.UUID) -> dict[str, Any]:
 
 # -- steps -------------------------------------------------------------------------------------
 
-def _step(order_id: uuid.UUID, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
+def _may(session: Session, action: str, order: Order) -> None:
+    """The write rules of server.auth.scope, as the push asks them: the order is seen (else
+    _load said 404), so a refusal here is the role's."""
+    if not scope.may(session, current_reach(), action, scope.order_case(session, order)):
+        raise Forbidden(f"This role may not take this step ({action}).")
+
+
+def _step(order_id: uuid.UUID, action: str, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
     session = db.session()
     order, finding = _load(order_id, lock=True)
+    _may(session, action, order)
     act(session, order, finding, current_user())
     session.commit()
     return _detail(order, finding)
@@ -172,7 +181,7 @@ def assign_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
                                    errors=[{"field": "unit_id", "message": "unknown unit"}])
         services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=body["reason"],
                         device_id=_device())
-    return _step(order_id, act)
+    return _step(order_id, "order.assign", act)
 
 
 @blp.post("/orders/<uuid:order_id>/respond")
@@ -187,7 +196,7 @@ def respond_to_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any
         if body["photos"]:
             attach(session, app_clock(), body["photos"], role=PhotoRole.AFTER, response_id=response.id,
                    device_id=_device())
-    return _step(order_id, act)
+    return _step(order_id, "order.respond", act)
 
 
 @blp.post("/orders/<uuid:order_id>/verify")
@@ -196,8 +205,8 @@ def respond_to_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any
 @blp.response(200, OrderDetailSchema)
 def verify_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """复查 passed: closed (销号). Not by the person who responded, never by the unit."""
-    return _step(order_id, lambda s, o, f, u: services.verify(s, app_clock(), o, u, note=body["note"],
-                                                              device_id=_device()))
+    return _step(order_id, "order.verify",
+                 lambda s, o, f, u: services.verify(s, app_clock(), o, u, note=body["note"], device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/reject")
@@ -206,8 +215,9 @@ def verify_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def reject_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """复查 failed: back to the unit with the reason and a new deadline."""
-    return _step(order_id, lambda s, o, f, u: services.reject(s, app_clock(), o, u, reason=body["reason"],
-                                                              device_id=_device()))
+    return _step(order_id, "order.reject",
+                 lambda s, o, f, u: services.reject(s, app_clock(), o, u, reason=body["reason"],
+                                                    device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/extend")
@@ -217,8 +227,9 @@ def reject_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 def extend_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """延期 by hand: ``extra`` working time on the current deadline, or a new deadline ``until``."""
     extra = Limit.parse(body["extra"]) if body["extra"] else None
-    return _step(order_id, lambda s, o, f, u: services.extend(s, app_clock(), o, u, extra=extra, until=body["until"],
-                                                              reason=body["reason"], device_id=_device()))
+    return _step(order_id, "order.extend",
+                 lambda s, o, f, u: services.extend(s, app_clock(), o, u, extra=extra, until=body["until"],
+                                                    reason=body["reason"], device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/escalate")
@@ -227,7 +238,7 @@ def extend_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def escalate_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """Escalate by hand to the next level (督办) with its new deadline from now."""
-    return _step(order_id, lambda s, o, f, u: services.escalate(
+    return _step(order_id, "order.escalate", lambda s, o, f, u: services.escalate(
         s, app_clock(), o, services.Actor(u, _device()), reason=body["reason"] or "人工督办"))
 
 
@@ -237,8 +248,9 @@ def escalate_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def park_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """挂账 by hand: into the issue bank until ``review_at``, the clock paused."""
-    return _step(order_id, lambda s, o, f, u: services.park(s, app_clock(), o, u, review_at=body["review_at"],
-                                                            reason=body["reason"], device_id=_device()))
+    return _step(order_id, "order.park",
+                 lambda s, o, f, u: services.park(s, app_clock(), o, u, review_at=body["review_at"],
+                                                  reason=body["reason"], device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/resume")
@@ -247,8 +259,9 @@ def park_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def resume_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """挂账恢复: the clock runs again with the time that was left."""
-    return _step(order_id, lambda s, o, f, u: services.resume(s, app_clock(), o, u, reason=body["reason"],
-                                                              device_id=_device()))
+    return _step(order_id, "order.resume",
+                 lambda s, o, f, u: services.resume(s, app_clock(), o, u, reason=body["reason"],
+                                                    device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/void")
@@ -257,8 +270,8 @@ def resume_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def void_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """作废 by a supervisor."""
-    return _step(order_id, lambda s, o, f, u: services.void(s, app_clock(), o, u, reason=body["reason"],
-                                                            device_id=_device()))
+    return _step(order_id, "order.void",
+                 lambda s, o, f, u: services.void(s, app_clock(), o, u, reason=body["reason"], device_id=_device()))
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -271,6 +284,7 @@ def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
     """The unit asks for 延期 (``extra``), 回退, 挂账 (``review_at``) or 作废, with a reason."""
     session = db.session()
     order, _ = _load(order_id, lock=True)
+    _may(session, "order.request", order)
     req = services.request(session, app_clock(), order, current_user(), kind=body["kind"], reason=body["reason"],
                            extra=Limit.parse(body["extra"]) if body["extra"] else None, review_at=body["review_at"],
                            request_id=body["id"], device_id=_device())
@@ -301,6 +315,7 @@ def decide_request(body: dict[str, Any], request_id: uuid.UUID) -> dict[str, Any
     if req is None:
         raise NotFound(f"No request {request_id}.")
     order, finding = _load(req.order_id, lock=True)
+    _may(session, "order_request.decide", order)
     services.decide(session, app_clock(), req, current_user(), approve=body["approve"], note=body["note"],
                     device_id=_device())
     session.commit()

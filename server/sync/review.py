@@ -60,7 +60,8 @@ def replay(session: Session, clock: Clock, supervisor: User, quarantined_id: uui
     return result
 
 
-def dismiss(session: Session, clock: Clock, supervisor: User, quarantined_id: uuid.UUID, reason: str) -> QuarantinedMutation:
+def dismiss(session: Session, clock: Clock, supervisor: User, quarantined_id: uuid.UUID,
+            reason: str) -> QuarantinedMutation:
     """Close a quarantined mutation without applying it (a mistaken capture, a duplicate made
     by hand), saying why; the entry is kept."""
     item = _open_item(session, supervisor, quarantined_id)

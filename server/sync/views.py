@@ -15,8 +15,8 @@ from server.gcpause import gc_paused
 from server.sync import pull as pull_service
 from server.sync import push as push_service
 from server.sync import review
-from server.sync.schemas import (ConflictSchema, DeviceStateSchema, DismissSchema, QuarantinedSchema, ReplayResultSchema,
-                                 ReviewArgsSchema)
+from server.sync.schemas import (ConflictSchema, DeviceStateSchema, DismissSchema, QuarantinedSchema,
+                                 ReplayResultSchema, ReviewArgsSchema)
 from sync_protocol.messages import PullArgsSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
