@@ -120,8 +120,10 @@ def test_an_inspector_off_the_secret_team_writes_nothing_into_it(world, phone, s
     alice.delete("finding", secret["finding"])
     for result in alice.push():
         refused(result)
-    # nor can she file a finding of her own under the secret round
+    # nor can she file a finding of her own under the secret round, with a unit or without
     alice.create("finding", {**finding_fields(world.units[0].id), "round_id": secret["round"].id})
+    refused(only(alice.push()))
+    alice.create("finding", {**finding_fields(None), "round_id": secret["round"].id})
     refused(only(alice.push()))
     session.rollback()
     assert session.get(Finding, uuid.UUID(secret["finding"])).version == 1

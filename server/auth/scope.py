@@ -276,7 +276,11 @@ def may(session: Session, reach: Reach, action: str, case: Case) -> bool:
     if reach.role not in rule.roles:
         return False
     if rule.create and case.unit_id is None:
-        # A patrol finding waiting for triage lands in the caller's own campaign.
+        # A patrol finding waiting for triage lands in the caller's own campaign, and names an
+        # unannounced round only if the caller is on its team (its zone may route it to a unit).
+        if unannounced(session, case.round_id) and not reach.staff and \
+                case.round_id not in {round_id for round_id, _ in reach.secret}:
+            return False
         return reach.role is Role.ADMIN or (case.campaign_id is not None and case.campaign_id == reach.campaign_id)
     # Authorship lets the reporter read its finding wherever it went, but write only to a triage
     # finding: a unit's records are changed by those working on the unit (or late, push).
