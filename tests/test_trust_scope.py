@@ -200,3 +200,35 @@ def test_a_supervisor_of_another_campaign_touches_nothing_of_this_one(world, pho
     session.rollback()
     assert session.get(Finding, uuid.UUID(finding)).status is not FindingStatus.VOIDED
     assert session.get(Order, uuid.UUID(order)).status is OrderStatus.ISSUED
+
+
+def test_a_stored_answer_resent_after_the_unit_left_carries_no_copy(world, phone, session):
+    """A receipt re-sent to a phone whose user no longer sees the record says it is gone, as a
+    pull would, instead of handing over the record as it is now."""
+    from sample_client.errors import NetworkError
+    from server.rounds.models import Assignment
+
+    losses = {"left": 0}
+
+    def lose(method: str, path: str) -> bool:
+        if path.endswith("/sync/push") and losses["left"]:
+            losses["left"] -= 1
+            return True
+        return False
+
+    sup, first, second = phone("sup"), phone("alice"), phone("alice", drop=lose)
+    finding = sup.create("finding", finding_fields(world.units[1].id))  # not alice's own
+    sup.sync()
+    first.pull()
+    second.pull()
+    first.update("finding", finding, {"description": "甲"})
+    first.push()
+    second.update("finding", finding, {"description": "乙"})
+    losses["left"] = 1
+    with pytest.raises(NetworkError):
+        second.push()  # merged, with the server's copy: the answer is lost
+    session.execute(sa.update(Assignment).where(Assignment.unit_id == world.units[1].id)
+                    .values(team_id=world.team_b.id))
+    session.commit()
+    [again] = second.push()
+    assert again["outcome"] == "merged" and again.get("deleted") is True and "server" not in again, again
