@@ -45,15 +45,17 @@ ADMIN = frozenset({"admin"})
 #: secret_member: the 暗访 team of unit 0; liaison: unit 0; other_liaison: unit 1;
 #: other_supervisor: the supervisor of the other campaign, whose objects are the "foreign" ones.
 _UNIT0 = {"inspector", "secret_member", "liaison", "supervisor", "admin"}
+_SECRET = {"secret_member", "supervisor", "admin"}
+_OTHER_CAMPAIGN = {"other_supervisor", "admin"}
 VISIBLE: dict[str, set[str]] = {
     "own_order": _UNIT0,  # an open round's order on unit 0
     "other_unit_order": {"other_inspector", "supervisor", "admin"},  # unit 2's
     "secret_order": {"secret_member", "supervisor", "admin"},  # 暗访, findings not issued
     "triage_order": {"inspector", "supervisor", "admin"},  # no unit: its reporter and supervisors
     "foreign_order": {"other_supervisor", "admin"},  # another campaign's
-    "own_photo": _UNIT0, "secret_photo": {"secret_member", "supervisor", "admin"}, "foreign_photo": {"other_supervisor", "admin"},
-    "own_request": _UNIT0, "secret_request": {"secret_member", "supervisor", "admin"}, "foreign_request": {"other_supervisor", "admin"},
-    "own_unit": _UNIT0, "other_unit": {"other_inspector", "supervisor", "admin"}, "foreign_unit": {"other_supervisor", "admin"},
+    "own_photo": _UNIT0, "secret_photo": _SECRET, "foreign_photo": _OTHER_CAMPAIGN,
+    "own_request": _UNIT0, "secret_request": _SECRET, "foreign_request": _OTHER_CAMPAIGN,
+    "own_unit": _UNIT0, "other_unit": {"other_inspector", "supervisor", "admin"}, "foreign_unit": _OTHER_CAMPAIGN,
     "open_round": {"inspector", "other_inspector", "liaison", "other_liaison", "supervisor", "admin"},
     "secret_round": {"secret_member", "supervisor", "admin"}, "foreign_round": {"other_supervisor", "admin"},
     "own_item": {"supervisor", "admin"}, "foreign_item": {"other_supervisor", "admin"},

@@ -25,7 +25,7 @@ def rules(world, session, hasher):  # type: ignore[no-untyped-def]
     return world, secret, reach
 
 
-def case(world, unit: int | None, round_id: int | None = None, owner: str | None = None):  # type: ignore[no-untyped-def]
+def case(world, unit, round_id=None, owner=None):  # type: ignore[no-untyped-def]
     return scope.Case(world.campaign.id, world.units[unit].id if unit is not None else None, round_id,
                       world.users[owner].id if owner else None)
 
@@ -58,8 +58,9 @@ def test_the_sql_rendering_agrees_with_the_rule(rules, session, clock):
     world, secret, reach = rules
     facts = [(0, None, "alice"), (0, secret.id, "bob"), (None, None, "alice"), (2, None, "bob"), (1, None, "sup")]
     for index, (unit, round_id, owner) in enumerate(facts):
-        session.add(Finding(id=uuid.uuid4(), campaign_id=world.campaign.id, unit_id=world.units[unit].id if unit is not None else None,
-                            round_id=round_id, category="环境卫生", description=f"#{index}", severity=Severity.NORMAL,
+        unit_id = world.units[unit].id if unit is not None else None
+        session.add(Finding(id=uuid.uuid4(), campaign_id=world.campaign.id, unit_id=unit_id, round_id=round_id,
+                            category="环境卫生", description=f"#{index}", severity=Severity.NORMAL,
                             reported_by=world.users[owner].id, observed_at=clock.now(), version=1, field_meta={}))
     session.commit()
     for name, who in reach.items():
