@@ -58,6 +58,8 @@ VISIBLE: dict[str, set[str]] = {
     "own_unit": _UNIT0, "other_unit": {"other_inspector", "supervisor", "admin"}, "foreign_unit": _OTHER_CAMPAIGN,
     "open_round": {"inspector", "other_inspector", "liaison", "other_liaison", "supervisor", "admin"},
     "secret_round": {"secret_member", "supervisor", "admin"}, "foreign_round": {"other_supervisor", "admin"},
+    # visits and answers: the inspectors' work, never a liaison's
+    "own_work": {"inspector", "secret_member", "supervisor", "admin"}, "secret_work": _SECRET,
     "own_item": {"supervisor", "admin"}, "foreign_item": {"other_supervisor", "admin"},
     "liaison_notice": {"liaison"},
     # a release only from the phone itself, by its owner
@@ -190,7 +192,7 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     factories.user(session, hasher, Role.ADMIN, username="root")
     spare = factories.user(session, hasher, Role.INSPECTOR, campaign=world.campaign, username="spare")
     secret = factories.round_(session, world.campaign, world.standard, name="暗访", mode=factories.RoundMode.UNANNOUNCED)
-    factories.team(session, secret, members=[dave], units=[world.units[0]], name="暗访组")
+    secret_team = factories.team(session, secret, members=[dave], units=[world.units[0]], name="暗访组")
     other = factories.campaign(session)
     foreign_unit = factories.unit(session, other)
     carol = factories.user(session, hasher, Role.INSPECTOR, campaign=other, username="carol")
@@ -199,7 +201,8 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     factories.team(session, foreign_round, members=[carol], units=[foreign_unit])
     ids = {"own_unit": str(world.units[0].id), "other_unit": str(world.units[2].id),
            "foreign_unit": str(foreign_unit.id), "open_round": str(world.round.id), "secret_round": str(secret.id),
-           "foreign_round": str(foreign_round.id), "spare_user": str(spare.id), "none": "987654"}
+           "foreign_round": str(foreign_round.id), "spare_user": str(spare.id), "none": "987654",
+           "secret_team": str(secret_team.id), "team_a": str(world.team_a.id)}
     session.commit()
     del users
 
@@ -268,6 +271,21 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     ids["liaison_notice"] = str(notice) if notice is not None else "987655"
     # the default policy is stored on first read: before, not during, the walk
     assert client.get("/api/v1/escalation-policy", headers=bearer(tokens["admin"])).status_code == 200
+    session.rollback()
+    # work (visits) in the open and the unannounced round, and a response to unit 2's order
+    for name, role, round_id, team in (("own_visit", "inspector", world.round.id, ids["team_a"]),
+                                       ("secret_visit", "secret_member", secret.id, ids["secret_team"])):
+        ids[name] = str(uuid.uuid4())
+        assert push(role, {"entity": "visit", "id": ids[name], "op": "create", "fields": {
+            "round_id": round_id, "unit_id": world.units[0].id, "team_id": int(team),
+            "started_at": "2026-10-24T09:00:00+08:00"}})["outcome"] == "applied"
+    # (a supervisor responds for unit 2: unit 0's order keeps its pending request)
+    responded = client.post(f"/api/v1/orders/{ids['other_unit_order']}/respond",
+                            headers=bearer(tokens["supervisor"]), json={"measures": "已清理"})
+    assert responded.status_code == 200, responded.get_json()
+    ids["other_unit_response"] = responded.get_json()["responses"][0]["id"]
+    ids["item"] = str(session.scalar(sa.text("SELECT id FROM standard_items WHERE standard_id = :s"),
+                                     {"s": world.standard.id}))
     session.rollback()
     scene = Scene(ids, tokens, devices, world)
     scene.bodies = {
@@ -421,6 +439,12 @@ def _mutations(scene: Scene) -> list[tuple[str, dict[str, Any]]]:
                                "fields": {"request_id": str(uuid.uuid4()), "kind": "extension", "extra": "2wd",
                                           "reason": "需要时间"}}),
         ]
+    for kind, visit in (("own_work", ids["own_visit"]), ("secret_work", ids["secret_visit"])):
+        out += [(kind, {"entity": "visit", "id": visit, "op": "update", "fields": {"notes": "改"}}),
+                (kind, {"entity": "answer", "id": str(uuid.uuid4()), "op": "create",
+                        "fields": {"visit_id": visit, "item_id": int(ids["item"]), "result": "fail"}})]
+    out.append(("other_unit_order", {"entity": "photo", "id": str(uuid.uuid4()), "op": "create", "fields": {
+        "response_id": ids["other_unit_response"], "sha256": "ab" * 32, "role": "after"}}))
     # creates into a unit (and round) the role does not work on
     for kind, unit, round_ in (("own_unit", world.units[0].id, None), ("other_unit", world.units[2].id, None),
                                ("foreign_unit", int(ids["foreign_unit"]), None),
