@@ -30,12 +30,35 @@ class Device:
 
     # -- session -------------------------------------------------------------------------------
     def login(self, username: str, password: str) -> dict[str, Any]:
-        status, body = self.transport.request("POST", "/api/v1/auth/login", body={
-            "username": username, "password": password, "device": {"id": self.device_id, "platform": "sample"}})
+        """Log in. An id the server says is another user's (``device_taken``) is replaced by a new
+        one, if nothing captured here waits to be sent: an outbox is only ever sent by its user."""
+        status, body = self._login(username, password)
+        if status == 409 and isinstance(body, dict) and body.get("code") == "device_taken" \
+                and not self.store.outbox_depth():
+            self.device_id = str(uuid.uuid4())
+            self.store.put("device_id", self.device_id)
+            status, body = self._login(username, password)
         if status != 200:
             raise ServerRefused(status, body)
         self.store.put("token", body["token"])
         return body
+
+    def _login(self, username: str, password: str) -> tuple[int, Any]:
+        return self.transport.request("POST", "/api/v1/auth/login", body={
+            "username": username, "password": password, "device": {"id": self.device_id, "platform": "sample"}})
+
+    def release(self) -> None:
+        """Hand the phone to a colleague (docs/sync-protocol.md, 'A shared phone'): send the outbox,
+        have the server confirm it took every mutation made here, then forget the owner's data.
+        Raises ServerRefused (``outbox_not_drained``) if the outbox could not be emptied."""
+        self.push()
+        self._call("POST", f"/api/v1/devices/{self.device_id}/release",
+                   body={"last_seq": self.store.get("next_seq", 1) - 1})
+        with self.store.transaction():
+            for entity, record_id in self.store.records():
+                self.store.remove(entity, record_id)
+            self.store.put("cursor", "")
+            self.store.put("token", None)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         status, body = self.transport.request(method, path, token=self.store.get("token"), **kwargs)

@@ -66,6 +66,18 @@ class DeviceRevoked(Forbidden):
     title = "This device has been revoked"
 
 
+class DeviceTaken(AppError):
+    status = 409
+    code = ProblemCode.DEVICE_TAKEN
+    title = "This device id belongs to another user"
+
+
+class OutboxNotDrained(AppError):
+    status = 409
+    code = ProblemCode.OUTBOX_NOT_DRAINED
+    title = "The device has mutations the server has not acknowledged"
+
+
 class NotFound(AppError):
     status = 404
     code = ProblemCode.NOT_FOUND

@@ -13,6 +13,10 @@ unauthenticated            401     no token, or an expired or revoked one: log i
 invalid_credentials        401     wrong username or password
 forbidden                  403     the role may not do this
 device_revoked             403     this device was revoked by an administrator
+device_taken               409     the device id belongs to another user: make a new id (or have
+                                   its owner release the phone, see docs/sync-protocol.md)
+outbox_not_drained         409     a release names mutations the server has not acknowledged:
+                                   push them first
 not_found                  404     no such resource, or not visible to this user
 method_not_allowed         405     the path exists but not with this method
 conflict                   409     the request conflicts with the current state
@@ -54,6 +58,8 @@ class ProblemCode(str, enum.Enum):
     INVALID_CREDENTIALS = "invalid_credentials"
     FORBIDDEN = "forbidden"
     DEVICE_REVOKED = "device_revoked"
+    DEVICE_TAKEN = "device_taken"
+    OUTBOX_NOT_DRAINED = "outbox_not_drained"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"

@@ -25,8 +25,7 @@ import media
 from media import phash_index
 from media.geo import distance_m
 from server.attachments.models import PHASH_SEGMENTS, FlagKind, Photo, PhotoFlag, PhotoRef, PhotoRole
-from server.auth.models import Role, User
-from server.auth.scope import units_condition
+from server.auth.scope import Reach, findings_condition
 from server.clock import Clock
 from server.findings.models import Finding
 from server.orders.models import Order, Response
@@ -175,14 +174,11 @@ def _distance_m(photo: Photo, finding: Finding) -> float | None:
     return distance_m(*points)  # type: ignore[arg-type]
 
 
-def flags_query(user: User, *, finding_id: uuid.UUID | None = None, order_id: uuid.UUID | None = None,
+def flags_query(reach: Reach, *, finding_id: uuid.UUID | None = None, order_id: uuid.UUID | None = None,
                 unit_id: int | None = None) -> sa.Select[tuple[PhotoFlag]]:
-    """The flags ``user`` may see, narrowed to a finding, an order (its finding's flags included:
-    they are the evidence the order rests on) or a unit."""
-    visible = units_condition(user, Finding.unit_id)
-    if user.role is Role.SUPERVISOR:
-        visible = sa.or_(visible, Finding.campaign_id == user.campaign_id)  # triage findings have no unit
-    stmt = sa.select(PhotoFlag).join(Finding, Finding.id == PhotoFlag.finding_id).where(visible)
+    """The flags the caller may see (those of findings it may read), narrowed to a finding, an
+    order (its finding's flags included: they are the evidence the order rests on) or a unit."""
+    stmt = sa.select(PhotoFlag).join(Finding, Finding.id == PhotoFlag.finding_id).where(findings_condition(reach))
     if finding_id is not None:
         stmt = stmt.where(PhotoFlag.finding_id == finding_id)
     if order_id is not None:

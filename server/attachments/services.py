@@ -12,11 +12,9 @@ import media
 from media import phash_index
 from server.attachments.flags import FlagRules, flag_photo, flag_ref
 from server.attachments.models import PHASH_SEGMENTS, Photo, PhotoRef, PhotoRole
-from server.auth.models import User
-from server.auth.scope import units_condition
+from server.auth.scope import Reach, photo_named_in_scope
 from server.clock import Clock
 from server.findings.models import Finding, FindingStatus
-from server.orders.models import Response
 
 
 def attach(session: Session, clock: Clock, sha256s: list[str], *, role: PhotoRole,
@@ -105,18 +103,16 @@ def receive_photo(session: Session, clock: Clock, storage: media.Storage, data: 
     return row
 
 
-def visible_photo(session: Session, user: User, sha256: str, device_id: uuid.UUID | None = None) -> Photo | None:
-    """The photo if the user may see it: named by a finding or response of a unit in their
-    scope, or uploaded from their own device. Otherwise None, as if it did not exist."""
+def visible_photo(session: Session, reach: Reach, sha256: str, device_id: uuid.UUID | None = None) -> Photo | None:
+    """The photo if the caller may see it: named by a finding or response the caller may read
+    (:mod:`server.auth.scope`), or named by nothing yet and uploaded from the caller's device
+    (a phone checking its upload). Otherwise None, as if it did not exist."""
     photo = session.get(Photo, sha256)
     if photo is None:
         return None
-    if device_id is not None and photo.uploaded_by_device == device_id:
+    if session.scalar(sa.select(photo_named_in_scope(reach, sha256))):
         return photo
-    by_finding = (sa.select(PhotoRef.id).join(Finding, Finding.id == PhotoRef.finding_id)
-                  .where(PhotoRef.sha256 == sha256, units_condition(user, Finding.unit_id)))
-    by_response = (sa.select(PhotoRef.id).join(Response, Response.id == PhotoRef.response_id)
-                   .where(PhotoRef.sha256 == sha256, units_condition(user, Response.unit_id)))
-    if session.scalar(sa.select(sa.exists(by_finding.union_all(by_response).subquery().select()))):
+    named = session.scalar(sa.select(sa.exists().where(PhotoRef.sha256 == sha256)))
+    if not named and device_id is not None and photo.uploaded_by_device == device_id:
         return photo
     return None

@@ -17,7 +17,7 @@ from server.attachments.models import PhotoFlag
 from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema
 from server.attachments.services import visible_photo
 from server.auth.permissions import Permission
-from server.auth.security import authenticate_request, current_user, requires
+from server.auth.security import authenticate_request, current_reach, requires
 from server.errors import NotFound
 from server.pagination import page_schema, paginate
 
@@ -36,7 +36,7 @@ def photo(sha256: str, variant: str) -> Response:
     is the content hash, so a cached copy is never stale; originals answer Range requests.
     """
     principal = authenticate_request()
-    found = visible_photo(db.session(), principal.user, sha256, principal.token.device_id)
+    found = visible_photo(db.session(), current_reach(), sha256, principal.caller.device_id)
     if found is None:
         raise NotFound("No such photo.")
     storage = current_app.extensions["xuncha.media"]
@@ -72,6 +72,6 @@ def photo(sha256: str, variant: str) -> Response:
 def photo_flags(args: dict[str, Any]) -> dict[str, Any]:
     """Photos a supervisor should look at (looks reused, taken before the order, far from the
     finding), newest first, within the caller's scope. Flags never refuse a photo."""
-    stmt = flags_query(current_user(), finding_id=args["finding_id"], order_id=args["order_id"],
+    stmt = flags_query(current_reach(), finding_id=args["finding_id"], order_id=args["order_id"],
                        unit_id=args["unit_id"])
     return paginate(db.session(), stmt, PhotoFlag.id, args, newest_first=True)

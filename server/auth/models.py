@@ -43,7 +43,8 @@ class Device(Timestamps, Base):
 
     #: Chosen by the device (UUID) so it can be known before the first successful login.
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    #: The user who logged in on it last; shared team phones change hands.
+    #: Its owner: the user who registered it. Nobody else logs in on it until the owner
+    #: releases it (a shared team phone changing hands, docs/sync-protocol.md).
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(100), default="")
     platform: Mapped[str] = mapped_column(sa.String(40), default="")
@@ -51,6 +52,8 @@ class Device(Timestamps, Base):
     last_seen_at: Mapped[dt.datetime | None]
     #: A lost or stolen phone: no token is issued to it and its tokens stop working.
     revoked_at: Mapped[dt.datetime | None]
+    #: Released by its owner with its outbox drained: the next user to log in on it owns it.
+    released_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
 

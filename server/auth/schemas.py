@@ -74,3 +74,14 @@ class ResetPasswordSchema(ma.Schema):
 class AccountChangedSchema(ma.Schema):
     user = ma.fields.Nested(UserSchema)
     revoked = ma.fields.Integer(metadata={"description": "Tokens of the account revoked by this request"})
+
+
+class ReleaseSchema(ma.Schema):
+    last_seq = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=0, max=2**63 - 1),
+                                 metadata={"description": "The highest sequence this device gave a mutation; "
+                                                          "the server must have acknowledged it"})
+
+
+class ReleasedSchema(ma.Schema):
+    device_id = ma.fields.UUID()
+    released_at = ma.fields.AwareDateTime()

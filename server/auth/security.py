@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import g, request
 
 from server import db
-from server.auth import services
+from server.auth import scope, services
 from server.auth.models import AuthToken, User
 from server.auth.permissions import Permission, allowed
 from server.clock import app_clock
@@ -88,6 +88,13 @@ def authenticate_request(*, keep_transaction: bool = False) -> Principal:
 
 def current_user() -> User:
     return authenticate_request().user
+
+
+def current_reach() -> scope.Reach:
+    """What the request's caller reaches (:mod:`server.auth.scope`), read once per request."""
+    if "reach" not in g:
+        g.reach = scope.reach_of(db.session(), authenticate_request().caller)
+    return g.reach
 
 
 def requires(permission: Permission, *, keep_transaction: bool = False) -> Callable[[F], F]:

@@ -17,7 +17,8 @@ from server.audit.services import record
 from server.auth import passwords
 from server.auth.models import AuthToken, Device, Role, User
 from server.clock import Clock
-from server.errors import Conflict, DeviceRevoked, InvalidCredentials, NotFound, Unauthenticated, ValidationFailed
+from server.errors import (Conflict, DeviceRevoked, DeviceTaken, InvalidCredentials, NotFound, OutboxNotDrained,
+                           Unauthenticated, ValidationFailed)
 
 TOKEN_PREFIX = "xc_"
 #: A token's last_used_at is refreshed at most this often, so reads do not write on every request.
@@ -66,7 +67,8 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 
 def register_device(session: Session, clock: Clock, user: User, info: DeviceInfo) -> Device:
-    """The device a login comes from; registered on first sight under the id it chose."""
+    """The device a login comes from; registered on first sight under the id it chose, and
+    bound to that user. Another user logs in on it only once its owner released it."""
     device = session.get(Device, info.id) if info.id else None
     if device is None:
         device = Device(id=info.id or uuid.uuid4(), user_id=user.id)
@@ -76,11 +78,50 @@ def register_device(session: Session, clock: Clock, user: User, info: DeviceInfo
                entity="device", entity_id=device.id, data={"name": info.name, "platform": info.platform})
     elif device.revoked_at is not None:
         raise DeviceRevoked("An administrator revoked this device; ask them to restore it.")
-    device.user_id = user.id
+    elif device.user_id != user.id:
+        if device.released_at is None:
+            # Said without naming the owner: a device id is not a secret (it travels in records).
+            raise DeviceTaken("This device id is registered to another user. Make a new device id and "
+                              "log in with it; a shared phone changes hands when its owner releases it.")
+        _hand_over(session, clock, device, user)
+    device.released_at = None
     device.name = info.name or device.name
     device.platform = info.platform or device.platform
     device.app_version = info.app_version or device.app_version
     device.last_seen_at = clock.now()
+    return device
+
+
+def _hand_over(session: Session, clock: Clock, device: Device, user: User) -> None:
+    """A released device to its next owner: nothing the previous owner's pushes earned (stored
+    answers, the scopes it pulled) is ever answered to the new one. The sequence mark stays,
+    so a mutation left from before the release can never apply as the new owner."""
+    from server.sync.models import ScopeSnapshot, SyncReceipt
+
+    session.execute(sa.delete(SyncReceipt).where(SyncReceipt.device_id == device.id))
+    session.execute(sa.delete(ScopeSnapshot).where(ScopeSnapshot.device_id == device.id))
+    record(session, clock, "device.handed_over", actor_id=user.id, device_id=device.id, entity="device",
+           entity_id=device.id, data={"from_user": device.user_id})
+    device.user_id = user.id
+
+
+def release_device(session: Session, clock: Clock, caller: Caller, device_id: uuid.UUID, *, last_seq: int) -> Device:
+    """The owner hands a shared phone back, from the phone itself, its outbox drained: the app
+    names the highest sequence it ever gave a mutation, and the server must have taken it. The
+    device's tokens stop working; the next user to log in on it owns it."""
+    from server.sync.models import DeviceSyncState
+
+    device = session.get(Device, device_id)
+    if device is None or device.user_id != caller.user_id or caller.device_id != device_id:
+        raise NotFound(f"No device {device_id} of this user logged in here.")
+    taken = session.scalar(sa.select(DeviceSyncState.last_seq).where(DeviceSyncState.device_id == device_id)) or 0
+    if last_seq > taken:
+        raise OutboxNotDrained(f"The server has taken this device's mutations up to {taken}, not {last_seq}: "
+                               "push the outbox, then release.", acknowledged_seq=taken)
+    device.released_at = clock.now()
+    revoked = _revoke_where(session, clock, AuthToken.device_id == device_id)
+    record(session, clock, "device.released", actor_id=caller.user_id, device_id=device_id, entity="device",
+           entity_id=device_id, data={"last_seq": taken, "revoked_tokens": revoked})
     return device
 
 

@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from server import db
 from server.auth import accounts, services
 from server.auth.permissions import Permission
-from server.auth.schemas import (ChangePasswordSchema, LoginSchema, MeSchema, RevokedSchema, RevokeSchema,
-                                 TokenSchema)
+from server.auth.schemas import (ChangePasswordSchema, LoginSchema, MeSchema, ReleasedSchema, ReleaseSchema,
+                                 RevokedSchema, RevokeSchema, TokenSchema)
 from server.auth.security import authenticate_request, current_user, requires
 from server.auth.throttle import client_address, throttle, throttled
 from server.clock import app_clock
@@ -161,3 +161,17 @@ def revoke_device(body: dict[str, Any], device_id: uuid.UUID) -> dict[str, int]:
     count = services.revoke_device(db.session(), app_clock(), current_user(), device_id, body["reason"])
     db.session().commit()
     return {"revoked": count}
+
+
+@blp.post("/devices/<uuid:device_id>/release")
+@requires(Permission.READ_OWN_ACCOUNT)
+@blp.arguments(ReleaseSchema)
+@blp.response(200, ReleasedSchema)
+def release_device(body: dict[str, Any], device_id: uuid.UUID) -> dict[str, Any]:
+    """Hand a shared phone back: from the phone, by its owner, once its outbox is drained
+    (``last_seq`` acknowledged, else 409 ``outbox_not_drained``). Its tokens stop working; the
+    next user to log in on it owns it. Any other device: 404."""
+    device = services.release_device(db.session(), app_clock(), authenticate_request().caller, device_id,
+                                     last_seq=body["last_seq"])
+    db.session().commit()
+    return {"device_id": device.id, "released_at": device.released_at}

@@ -20,12 +20,13 @@ from server import db
 from server.attachments.models import PhotoRole
 from server.attachments.services import attach
 from server.audit.models import AuditEvent
-from server.auth.models import User
+from server.auth.models import Role, User
 from server.auth.permissions import Permission
-from server.auth.scope import rounds_condition
-from server.auth.security import authenticate_request, current_user, requires
+from server.auth import scope
+from server.auth.scope import rounds_condition, visible_orders
+from server.auth.security import authenticate_request, current_reach, current_user, requires
 from server.clock import app_clock
-from server.errors import NotFound, ValidationFailed
+from server.errors import Forbidden, NotFound, ValidationFailed
 from server.findings.models import Finding
 from server.orders import policy as policies
 from server.orders import services
@@ -34,7 +35,6 @@ from server.orders.schemas import (AssignSchema, DecisionSchema, ExtendSchema, I
                                    OrderPageSchema, OrderQueryArgs, ParkSchema, PolicySchema, ReasonSchema,
                                    RequestQueryArgs, RequestSchema, RequiredReasonSchema, RespondSchema,
                                    VerifySchema)
-from server.orders.scope import visible_orders
 from server.rounds.models import Round
 from server.units.models import Unit
 from server.worktime.limits import Limit
@@ -58,7 +58,7 @@ def _present(session: Session, order: Order, finding: Finding, unit_name: str | 
 
 
 def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
-    stmt = visible_orders(current_user()).add_columns(Finding).where(Order.id == order_id)
+    stmt = visible_orders(current_reach()).add_columns(Finding).where(Order.id == order_id)
     if lock and db.session().get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Order)
     row = db.session().execute(stmt).first()
@@ -83,7 +83,13 @@ def _detail(order: Order, finding: Finding) -> dict[str, Any]:
                                         .order_by(OrderRequest.requested_at)).all(),
             "escalations": session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)
                                            .order_by(Escalation.level)).all(),
-            "history": history}
+            "history": history if current_user().role is not Role.LIAISON else [_without_device(e) for e in history]}
+
+
+def _without_device(event: AuditEvent) -> dict[str, Any]:
+    """A step as a unit sees it: which device took it is no business of the unit's."""
+    return {**{name: getattr(event, name) for name in ("occurred_at", "action", "actor_kind", "actor_id", "reason",
+                                                       "data")}, "device_id": None}
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -112,7 +118,7 @@ def list_orders(args: dict[str, Any]) -> dict[str, Any]:
     session = db.session()
     now = app_clock().now()
     due = sa.func.coalesce(Order.due_at, _FAR)
-    stmt = visible_orders(current_user()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
+    stmt = visible_orders(current_reach()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
     if args["status"]:
         stmt = stmt.where(Order.status.in_(args["status"]))
     if args["level"] is not None:
@@ -146,9 +152,17 @@ def get_order(order_id: uuid.UUID) -> dict[str, Any]:
 
 # -- steps -------------------------------------------------------------------------------------
 
-def _step(order_id: uuid.UUID, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
+def _may(session: Session, action: str, order: Order) -> None:
+    """The write rules of server.auth.scope, as the push asks them: the order is seen (else
+    _load said 404), so a refusal here is the role's."""
+    if not scope.may(session, current_reach(), action, scope.order_case(session, order)):
+        raise Forbidden(f"This role may not take this step ({action}).")
+
+
+def _step(order_id: uuid.UUID, action: str, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
     session = db.session()
     order, finding = _load(order_id, lock=True)
+    _may(session, action, order)
     act(session, order, finding, current_user())
     session.commit()
     return _detail(order, finding)
@@ -167,7 +181,7 @@ def assign_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
                                    errors=[{"field": "unit_id", "message": "unknown unit"}])
         services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=body["reason"],
                         device_id=_device())
-    return _step(order_id, act)
+    return _step(order_id, "order.assign", act)
 
 
 @blp.post("/orders/<uuid:order_id>/respond")
@@ -182,7 +196,7 @@ def respond_to_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any
         if body["photos"]:
             attach(session, app_clock(), body["photos"], role=PhotoRole.AFTER, response_id=response.id,
                    device_id=_device())
-    return _step(order_id, act)
+    return _step(order_id, "order.respond", act)
 
 
 @blp.post("/orders/<uuid:order_id>/verify")
@@ -191,8 +205,8 @@ def respond_to_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any
 @blp.response(200, OrderDetailSchema)
 def verify_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """复查 passed: closed (销号). Not by the person who responded, never by the unit."""
-    return _step(order_id, lambda s, o, f, u: services.verify(s, app_clock(), o, u, note=body["note"],
-                                                              device_id=_device()))
+    return _step(order_id, "order.verify",
+                 lambda s, o, f, u: services.verify(s, app_clock(), o, u, note=body["note"], device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/reject")
@@ -201,8 +215,9 @@ def verify_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def reject_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """复查 failed: back to the unit with the reason and a new deadline."""
-    return _step(order_id, lambda s, o, f, u: services.reject(s, app_clock(), o, u, reason=body["reason"],
-                                                              device_id=_device()))
+    return _step(order_id, "order.reject",
+                 lambda s, o, f, u: services.reject(s, app_clock(), o, u, reason=body["reason"],
+                                                    device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/extend")
@@ -212,8 +227,9 @@ def reject_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 def extend_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """延期 by hand: ``extra`` working time on the current deadline, or a new deadline ``until``."""
     extra = Limit.parse(body["extra"]) if body["extra"] else None
-    return _step(order_id, lambda s, o, f, u: services.extend(s, app_clock(), o, u, extra=extra, until=body["until"],
-                                                              reason=body["reason"], device_id=_device()))
+    return _step(order_id, "order.extend",
+                 lambda s, o, f, u: services.extend(s, app_clock(), o, u, extra=extra, until=body["until"],
+                                                    reason=body["reason"], device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/escalate")
@@ -222,7 +238,7 @@ def extend_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def escalate_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """Escalate by hand to the next level (督办) with its new deadline from now."""
-    return _step(order_id, lambda s, o, f, u: services.escalate(
+    return _step(order_id, "order.escalate", lambda s, o, f, u: services.escalate(
         s, app_clock(), o, services.Actor(u, _device()), reason=body["reason"] or "人工督办"))
 
 
@@ -232,8 +248,9 @@ def escalate_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def park_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """挂账 by hand: into the issue bank until ``review_at``, the clock paused."""
-    return _step(order_id, lambda s, o, f, u: services.park(s, app_clock(), o, u, review_at=body["review_at"],
-                                                            reason=body["reason"], device_id=_device()))
+    return _step(order_id, "order.park",
+                 lambda s, o, f, u: services.park(s, app_clock(), o, u, review_at=body["review_at"],
+                                                  reason=body["reason"], device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/resume")
@@ -242,8 +259,9 @@ def park_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def resume_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """挂账恢复: the clock runs again with the time that was left."""
-    return _step(order_id, lambda s, o, f, u: services.resume(s, app_clock(), o, u, reason=body["reason"],
-                                                              device_id=_device()))
+    return _step(order_id, "order.resume",
+                 lambda s, o, f, u: services.resume(s, app_clock(), o, u, reason=body["reason"],
+                                                    device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/void")
@@ -252,8 +270,8 @@ def resume_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def void_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """作废 by a supervisor."""
-    return _step(order_id, lambda s, o, f, u: services.void(s, app_clock(), o, u, reason=body["reason"],
-                                                            device_id=_device()))
+    return _step(order_id, "order.void",
+                 lambda s, o, f, u: services.void(s, app_clock(), o, u, reason=body["reason"], device_id=_device()))
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -266,6 +284,7 @@ def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
     """The unit asks for 延期 (``extra``), 回退, 挂账 (``review_at``) or 作废, with a reason."""
     session = db.session()
     order, _ = _load(order_id, lock=True)
+    _may(session, "order.request", order)
     req = services.request(session, app_clock(), order, current_user(), kind=body["kind"], reason=body["reason"],
                            extra=Limit.parse(body["extra"]) if body["extra"] else None, review_at=body["review_at"],
                            request_id=body["id"], device_id=_device())
@@ -279,7 +298,7 @@ def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
 @blp.response(200, RequestSchema(many=True))
 def list_requests(args: dict[str, Any]) -> list[OrderRequest]:
     """Requests in the caller's scope, oldest first (pending ones by default)."""
-    visible = visible_orders(current_user()).with_only_columns(Order.id)
+    visible = visible_orders(current_reach()).with_only_columns(Order.id)
     return list(db.session().scalars(sa.select(OrderRequest).where(
         OrderRequest.status == RequestStatus(args["status"]), OrderRequest.order_id.in_(visible))
         .order_by(OrderRequest.requested_at).limit(1000)))
@@ -296,6 +315,7 @@ def decide_request(body: dict[str, Any], request_id: uuid.UUID) -> dict[str, Any
     if req is None:
         raise NotFound(f"No request {request_id}.")
     order, finding = _load(req.order_id, lock=True)
+    _may(session, "order_request.decide", order)
     services.decide(session, app_clock(), req, current_user(), approve=body["approve"], note=body["note"],
                     device_id=_device())
     session.commit()

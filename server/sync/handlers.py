@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from server.attachments.models import PhotoRole
 from server.attachments.services import attach, refresh_media_status
-from server.auth.models import Role, User
-from server.auth.scope import sees_unit
+from server.auth import scope
+from server.auth.models import User
 from server.clock import Clock
 from server.errors import AppError, flatten_messages
 from server.findings.models import Finding, FindingStatus, Severity
@@ -26,7 +26,7 @@ from server.orders import services as orders
 from server.orders.models import Order, OrderRequest, RequestKind, Response
 from server.rounds.models import Round
 from server.sync.models import ScopeSnapshot, SyncConflict
-from server.sync.scope import unit_key
+from server.sync.scope import reach_from_keys
 from server.units.models import Unit
 from server.units.services import unit_for_location
 from server.visits.models import Answer, AnswerResult, Visit, VisitStatus
@@ -59,8 +59,9 @@ class Context:
     #: When the change was made, in server time (device time corrected by its offset).
     at: dt.datetime
     seq: int
-    #: Unit id → late?, for the whole push: scope does not change within one transaction.
-    standing: dict[int, bool] = field(default_factory=dict)
+    #: For the whole push (scope does not change within one transaction): the caller's reach,
+    #: and for each action on a record whether it is allowed late.
+    standing: dict[Any, Any] = field(default_factory=dict)
     #: Units read by this push, held so the session's weak identity map keeps them.
     units: dict[int, Unit | None] = field(default_factory=dict)
     #: Model → ids of the batch's creates that already exist, looked up in one query per model.
@@ -112,26 +113,44 @@ def load_fields(cls: type[ma.Schema] | None, fields: dict[str, Any], *, partial:
                        list(flatten_messages(exc.messages, ("fields",)))) from None
 
 
-def _standing(ctx: Context, unit_id: int) -> bool:
-    """True when the change is late; rejects a unit this device was never given.
+def reach(ctx: Context) -> scope.Reach:
+    if "reach" not in ctx.standing:
+        ctx.standing["reach"] = scope.reach_of(ctx.session, ctx.user)
+    return ctx.standing["reach"]
 
-    A change captured offline while the unit was the user's is delivered all the same after
-    the unit moved on (flagged late): the device had the unit's key in a scope it pulled.
+
+def _authorize(ctx: Context, action: str, case: scope.Case) -> bool:
+    """The one check of every mutation kind (:mod:`server.auth.scope`); True when it is late.
+
+    A change captured offline while the record was in the user's scope is delivered all the
+    same after the unit moved on (flagged late), if this device had pulled it under that scope:
+    the scope then is the one its snapshots hold, under the same rules.
     """
-    if unit_id not in ctx.standing:
-        ctx.standing[unit_id] = _late(ctx, unit_id)
-    return ctx.standing[unit_id]
+    key = (action, case)
+    if key not in ctx.standing:
+        now = reach(ctx)
+        if scope.may(ctx.session, now, action, case):
+            ctx.standing[key] = False
+        elif not now.staff and scope.may(ctx.session, _earlier_reach(ctx), action, case):
+            ctx.standing[key] = True
+        elif scope.refusal(ctx.session, now, action, case) == "forbidden":
+            raise Rejected(ProblemCode.FORBIDDEN, f"This user's role may not take this step ({action}).",
+                           status=403)
+        else:
+            raise Rejected(ProblemCode.NOT_IN_SCOPE, "This record is not one this user may change.", status=403)
+    return ctx.standing[key]
 
 
-def _late(ctx: Context, unit_id: int) -> bool:
-    if sees_unit(ctx.session, ctx.user, unit_id):
-        return False
-    had_it = ctx.session.scalar(sa.select(sa.exists().where(
-        ScopeSnapshot.device_id == ctx.device_id,
-        sa.cast(ScopeSnapshot.keys, sa.Text).like(f'%"{unit_key(unit_id)}"%'))))
-    if not had_it:
-        raise Rejected(ProblemCode.NOT_IN_SCOPE, f"Unit {unit_id} is not one this user works on.", status=403)
-    return True
+def readable(ctx: Context, record: Any) -> bool:
+    """May this push's answer carry a copy of the record? Never one the caller may not read."""
+    return scope.reads_record(ctx.session, reach(ctx), record)
+
+
+def _earlier_reach(ctx: Context) -> scope.Reach:
+    if "earlier" not in ctx.standing:
+        keys = ctx.session.scalars(sa.select(ScopeSnapshot.keys).where(ScopeSnapshot.device_id == ctx.device_id))
+        ctx.standing["earlier"] = reach_from_keys(reach(ctx), {k for snapshot in keys for k in snapshot})
+    return ctx.standing["earlier"]
 
 
 def _unit(ctx: Context, unit_id: int) -> Unit | None:
@@ -182,7 +201,7 @@ def _create_visit(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Appl
     if round_ is None or unit is None or round_.campaign_id != unit.campaign_id:
         raise Rejected(ProblemCode.INVALID_FIELDS, "Unknown round or unit, or not of the same campaign.",
                        [{"field": "fields.round_id", "message": "no such round for this unit"}])
-    late = _standing(ctx, unit.id)
+    late = _authorize(ctx, "visit.create", scope.Case(unit.campaign_id, unit.id, round_.id, None, work=True))
     visit = Visit(id=record_id, round_id=round_.id, unit_id=unit.id, team_id=f["team_id"],
                   inspector_id=ctx.user.id, device_id=ctx.device_id, started_at=f["started_at"],
                   ended_at=f["ended_at"], methods=f["methods"], notes=f["notes"],
@@ -198,7 +217,7 @@ def _create_answer(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> App
     visit = ctx.session.get(Visit, f["visit_id"])
     if visit is None:
         raise Rejected(ProblemCode.RECORD_MISSING, f"No visit {f['visit_id']}; push the visit first.", status=404)
-    late = _standing(ctx, visit.unit_id)
+    late = _authorize(ctx, "answer.create", scope.visit_case(ctx.session, visit))
     answer = Answer(id=record_id, visit_id=visit.id, item_id=f["item_id"], result=AnswerResult(f["result"]),
                     instances=f["instances"], score=f["score"], note=f["note"], answered_by=ctx.user.id,
                     answered_at=ctx.at)
@@ -237,15 +256,21 @@ def finding_row(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> tuple[
             raise Rejected(ProblemCode.RECORD_MISSING, f"No visit {f['visit_id']}; push the visit first.",
                            status=404)
         unit_id, round_id = visit.unit_id, visit.round_id
-    late = False
     if unit_id is not None:
         unit = _unit(ctx, unit_id)
         if unit is None:
             raise Rejected(ProblemCode.INVALID_FIELDS, f"No unit {unit_id}.",
                            [{"field": "fields.unit_id", "message": "no such unit"}])
         campaign_id = unit.campaign_id
-        late = _standing(ctx, unit_id)
-    elif f["latitude"] is not None and f["longitude"] is not None and campaign_id is not None:
+    if round_id is not None and f["visit_id"] is None:
+        round_ = session.get(Round, round_id)
+        if round_ is None or round_.campaign_id != (campaign_id or round_.campaign_id):
+            raise Rejected(ProblemCode.INVALID_FIELDS, "Unknown round, or not of the finding's campaign.",
+                           [{"field": "fields.round_id", "message": "no such round for this unit"}])
+        campaign_id = campaign_id or round_.campaign_id
+    # Checked as the device stated it: routing a patrol finding to a unit is the server's doing.
+    late = _authorize(ctx, "finding.create", scope.Case(campaign_id, unit_id, round_id, None))
+    if unit_id is None and f["latitude"] is not None and f["longitude"] is not None and campaign_id is not None:
         # A patrol finding answers to the unit whose zone it lies in; anywhere else, to triage.
         unit_id = unit_for_location(session, campaign_id, f["longitude"], f["latitude"])
     if campaign_id is None:
@@ -267,7 +292,7 @@ def _create_photo(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Appl
         finding = session.get(Finding, f["finding_id"])
         if finding is None:
             raise Rejected(ProblemCode.RECORD_MISSING, f"No finding {f['finding_id']}.", status=404)
-        late = _standing(ctx, finding.unit_id) if finding.unit_id is not None else False
+        late = _authorize(ctx, "photo.create.finding", scope.finding_case(finding))
         attach(session, ctx.clock, [f["sha256"]], role=PhotoRole(f["role"]), finding_id=finding.id,
                device_id=ctx.device_id, ref_id=record_id)
         refresh_media_status(session, finding)
@@ -275,7 +300,7 @@ def _create_photo(ctx: Context, record_id: uuid.UUID, f: dict[str, Any]) -> Appl
     response = session.get(Response, f["response_id"])
     if response is None:
         raise Rejected(ProblemCode.RECORD_MISSING, f"No response {f['response_id']}.", status=404)
-    late = _standing(ctx, response.unit_id)
+    late = _authorize(ctx, "photo.create.response", scope.response_case(session, response))
     attach(session, ctx.clock, [f["sha256"]], role=PhotoRole.AFTER, response_id=response.id,
            device_id=ctx.device_id, ref_id=record_id)
     return Applied(Outcome.APPLIED, response, late)
@@ -296,6 +321,8 @@ def _update(ctx: Context, mutation: dict[str, Any]) -> Applied:
     record = ctx.session.get(model, mutation["id"])
     if record is None:
         raise Rejected(ProblemCode.RECORD_MISSING, f"No {entity} {mutation['id']}.", status=404)
+    case = scope.finding_case(record) if entity == "finding" else scope.visit_case(ctx.session, record)
+    late = _authorize(ctx, f"{entity}.update", case)
     if getattr(record, "status", None) is FindingStatus.VOIDED:
         raise Refused(ProblemCode.RECORD_MISSING, f"The {entity} was deleted; the edit is kept for review.",
                       record)
@@ -306,7 +333,6 @@ def _update(ctx: Context, mutation: dict[str, Any]) -> Applied:
     create_schema = ENTITIES[entity].create
     fields = load_fields(create_schema, mutation["fields"], partial=True)
     fields = {k: v for k, v in fields.items() if k in mutation["fields"]}
-    late = _standing(ctx, record.unit_id) if record.unit_id is not None else False
     current = {name: _plain(getattr(record, name)) for name in fields}
     merged = merge_fields(current, record.field_meta, {k: _plain(v) for k, v in fields.items()},
                           base_version=mutation["base_version"], at=ctx.at, device=str(ctx.device_id))
@@ -345,12 +371,9 @@ def _delete(ctx: Context, mutation: dict[str, Any]) -> Applied:
     finding = ctx.session.get(Finding, mutation["id"])
     if finding is None:
         raise Rejected(ProblemCode.RECORD_MISSING, f"No finding {mutation['id']}.", status=404)
+    late = _authorize(ctx, "finding.delete", scope.finding_case(finding))
     if finding.status is FindingStatus.VOIDED:
         return Applied(Outcome.DUPLICATE, finding)
-    late = _standing(ctx, finding.unit_id) if finding.unit_id is not None else False
-    if finding.reported_by != ctx.user.id and ctx.user.role not in {Role.SUPERVISOR, Role.ADMIN}:
-        raise Rejected(ProblemCode.FORBIDDEN, "Only the inspector who reported a finding or a supervisor "
-                       "may delete it.", status=403)
     finding.status = FindingStatus.VOIDED
     finding.version += 1
     orders.void_for_finding(ctx.session, ctx.clock, finding, actor_id=ctx.user.id, device_id=ctx.device_id)
@@ -366,10 +389,10 @@ def _order(ctx: Context, order_id: uuid.UUID) -> Order:
     return order
 
 
-def _step(step: Callable[..., Outcome | None]) -> Callable[[Context, uuid.UUID, dict[str, Any]], Applied]:
+def _step(action: str, step: Callable[..., Outcome | None]) -> Callable[[Context, uuid.UUID, dict[str, Any]], Applied]:
     def run(ctx: Context, order_id: uuid.UUID, fields: dict[str, Any]) -> Applied:
         order = _order(ctx, order_id)
-        late = _standing(ctx, order.unit_id) if order.unit_id is not None else False
+        late = _authorize(ctx, action, scope.order_case(ctx.session, order))
         try:
             outcome = step(ctx, order, fields) or Outcome.APPLIED
         except orders.IllegalTransition as exc:
@@ -407,10 +430,10 @@ def _request(ctx: Context, order: Order, f: dict[str, Any]) -> Outcome | None:
 
 
 COMMANDS: dict[str, Callable[[Context, uuid.UUID, dict[str, Any]], Applied]] = {
-    "respond": _step(_respond),
-    "verify": _step(lambda ctx, order, f: orders.verify(ctx.session, ctx.clock, order, ctx.user,
+    "respond": _step("order.respond", _respond),
+    "verify": _step("order.verify", lambda ctx, order, f: orders.verify(ctx.session, ctx.clock, order, ctx.user,
                                                         note=f["note"], device_id=ctx.device_id)),
-    "reject": _step(lambda ctx, order, f: orders.reject(ctx.session, ctx.clock, order, ctx.user,
+    "reject": _step("order.reject", lambda ctx, order, f: orders.reject(ctx.session, ctx.clock, order, ctx.user,
                                                         reason=f["reason"], device_id=ctx.device_id)),
-    "request": _step(_request),
+    "request": _step("order.request", _request),
 }

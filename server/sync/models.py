@@ -111,6 +111,8 @@ class QuarantinedMutation(UUIDPrimaryKey, Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     resolved_at: Mapped[dt.datetime | None]
     resolved_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Why a supervisor dismissed it.
+    resolution: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class SyncConflict(UUIDPrimaryKey, Base):

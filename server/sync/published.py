@@ -63,6 +63,11 @@ def _visit_key(session: Session, visit: Visit) -> str:
     return work_key(visit.unit_id, secret_round(session, visit.round_id))
 
 
+#: A device id is a login's identity on a phone: the feed's rows are shared by everyone with
+#: the key (a unit's liaison among them), so no record carries the device it came from.
+_NO_DEVICE = frozenset({"device_id"})
+
+
 def register() -> None:
     P = feed.Published
     feed.publish(AssessmentGroup, P("group", lambda s, o: campaign_key(o.campaign_id), lambda s, o: o.campaign_id))
@@ -82,15 +87,16 @@ def register() -> None:
     feed.publish(Answer, P("answer", lambda s, o: _visit_key(s, _get(s, Visit, o.visit_id)),
                            lambda s, o: _round_campaign(s, _get(s, Visit, o.visit_id).round_id)))
     feed.publish(Finding, P("finding", _finding_key, lambda s, o: o.campaign_id,
-                            gone=lambda o: o.status is FindingStatus.VOIDED, private=frozenset({"field_meta"})))
+                            gone=lambda o: o.status is FindingStatus.VOIDED, private=_NO_DEVICE | {"field_meta"}))
     feed.publish(Order, P("order", _order_key, lambda s, o: _get(s, Finding, o.finding_id).campaign_id,
                           gone=lambda o: o.status is OrderStatus.VOIDED))
     feed.publish(Response, P("response", lambda s, o: _order_key(s, _get(s, Order, o.order_id)),
-                             lambda s, o: _unit_campaign(s, o.unit_id)))
+                             lambda s, o: _unit_campaign(s, o.unit_id), private=_NO_DEVICE))
     # A unit's requests (延期/回退/挂账/作废) and their decisions, where the order is seen.
     feed.publish(OrderRequest, P("order_request", lambda s, o: _order_key(s, _get(s, Order, o.order_id)),
-                                 lambda s, o: _get(s, Finding, _get(s, Order, o.order_id).finding_id).campaign_id))
-    feed.publish(PhotoRef, P("photo", _photo_owner_key, _photo_campaign))
+                                 lambda s, o: _get(s, Finding, _get(s, Order, o.order_id).finding_id).campaign_id,
+                                 private=_NO_DEVICE))
+    feed.publish(PhotoRef, P("photo", _photo_owner_key, _photo_campaign, private=_NO_DEVICE))
     # Campaign 0 is no campaign: a notice must never ride along with a whole-campaign scope
     # (a supervisor's), only with its person's key.
     feed.publish(Notification, P("notification", lambda s, o: person_key(o.user_id), lambda s, o: 0,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from server.clock import Clock
 from server.db import model_of, upsert
 from server.errors import AppError
 from server.sync import bulk, feed
-from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, result
+from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, readable, result
 from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
 from sync_protocol.merge import clock_offset, effective_time
 from sync_protocol.messages import Outcome
@@ -80,10 +80,11 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
     now = clock.now()
     state = _lock_state(session, device_id)
     offset = clock_offset(now, request["sent_at"])
-    answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq])
-
-    standing: dict[int, bool] = {}
+    standing: dict[Any, Any] = {}
     units: dict[int, Any] = {}
+    probe = Context(session, clock, user, device_id, now, 0, standing, units)
+    answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq],
+                         lambda record: readable(probe, record))
     fresh = [m for m in mutations if m["seq"] > state.last_seq]
     existing = existing_ids(session, fresh)
     first_seq = state.last_seq
@@ -147,24 +148,26 @@ def _lock_state(session: Session, device_id: uuid.UUID) -> DeviceSyncState:
                            .with_for_update()).one()
 
 
-def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int]) -> dict[int, dict[str, Any]]:
+def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int],
+              may_read: Callable[[Any], bool]) -> dict[int, dict[str, Any]]:
     if not seqs:
         return {}
     rows = session.execute(sa.select(SyncReceipt.seq, SyncReceipt.result).where(
         SyncReceipt.device_id == device_id, SyncReceipt.seq.in_(seqs)))
-    return {seq: _refreshed(session, result) for seq, result in rows}
+    return {seq: _refreshed(session, result, may_read) for seq, result in rows}
 
 
-def _refreshed(session: Session, answer: dict[str, Any]) -> dict[str, Any]:
+def _refreshed(session: Session, answer: dict[str, Any], may_read: Callable[[Any], bool]) -> dict[str, Any]:
     """A stored answer, re-sent with the record as it is now: the same outcome, but a copy
     taken before another device changed or deleted the record would overwrite what the phone
-    has pulled since, and a deleted record would come back as a ghost."""
+    has pulled since, and a deleted record would come back as a ghost. A record the caller may
+    no longer read is answered as pulls answer it: gone."""
     if "server" not in answer and "deleted" not in answer:
         return answer
     model = next((m for m, spec in feed.REGISTRY.items() if spec.entity == answer["entity"]), None)
     record = session.get(model, _record_id(model, answer)) if model is not None else None
     fresh = {k: v for k, v in answer.items() if k not in ("server", "deleted")}
-    fresh.update(_server_view(record) if record is not None else {"deleted": True})
+    fresh.update(_server_view(record) if record is not None and may_read(record) else {"deleted": True})
     return fresh
 
 
@@ -213,7 +216,7 @@ def _quarantine(session: Session, ctx: Context, mutation: dict[str, Any], exc: R
     extra = {}
     # Never to someone outside the record's scope: the refusal must not leak the record.
     current = None if exc.code is ProblemCode.NOT_IN_SCOPE else _current(session, mutation)
-    if current is not None:
+    if current is not None and readable(ctx, current):
         # The device's optimistic copy is wrong (a refused delete or edit): here is the real one.
         extra["server"] = _server_copy(current)
     if store:
@@ -245,7 +248,7 @@ def _apply_quickly(session: Session, ctx: Context, mutation: dict[str, Any]) -> 
     if applied.late:
         raise _Careful()  # late changes are audited on the careful path
     extra: dict[str, Any] = {}
-    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
+    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE) and readable(ctx, applied.record):
         extra.update(_server_view(applied.record))
     return result(mutation, applied.outcome, **extra)
 
@@ -269,7 +272,7 @@ def apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[
         return _quarantine(session, ctx, mutation, exc)
     except Refused as exc:
         savepoint.rollback()
-        view = _server_view(exc.record)
+        view = _server_view(exc.record) if readable(ctx, exc.record) else {}
         problem = {"type": exc.code.type_uri, "code": exc.code.value, "title": exc.detail, "status": 409}
         session.add(SyncConflict(entity=mutation["entity"], entity_id=str(mutation["id"]), device_id=ctx.device_id,
                                  seq=mutation["seq"], kind=exc.code.value, needs_person=True,
@@ -282,7 +285,7 @@ def apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[
                entity=mutation["entity"], entity_id=mutation["id"],
                reason="pushed after the unit left the user's scope", data={"seq": mutation["seq"]})
     extra: dict[str, Any] = {}
-    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
+    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE) and readable(ctx, applied.record):
         extra.update(_server_view(applied.record))
     if applied.late:
         extra["late"] = True

@@ -13,6 +13,8 @@ class QuarantinedSchema(ma.Schema):
     received_at = ma.fields.AwareDateTime()
     status = ma.fields.String()
     resolved_at = ma.fields.AwareDateTime(allow_none=True)
+    resolved_by = ma.fields.Integer(allow_none=True)
+    resolution = ma.fields.String()
 
 
 class ConflictSchema(ma.Schema):
@@ -29,6 +31,15 @@ class ConflictSchema(ma.Schema):
 
 class DeviceStateSchema(ma.Schema):
     device_id = ma.fields.UUID()
+    user_id = ma.fields.Integer()
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    name = ma.fields.String(metadata={"description": "as the app named the device at login"})
+    platform = ma.fields.String()
+    app_version = ma.fields.String()
+    last_seen_at = ma.fields.AwareDateTime(allow_none=True)
+    revoked_at = ma.fields.AwareDateTime(allow_none=True)
+    released_at = ma.fields.AwareDateTime(allow_none=True)
     last_seq = ma.fields.Integer()
     last_push_at = ma.fields.AwareDateTime(allow_none=True)
     last_pull_at = ma.fields.AwareDateTime(allow_none=True)
@@ -44,3 +55,7 @@ class ReviewArgsSchema(ma.Schema):
 class ReplayResultSchema(ma.Schema):
     outcome = ma.fields.String()
     problem = ma.fields.Dict(allow_none=True)
+
+
+class DismissSchema(ma.Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))

@@ -1,4 +1,5 @@
-"""Scope keys: which devices a synced record goes to.
+"""Scope keys: which devices a synced record goes to; the scope rules of
+:mod:`server.auth.scope` rendered as keys on the feed's rows.
 
 Every record in the feed carries one key; a device pulls the rows whose key is in the set
 its user may see now. When that set changes (a unit assigned to another team, an
@@ -25,14 +26,14 @@ p: key: notifications belong to no campaign).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth.models import Role
 from server.auth.services import Caller
-from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, TeamMember
+from server.auth.scope import UNANNOUNCED, Reach, reach_of, unannounced
 
 
 def campaign_key(campaign_id: int) -> str:
@@ -77,20 +78,9 @@ class Scope:
         return cls(campaigns=campaigns, keys=frozenset(i for i in items if not i.startswith("campaign:")))
 
 
-#: Read on every pull page, so built once: (round, unit, mode) of each active round the
-#: inspector's teams are assigned in.
-_INSPECTED = (sa.select(Assignment.round_id, Assignment.unit_id, Round.mode)
-              .join(TeamMember, TeamMember.team_id == Assignment.team_id)
-              .join(Round, Round.id == Assignment.round_id)
-              .where(TeamMember.user_id == sa.bindparam("user_id"), Round.status == RoundStatus.ACTIVE))
-#: The unannounced rounds of a unit whose findings are issued: its liaison sees them from then on.
-_ISSUED_SECRETLY = (sa.select(Assignment.round_id).join(Round, Round.id == Assignment.round_id)
-                    .where(Assignment.unit_id == sa.bindparam("unit_id"), Round.mode == RoundMode.UNANNOUNCED,
-                           Round.findings_issued_at.is_not(None)))
-
-
 def scope_of(session: Session, caller: Caller) -> Scope:
-    """What the caller's devices receive now: worked out afresh on every pull, in at most one read."""
+    """What the caller's devices receive now: the caller's reach (:mod:`server.auth.scope`, in at
+    most one read) rendered as keys."""
     own = frozenset({person_key(caller.user_id)})
     if caller.role is Role.ADMIN:
         from server.campaigns.models import Campaign
@@ -98,33 +88,38 @@ def scope_of(session: Session, caller: Caller) -> Scope:
         return Scope(campaigns=frozenset(session.scalars(sa.select(Campaign.id))), keys=own)
     if caller.role is Role.SUPERVISOR:
         return Scope(campaigns=frozenset({caller.campaign_id}) if caller.campaign_id else frozenset(), keys=own)
+    reach = reach_of(session, caller)
     keys = set(own) | ({campaign_key(caller.campaign_id)} if caller.campaign_id else set())
-    connection = session.connection()
+    for unit_id in reach.units:
+        keys |= {unit_key(unit_id), case_key(unit_id, 0, None)}
     if caller.role is Role.INSPECTOR:
-        for round_id, unit_id, mode in connection.execute(_INSPECTED, {"user_id": caller.user_id}):
-            secret = round_id if mode is RoundMode.UNANNOUNCED else None
-            keys |= {round_key(round_id), unit_key(unit_id), work_key(unit_id, None),
-                     case_key(unit_id, 0, None), work_key(unit_id, secret), case_key(unit_id, 0, secret)}
-    elif caller.role is Role.LIAISON and caller.unit_id is not None:
-        keys |= {unit_key(caller.unit_id), case_key(caller.unit_id, 0, None)}
-        issued = connection.execute(_ISSUED_SECRETLY, {"unit_id": caller.unit_id}).scalars()
-        keys |= {case_key(caller.unit_id, 0, round_id) for round_id in issued}
+        keys |= {round_key(round_id) for round_id in reach.rounds}
+        keys |= {work_key(unit_id, None) for unit_id in reach.units}
+        keys |= {work_key(unit_id, round_id) for round_id, unit_id in reach.secret}
+    keys |= {case_key(unit_id, 0, round_id) for round_id, unit_id in reach.secret}
     return Scope(keys=frozenset(keys))
 
 
-SECRET_ROUNDS = "xuncha.secret_rounds"
+SECRET_ROUNDS = UNANNOUNCED
 
 
 def secret_round(session: Session, round_id: int | None) -> int | None:
-    """The round's id if it is unannounced, so its records get the secret key suffix.
+    """The round's id if it is unannounced, so its records get the secret key suffix."""
+    return round_id if unannounced(session, round_id) else None
 
-    Remembered for the session's current commit (the feed clears it): publishing a batch of
-    findings would otherwise read the same round once per record.
-    """
-    if round_id is None:
-        return None
-    known: dict[int, bool] = session.info.setdefault(SECRET_ROUNDS, {})
-    if round_id not in known:
-        found = session.get(Round, round_id)
-        known[round_id] = found is not None and found.mode is RoundMode.UNANNOUNCED
-    return round_id if known[round_id] else None
+
+def reach_from_keys(reach: Reach, keys: set[str]) -> Reach:
+    """The reach a device's earlier scope keys stood for (the case keys carry units and
+    unannounced rounds), for the same user."""
+    units: set[int] = set()
+    secret: set[tuple[int, int]] = set()
+    for key in keys:
+        kind, _, rest = key.partition(":")
+        if kind != "o":
+            continue
+        unit, _, round_ = rest.partition(":s")
+        if round_:
+            secret.add((int(round_), int(unit)))
+        else:
+            units.add(int(unit))
+    return replace(reach, units=frozenset(units), secret=frozenset(secret))

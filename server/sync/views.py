@@ -4,7 +4,6 @@ import uuid
 from typing import Any
 
 import marshmallow as ma
-import sqlalchemy as sa
 from flask import Response, current_app
 from flask_smorest import Blueprint
 
@@ -16,8 +15,8 @@ from server.gcpause import gc_paused
 from server.sync import pull as pull_service
 from server.sync import push as push_service
 from server.sync import review
-from server.sync.models import DeviceSyncState, SyncConflict
-from server.sync.schemas import ConflictSchema, DeviceStateSchema, QuarantinedSchema, ReplayResultSchema, ReviewArgsSchema
+from server.sync.schemas import (ConflictSchema, DeviceStateSchema, DismissSchema, QuarantinedSchema,
+                                 ReplayResultSchema, ReviewArgsSchema)
 from sync_protocol.messages import PullArgsSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync",
@@ -84,14 +83,24 @@ def replay(item_id: uuid.UUID) -> dict[str, Any]:
     return result
 
 
+@blp.post("/quarantine/<uuid:item_id>/dismiss")
+@requires(Permission.REVIEW_SYNC)
+@blp.arguments(DismissSchema)
+@blp.response(200, QuarantinedSchema)
+def dismiss(body: dict[str, Any], item_id: uuid.UUID) -> Any:
+    """Close an entry without applying it, with the reason (kept, and in the audit trail)."""
+    item = review.dismiss(db.session(), app_clock(), current_user(), item_id, body["reason"])
+    db.session().commit()
+    return item
+
+
 @blp.get("/conflicts")
 @requires(Permission.REVIEW_SYNC)
 @blp.arguments(ReviewArgsSchema(only=["limit"]), location="query")
 @blp.response(200, ConflictSchema(many=True))
 def list_conflicts(args: dict[str, Any]) -> list[Any]:
-    """Edits that met on the server, newest first; those needing a person first."""
-    return list(db.session().scalars(sa.select(SyncConflict).order_by(
-        SyncConflict.needs_person.desc(), SyncConflict.created_at.desc()).limit(args["limit"])))
+    """Edits that met on the server, of the campaign's devices: newest first, those needing a person first."""
+    return review.conflicts(db.session(), current_user(), args["limit"])
 
 
 @blp.get("/devices")
@@ -99,6 +108,6 @@ def list_conflicts(args: dict[str, Any]) -> list[Any]:
 @blp.arguments(ReviewArgsSchema(only=["limit"]), location="query")
 @blp.response(200, DeviceStateSchema(many=True))
 def list_devices(args: dict[str, Any]) -> list[Any]:
-    """Each device's last push and pull, clock offset and the telemetry it sent."""
-    return list(db.session().scalars(sa.select(DeviceSyncState).order_by(
-        DeviceSyncState.last_push_at.desc().nulls_last()).limit(args["limit"])))
+    """The campaign's devices: whose, the name and platform sent at login, the last push and
+    pull, clock offset and the telemetry sent."""
+    return review.devices(db.session(), current_user(), args["limit"])

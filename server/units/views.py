@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from server import db
 from server.auth.permissions import Permission
 from server.auth.scope import units_condition
-from server.auth.security import current_user, requires
+from server.auth.security import current_reach, requires
 from server.errors import NotFound
 from server.pagination import PageArgsSchema, page_schema, paginate
 from server.units.models import Unit, Zone
@@ -24,7 +24,7 @@ blp = Blueprint("units", __name__, url_prefix="/api/v1", description="Units (被
 @blp.response(200, page_schema(UnitSchema))
 def list_units(args: dict[str, Any]) -> dict[str, Any]:
     """The units visible to the caller, by id."""
-    stmt = (sa.select(Unit).where(units_condition(current_user(), Unit.id))
+    stmt = (sa.select(Unit).where(units_condition(current_reach(), Unit.id))
             .options(selectinload(Unit.contacts)))
     return paginate(db.session(), stmt, Unit.id, args)
 
@@ -47,7 +47,7 @@ def list_zones(unit_id: int) -> list[Zone]:
 def _visible_unit(unit_id: int) -> Unit:
     """The unit, or 404 whether it does not exist or is outside the caller's scope."""
     unit = db.session().scalar(
-        sa.select(Unit).where(Unit.id == unit_id, units_condition(current_user(), Unit.id)))
+        sa.select(Unit).where(Unit.id == unit_id, units_condition(current_reach(), Unit.id)))
     if unit is None:
         raise NotFound(f"No unit {unit_id}.")
     return unit

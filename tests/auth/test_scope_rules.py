@@ -1,0 +1,86 @@
+"""The scope module on its own: reaches, the read rule, its SQL rendering and the write table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from server.auth import scope
+from server.auth.models import Role
+from server.findings.models import Finding, Severity
+from tests import factories
+from tests.world import make_secret_round
+
+
+@pytest.fixture
+def rules(world, session, hasher):  # type: ignore[no-untyped-def]
+    secret = make_secret_round(session, world)
+    other = factories.campaign(session)
+    sup2 = factories.user(session, hasher, Role.SUPERVISOR, campaign=other, username="sup2")
+    session.commit()
+    reach = {name: scope.reach_of(session, user) for name, user in {**world.users, "sup2": sup2}.items()}
+    return world, secret, reach
+
+
+def case(world, unit, round_id=None, owner=None):  # type: ignore[no-untyped-def]
+    return scope.Case(world.campaign.id, world.units[unit].id if unit is not None else None, round_id,
+                      world.users[owner].id if owner else None)
+
+
+def test_reaches(rules):
+    world, secret, reach = rules
+    u = [unit.id for unit in world.units]
+    assert reach["alice"].units == {u[0], u[1]} and reach["alice"].secret == frozenset()
+    assert reach["bob"].units == {u[0], u[2]} and reach["bob"].secret == {(secret.id, u[0])}
+    assert reach["liaison"].units == {u[0]} and reach["liaison"].secret == frozenset()
+    assert reach["sup"].units == frozenset()  # staff go by campaign
+
+
+def test_the_read_rule(rules, session):
+    world, secret, reach = rules
+    ordinary, hidden, triage = case(world, 0), case(world, 0, secret.id), case(world, None, owner="alice")
+    assert [scope.reads(session, reach[n], ordinary) for n in ("alice", "liaison", "liaison2", "sup", "sup2")] == \
+        [True, True, False, True, False]
+    assert [scope.reads(session, reach[n], hidden) for n in ("alice", "bob", "liaison", "sup", "sup2")] == \
+        [False, True, False, True, False]
+    assert [scope.reads(session, reach[n], triage) for n in ("alice", "bob", "sup", "sup2")] == \
+        [True, False, True, False]
+    secret.findings_issued_at = dt.datetime(2026, 10, 31, tzinfo=dt.timezone.utc)
+    session.commit()
+    issued = scope.reach_of(session, world.users["liaison"])
+    assert scope.reads(session, issued, hidden) and not scope.reads(session, reach["alice"], hidden)
+
+
+def test_the_sql_rendering_agrees_with_the_rule(rules, session, clock):
+    world, secret, reach = rules
+    facts = [(0, None, "alice"), (0, secret.id, "bob"), (None, None, "alice"), (2, None, "bob"), (1, None, "sup")]
+    for index, (unit, round_id, owner) in enumerate(facts):
+        unit_id = world.units[unit].id if unit is not None else None
+        session.add(Finding(id=uuid.uuid4(), campaign_id=world.campaign.id, unit_id=unit_id, round_id=round_id,
+                            category="环境卫生", description=f"#{index}", severity=Severity.NORMAL,
+                            reported_by=world.users[owner].id, observed_at=clock.now(), version=1, field_meta={}))
+    session.commit()
+    for name, who in reach.items():
+        listed = set(session.scalars(sa.select(Finding.description).where(scope.findings_condition(who))))
+        expected = {f.description for f in session.scalars(sa.select(Finding))
+                    if scope.reads(session, who, scope.finding_case(f))}
+        assert listed == expected, name
+
+
+def test_writes_need_the_role_the_scope_and_for_some_the_ownership(rules, session):
+    world, secret, reach = rules
+    mine = case(world, 0, owner="alice")
+    assert scope.may(session, reach["alice"], "finding.update", mine)
+    assert not scope.may(session, reach["liaison"], "finding.update", mine)  # reads it, may not edit
+    assert scope.refusal(session, reach["liaison"], "finding.update", mine) == "forbidden"
+    assert not scope.may(session, reach["bob"], "finding.delete", mine)  # sees unit 0 through 暗访, not its reporter
+    assert scope.may(session, reach["sup"], "finding.delete", mine)
+    assert not scope.may(session, reach["liaison2"], "order.respond", mine)
+    assert scope.refusal(session, reach["liaison2"], "order.respond", mine) == "not_in_scope"
+    # a create must land where the caller works: being its author does not count
+    assert not scope.may(session, reach["alice"], "finding.create", case(world, 2))
+    assert scope.may(session, reach["alice"], "finding.create", case(world, None))
+    assert not scope.may(session, reach["sup2"], "finding.create", case(world, None))
