@@ -62,6 +62,9 @@ VISIBLE: dict[str, set[str]] = {
     "own_work": {"inspector", "secret_member", "supervisor", "admin"}, "secret_work": _SECRET,
     "own_item": {"supervisor", "admin"}, "foreign_item": {"other_supervisor", "admin"},
     "liaison_notice": {"liaison"},
+    # the office's setup of a campaign: its supervisors and admins, never the field or a liaison
+    "own_campaign": STAFF - {"other_supervisor"}, "foreign_campaign": _OTHER_CAMPAIGN,
+    "own_standard": STAFF - {"other_supervisor"}, "foreign_standard": _OTHER_CAMPAIGN,
     # a release only from the phone itself, by its owner
     "inspector_device": {"inspector"}, "nobodys_device": set(),
     "spare_token": ADMIN, "spare_user": ADMIN, "spare_device": ADMIN,
@@ -73,9 +76,12 @@ VISIBLE: dict[str, set[str]] = {
 class Row:
     #: The roles the operation admits at all (403 for the others).
     roles: frozenset[str]
-    #: Path parameter → the kinds of object to try in it; parameters not named take FIXED.
+    #: Parameter → the kinds of object to try in it: a path parameter, or else a field of the
+    #: body (a dict); path parameters not named take FIXED.
     objects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     body: Any = None
+    #: The body is sent as a form (multipart), not JSON: the imports.
+    form: bool = False
     query: dict[str, Any] = field(default_factory=dict)
     #: For a list: object kinds whose ids must appear exactly where visible.
     lists: tuple[str, ...] = ()
@@ -87,6 +93,8 @@ ORDERS = ("own_order", "other_unit_order", "secret_order", "triage_order", "fore
 PHOTOS = ("own_photo", "secret_photo", "foreign_photo")
 ROUNDS = ("open_round", "secret_round", "foreign_round")
 REQUESTS = ("own_request", "secret_request", "foreign_request")
+CAMPAIGNS = ("own_campaign", "foreign_campaign")
+STANDARDS = ("own_standard", "foreign_standard")
 _REASON = {"reason": "核查"}
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -101,7 +109,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     # a release the server refuses (outbox not drained) for the owner: nothing ends
     ("POST", "/api/v1/devices/{device_id}/release"): Row(ALL, {"device_id": ("inspector_device", "nobodys_device")},
                                                          {"last_seq": 10**9}),
+    ("POST", "/api/v1/auth/password"): Row(ALL, body={"old_password": "x", "new_password": ""}),  # refused: no write
     ("GET", "/api/v1/users"): Row(STAFF),
+    ("POST", "/api/v1/users/{user_id}/password"): Row(ADMIN, {"user_id": ("spare_user", "none")},
+                                                      {"password": "巡查矩阵-Wq7#vLp2-重设", **_REASON}),
+    ("POST", "/api/v1/users/{user_id}/disable"): Row(ADMIN, {"user_id": ("spare_user", "none")}, _REASON),
+    ("POST", "/api/v1/users/{user_id}/enable"): Row(ADMIN, {"user_id": ("spare_user", "none")}, _REASON),
     ("GET", "/api/v1/units"): Row(ALL, lists=("own_unit", "other_unit", "foreign_unit")),
     ("GET", "/api/v1/units/{unit_id}"): Row(ALL, {"unit_id": ("own_unit", "other_unit", "foreign_unit")}),
     ("GET", "/api/v1/units/{unit_id}/zones"): Row(ALL, {"unit_id": ("own_unit", "other_unit", "foreign_unit")}),
@@ -160,6 +173,30 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/circulars/{circular_id}/docx"): Row(ALL, {"circular_id": ("none",)}),
     ("GET", "/api/v1/circulars/{circular_id}/html"): Row(ALL, {"circular_id": ("none",)}),
     ("GET", "/api/v1/circulars/{circular_id}/score-sheet"): Row(STAFF, {"circular_id": ("none",)}),
+    # the office: campaigns, standards, setting rounds up, results entered without phones
+    ("GET", "/api/v1/campaigns"): Row(STAFF, lists=CAMPAIGNS),
+    ("POST", "/api/v1/campaigns"): Row(ADMIN, body={"name": "矩阵新建双创"}),
+    ("GET", "/api/v1/campaigns/{campaign_id}"): Row(STAFF, {"campaign_id": CAMPAIGNS}),
+    ("PATCH", "/api/v1/campaigns/{campaign_id}"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"office": "市双创办"}),
+    ("GET", "/api/v1/standards"): Row(STAFF, lists=STANDARDS),
+    ("GET", "/api/v1/standards/{standard_id}"): Row(STAFF, {"standard_id": STANDARDS}),
+    ("GET", "/api/v1/standards/{standard_id}/export"): Row(STAFF, {"standard_id": STANDARDS}, query={"format": "csv"}),
+    ("POST", "/api/v1/standards/{standard_id}/publish"): Row(STAFF, {"standard_id": STANDARDS}),
+    # into a campaign named in the form; no file: refused after the campaign is found
+    ("POST", "/api/v1/standards/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"code": "STDX", "name": "细则"},
+                                              form=True),
+    ("POST", "/api/v1/rounds"): Row(STAFF, {"campaign_id": CAMPAIGNS}, "new_round"),
+    ("PATCH", "/api/v1/rounds/{round_id}"): Row(STAFF, {"round_id": ROUNDS}, {"ends_on": "2026-10-31"}),
+    ("POST", "/api/v1/rounds/{round_id}/teams/import"): Row(STAFF, {"round_id": ROUNDS}, {"dry_run": "true"},
+                                                            form=True),
+    ("POST", "/api/v1/rounds/{round_id}/assignments/import"): Row(STAFF, {"round_id": ROUNDS}, {"dry_run": "true"},
+                                                                  form=True),
+    ("POST", "/api/v1/rounds/{round_id}/results/import"): Row(STAFF, {"round_id": ROUNDS}, {"dry_run": "true"},
+                                                              form=True),
+    ("PUT", "/api/v1/rounds/{round_id}/results"): Row(STAFF, {"round_id": ROUNDS}, {"results": []}),
+    ("GET", "/api/v1/rounds/{round_id}/teams/export"): Row(STAFF, {"round_id": ROUNDS}, query={"format": "csv"}),
+    ("GET", "/api/v1/rounds/{round_id}/assignments/export"): Row(STAFF, {"round_id": ROUNDS},
+                                                                 query={"format": "csv"}),
     ("GET", "/api/v1/bulletins"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
     ("GET", "/api/v1/bulletins/docx"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
     ("GET", "/api/v1/bulletins/html"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
@@ -197,12 +234,15 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     foreign_unit = factories.unit(session, other)
     carol = factories.user(session, hasher, Role.INSPECTOR, campaign=other, username="carol")
     factories.user(session, hasher, Role.SUPERVISOR, campaign=other, username="sup2")
-    foreign_round = factories.round_(session, other)
+    foreign_standard = factories.standard(session, other, code=world.standard.code)
+    foreign_round = factories.round_(session, other, foreign_standard)
     factories.team(session, foreign_round, members=[carol], units=[foreign_unit])
     ids = {"own_unit": str(world.units[0].id), "other_unit": str(world.units[2].id),
            "foreign_unit": str(foreign_unit.id), "open_round": str(world.round.id), "secret_round": str(secret.id),
            "foreign_round": str(foreign_round.id), "spare_user": str(spare.id), "none": "987654",
-           "secret_team": str(secret_team.id), "team_a": str(world.team_a.id)}
+           "secret_team": str(secret_team.id), "team_a": str(world.team_a.id),
+           "own_campaign": str(world.campaign.id), "foreign_campaign": str(other.id),
+           "own_standard": str(world.standard.id), "foreign_standard": str(foreign_standard.id)}
     session.commit()
     del users
 
@@ -293,6 +333,9 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
         # order is at that unit already: the walk moves no order
         "assign": lambda: {"unit_id": int(ids["foreign_unit"]), "reason": "改派"},
         "assessment": lambda: {"closing": "特此通报。"},
+        # in the campaign the case names, scoring against the newest version of a code both have
+        "new_round": lambda: {"name": "矩阵复查", "mode": "recheck", "starts_on": "2026-11-02",
+                              "ends_on": "2026-11-06", "standard_code": world.standard.code},
         "circular": lambda: {"version": 1, "document": {"title": "通报", "sections": [{"heading": "基本情况"}]}},
     }
     return scene
@@ -309,7 +352,12 @@ _FINGERPRINT = sa.text("""SELECT
   (SELECT COUNT(*) FROM sync_quarantine WHERE status = 'open'), (SELECT COUNT(*) FROM audit_events),
   (SELECT COALESCE(MAX(seq), 0) FROM sync_rows), (SELECT COUNT(*) FROM devices WHERE released_at IS NOT NULL
    OR revoked_at IS NOT NULL), (SELECT COUNT(*) FROM auth_tokens WHERE revoked_at IS NOT NULL),
-  (SELECT COUNT(*) FROM notifications WHERE read_at IS NOT NULL)""")
+  (SELECT COUNT(*) FROM notifications WHERE read_at IS NOT NULL),
+  (SELECT COUNT(*) FROM campaigns), (SELECT COUNT(*) FROM assessment_groups), (SELECT COUNT(*) FROM rounds),
+  (SELECT COUNT(*) FROM standards), (SELECT COUNT(*) FROM standards WHERE published_at IS NOT NULL),
+  (SELECT COUNT(*) FROM standard_items), (SELECT COUNT(*) FROM teams), (SELECT COUNT(*) FROM team_members),
+  (SELECT COUNT(*) FROM assignments), (SELECT COUNT(*) FROM entered_results),
+  (SELECT COUNT(*) FROM users WHERE active)""")
 
 
 def fingerprint(session) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
@@ -330,10 +378,10 @@ def test_every_operation_has_a_row(client):
     assert MATRIX.keys() - documented == set(), "rows for operations the API does not have"
 
 
-def _call(client, method, path, token, body=None, query=None):  # type: ignore[no-untyped-def]
+def _call(client, method, path, token, body=None, query=None, form=False):  # type: ignore[no-untyped-def]
     headers = bearer(token) if token else {}
-    response = client.open(path, method=method, headers=headers, query_string=query or {},
-                           **({"json": body} if body is not None else {}))
+    sent = {} if body is None else {"data": body, "content_type": "multipart/form-data"} if form else {"json": body}
+    response = client.open(path, method=method, headers=headers, query_string=query or {}, **sent)
     response.get_data()
     response.close()
     return response
@@ -355,19 +403,22 @@ def test_the_matrix(client, session, scene):
         if not row.roles:
             continue
         body = scene.bodies[row.body]() if isinstance(row.body, str) else row.body
-        cases: list[tuple[str | None, str]] = [(None, template)]
+        cases: list[tuple[str | None, str, Any]] = [(None, template, body)]
         if row.objects:
             cases = []
             for param, kinds in row.objects.items():
                 for kind in kinds:
-                    cases.append((kind, template.replace("{" + param + "}", scene.ids[kind])))
-        cases = [(kind, _fixed(path)) for kind, path in cases]
+                    if "{" + param + "}" in template:
+                        cases.append((kind, template.replace("{" + param + "}", scene.ids[kind]), body))
+                    else:
+                        cases.append((kind, template, {**body, param: scene.ids[kind]}))
+        cases = [(kind, _fixed(path), sent) for kind, path, sent in cases]
         for role in ROLES:
             token = scene.tokens.get(role)
-            for kind, path in cases:
+            for kind, path, sent in cases:
                 what = f"{role} {method} {path} ({kind})"
                 before = fingerprint(session) if kind is not None else None
-                response = _call(client, method, path, token, body, row.query)
+                response = _call(client, method, path, token, sent, row.query, row.form)
                 status = response.status_code
                 if row.public:
                     expect(status < 500, f"{what}: {status}")
