@@ -26,6 +26,11 @@ responses and requests, their photos; *work* is a visit and its answers):
 What each role may write is the table :data:`WRITES`: a role, a scope (the record must be
 readable; a create must land in the caller's reach, not merely be its own), and for some
 actions ownership (the reporter, or staff).
+
+Setting a campaign up (the campaign, its standards, rounds, teams, assignments and results
+entered without phones) is the office's: admins for every campaign, supervisors for their own
+(:func:`manages`, :func:`campaign_condition`); inspectors and liaisons reach none of it.
+Accounts: everyone changes their own password; admins reset, disable and enable accounts.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from server.attachments.models import PhotoRef
 from server.auth.models import Role
+from server.auth.permissions import GRANTS, Permission
 from server.findings.models import Finding
 from server.orders.models import Order, OrderRequest, Response
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team, TeamMember
@@ -209,11 +215,15 @@ def rounds_condition(reach: Who) -> sa.ColumnElement[bool]:
     )
 
 
-def campaign_condition(reach: Reach, campaign_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-    """For staff views over a campaign's records (devices, quarantine, conflicts)."""
-    if reach.role is Role.ADMIN:
+def campaign_condition(who: Who, campaign_id: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """A condition on a column holding a campaign id, for staff views over a campaign's records
+    (devices, quarantine, conflicts, users) and its setup (the campaign, standards, a round's
+    teams and assignments): admins every campaign, supervisors their own, nobody else any."""
+    if who.role is Role.ADMIN:
         return sa.true()
-    return campaign_id == reach.campaign_id
+    if who.role is Role.SUPERVISOR and who.campaign_id is not None:
+        return campaign_id == who.campaign_id
+    return sa.false()
 
 
 def sees_unit(session: Session, reach: Reach, unit_id: int) -> bool:
@@ -231,6 +241,9 @@ class Ownership(enum.Enum):
     ANY = "anyone in scope"
     OWNER_OR_STAFF = "its reporter, or staff"
     UNIT_OR_STAFF = "the order's unit (its liaison), or staff"
+    #: Not a record of a case: the campaign it belongs to (:func:`manages`).
+    CAMPAIGN = "their campaign's (supervisors)"
+    SELF = "their own account"
 
 
 @dataclass(frozen=True)
@@ -244,6 +257,7 @@ class Rule:
 
 _FIELD = frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN})
 _EVERYONE = frozenset(Role)
+_OFFICE = GRANTS[Permission.MANAGE_ASSESSMENTS]
 
 #: Who may take each action on a record they may read. Order steps name the roles the order
 #: state machine (server.orders.services) admits; it also checks who responded and the state.
@@ -267,12 +281,29 @@ WRITES: dict[str, Rule] = {
     "order.park": Rule(STAFF), "order.resume": Rule(STAFF), "order.void": Rule(STAFF),
     "order_request.decide": Rule(STAFF),
     "round.issue_findings": Rule(STAFF),
+    # the office's setup; the roles are the permissions' (one list), the campaign is checked here
+    "campaign.create": Rule(GRANTS[Permission.CREATE_CAMPAIGNS]),
+    "campaign.update": Rule(_OFFICE, ownership=Ownership.CAMPAIGN),
+    "standard.import": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="a new version once published"),
+    "standard.publish": Rule(_OFFICE, ownership=Ownership.CAMPAIGN),
+    "round.create": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="against a standard of that campaign"),
+    "round.update": Rule(_OFFICE, ownership=Ownership.CAMPAIGN),
+    "round.import_teams": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="members of that campaign"),
+    "round.import_assignments": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="units of that campaign"),
+    "round.enter_results": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="units of that campaign"),
+    # accounts
+    "account.change_password": Rule(GRANTS[Permission.READ_OWN_ACCOUNT], ownership=Ownership.SELF,
+                                    note="giving the current password"),
+    "user.reset_password": Rule(GRANTS[Permission.MANAGE_USERS]),
+    "user.disable": Rule(GRANTS[Permission.MANAGE_USERS], note="not their own account"),
+    "user.enable": Rule(GRANTS[Permission.MANAGE_USERS]),
 }
 
 
 def may(session: Session, reach: Reach, action: str, case: Case) -> bool:
     """May the caller take ``action`` on (or create) the record ``case`` describes?"""
     rule = WRITES[action]
+    assert rule.ownership not in (Ownership.CAMPAIGN, Ownership.SELF), f"{action}: not a case's, use manages"
     if reach.role not in rule.roles:
         return False
     if rule.create and case.unit_id is None:
@@ -291,6 +322,17 @@ def may(session: Session, reach: Reach, action: str, case: Case) -> bool:
     if rule.ownership is Ownership.UNIT_OR_STAFF:
         return reach.staff or (reach.role is Role.LIAISON and case.unit_id == reach.unit_id)
     return True
+
+
+# -- the office's setup of a campaign -----------------------------------------------------------
+
+def manages(who: Who, action: str, campaign_id: int | None) -> bool:
+    """May the caller take the office's ``action`` (:data:`WRITES`) in the campaign?"""
+    rule = WRITES[action]
+    assert rule.ownership is Ownership.CAMPAIGN, f"{action} is not taken in a campaign"
+    if who.role not in rule.roles:
+        return False
+    return who.role is Role.ADMIN or (campaign_id is not None and campaign_id == who.campaign_id)
 
 
 # -- the facts of each kind of record ------------------------------------------------------------
@@ -401,6 +443,10 @@ READS: dict[str, dict[Role, str]] = {
     "device, quarantine, conflict": {Role.ADMIN: "all", Role.SUPERVISOR: "of their campaign's users",
                                      Role.INSPECTOR: "none (their own device: release it)",
                                      Role.LIAISON: "none (their own device: release it)"},
+    "campaign, standard; a round's teams, assignments and results as the office sets them": {
+        Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's", Role.INSPECTOR: "none", Role.LIAISON: "none"},
+    "user account": {Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's", Role.INSPECTOR: "their own",
+                     Role.LIAISON: "their own"},
 }
 
 _COLUMNS = (Role.ADMIN, Role.SUPERVISOR, Role.INSPECTOR, Role.LIAISON)
@@ -410,7 +456,7 @@ def rules_markdown() -> str:
     """The "Who may do what" tables of docs/api.md, made from READS and WRITES."""
     lines = ["| reads | " + " | ".join(r.value for r in _COLUMNS) + " |", "|---" * (len(_COLUMNS) + 1) + "|"]
     lines += [f"| {kind} | " + " | ".join(rules[r] for r in _COLUMNS) + " |" for kind, rules in READS.items()]
-    lines += ["", "| writes (REST and push) | " + " | ".join(r.value for r in _COLUMNS) + " | and |",
+    lines += ["", "| writes (REST; those on cases and work by push too) | " + " | ".join(r.value for r in _COLUMNS) + " | and |",
               "|---" * (len(_COLUMNS) + 2) + "|"]
     for action, rule in WRITES.items():
         cells = ["yes" if role in rule.roles else "—" for role in _COLUMNS]

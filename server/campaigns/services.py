@@ -8,30 +8,40 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.audit.services import record
+from server.auth import scope
 from server.auth.models import Role, User
 from server.campaigns.models import AssessmentGroup, Campaign
 from server.clock import Clock
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 FIELDS = ("name", "office", "timezone", "starts_on", "ends_on")
 
 
-def campaign_of(session: Session, user: User, campaign_id: int | None) -> Campaign:
-    """The campaign ``user`` works in: their own, or for an admin the one named (or the only one)."""
-    if user.role is not Role.ADMIN:
-        if campaign_id is not None and campaign_id != user.campaign_id:
-            raise NotFound(f"No campaign {campaign_id}.")
-        campaign_id = user.campaign_id
-    elif campaign_id is None:
+def campaign_of(session: Session, user: User, campaign_id: int | None, action: str | None = None) -> Campaign:
+    """The campaign ``user`` sets up: the one named, else their own (for an admin the only one).
+    With ``action`` (one of the office's in :data:`server.auth.scope.WRITES`), one they may take
+    it in. A campaign out of their scope is answered as if it did not exist."""
+    if campaign_id is None and user.role is Role.ADMIN:
         ids = session.scalars(sa.select(Campaign.id).limit(2)).all()
         if len(ids) != 1:
             raise ValidationFailed("Name the campaign.", errors=[{"field": "campaign_id",
                                                                   "message": "required with several campaigns"}])
         campaign_id = ids[0]
-    found = session.get(Campaign, campaign_id) if campaign_id is not None else None
+    elif campaign_id is None:
+        campaign_id = user.campaign_id
+    found = session.scalar(sa.select(Campaign).where(Campaign.id == campaign_id,
+                                                     scope.campaign_condition(user, Campaign.id)))
     if found is None:
         raise NotFound(f"No campaign {campaign_id}.")
+    if action is not None:
+        require(user, action, found.id)
     return found
+
+
+def require(user: User, action: str, campaign_id: int) -> None:
+    """Refuse an office action the caller may not take in a campaign whose setup it sees."""
+    if not scope.manages(user, action, campaign_id):
+        raise Forbidden(f"Your role may not take the action {action} here.")
 
 
 def _check(session: Session, values: dict[str, Any], campaign: Campaign | None) -> None:

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask_smorest import Blueprint
 
 from server import db
-from server.auth.models import Role
 from server.auth.permissions import Permission
+from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
 from server.campaigns import services
 from server.campaigns.models import Campaign
@@ -24,10 +24,7 @@ blp = Blueprint("campaigns", __name__, url_prefix="/api/v1", description="Campai
 @blp.response(200, CampaignSchema(many=True))
 def list_campaigns() -> list[Campaign]:
     """Every campaign for an admin; a supervisor's own."""
-    user = current_user()
-    stmt = sa.select(Campaign).order_by(Campaign.id)
-    if user.role is not Role.ADMIN:
-        stmt = stmt.where(Campaign.id == user.campaign_id)
+    stmt = sa.select(Campaign).where(campaign_condition(current_user(), Campaign.id)).order_by(Campaign.id)
     return list(db.session().scalars(stmt))
 
 
@@ -57,6 +54,7 @@ def update_campaign(values: dict[str, Any], campaign_id: int) -> Campaign:
     """Change the fields given; ``groups`` adds the groups not there yet."""
     session = db.session()
     campaign = services.update_campaign(session, app_clock(), current_user(),
-                                        services.campaign_of(session, current_user(), campaign_id), values)
+                                        services.campaign_of(session, current_user(), campaign_id,
+                                                             "campaign.update"), values)
     session.commit()
     return campaign

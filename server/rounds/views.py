@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 from server import db
 from server.auth.models import Role
 from server.auth.permissions import Permission
-from server.auth.scope import rounds_condition
+from server.auth.scope import campaign_condition, rounds_condition
 from server.auth.security import current_user, requires
 from server.campaigns.models import Campaign
-from server.campaigns.services import campaign_of
+from server.campaigns.services import campaign_of, require
 from server.clock import app_clock
 from server.errors import NotFound
 from server.imports import scores, teams
@@ -58,10 +58,15 @@ def get_round(round_id: int) -> dict[str, Any]:
 
 # -- setting rounds up (the campaign's supervisors and admins) ---------------------------------
 
-def _managed_round(round_id: int) -> Round:
-    found = db.session().scalar(sa.select(Round).where(Round.id == round_id, rounds_condition(current_user())))
+def _managed_round(round_id: int, action: str | None = None) -> Round:
+    """A round of a campaign the caller sets up; with ``action``, one it may take the action on."""
+    user = current_user()
+    found = db.session().scalar(sa.select(Round).where(Round.id == round_id,
+                                                       campaign_condition(user, Round.campaign_id)))
     if found is None:
         raise NotFound(f"No round {round_id}.")
+    if action is not None:
+        require(user, action, found.campaign_id)
     return found
 
 
@@ -72,7 +77,7 @@ def _managed_round(round_id: int) -> Round:
 def create_round(values: dict[str, Any]) -> Round:
     """Create a round scoring against a standard version (published by this if still a draft)."""
     session = db.session()
-    campaign = campaign_of(session, current_user(), values.pop("campaign_id"))
+    campaign = campaign_of(session, current_user(), values.pop("campaign_id"), "round.create")
     standard = services.standard_for(session, campaign, standard_id=values.pop("standard_id"),
                                      code=values.pop("standard_code"))
     round_ = services.create_round(session, app_clock(), current_user(), campaign, standard, values)
@@ -87,13 +92,13 @@ def create_round(values: dict[str, Any]) -> Round:
 def update_round(values: dict[str, Any], round_id: int) -> Round:
     """Change the name, mode, dates or status (planned → active → closed)."""
     session = db.session()
-    round_ = services.update_round(session, app_clock(), current_user(), _managed_round(round_id), values)
+    round_ = services.update_round(session, app_clock(), current_user(), _managed_round(round_id, "round.update"), values)
     session.commit()
     return round_
 
 
-def _import_into_round(spec: Spec, round_id: int, dry_run: bool) -> ImportReport:
-    round_ = _managed_round(round_id)
+def _import_into_round(spec: Spec, action: str, round_id: int, dry_run: bool) -> ImportReport:
+    round_ = _managed_round(round_id, action)
     return import_upload(spec, campaign=db.session().get_one(Campaign, round_.campaign_id), target=round_,
                          dry_run=dry_run)
 
@@ -104,7 +109,7 @@ def _import_into_round(spec: Spec, round_id: int, dry_run: bool) -> ImportReport
 @blp.response(200, ImportReportSchema)
 def import_teams(form: dict[str, Any], round_id: int) -> ImportReport:
     """Teams from a spreadsheet (multipart field ``file``): 检查组, 组长, 组员."""
-    return _import_into_round(teams.TEAMS, round_id, form["dry_run"])
+    return _import_into_round(teams.TEAMS, "round.import_teams", round_id, form["dry_run"])
 
 
 @blp.post("/rounds/<int:round_id>/assignments/import")
@@ -113,7 +118,7 @@ def import_teams(form: dict[str, Any], round_id: int) -> ImportReport:
 @blp.response(200, ImportReportSchema)
 def import_assignments(form: dict[str, Any], round_id: int) -> ImportReport:
     """Which team inspects which unit, from a spreadsheet (multipart field ``file``): 单位名称, 检查组."""
-    return _import_into_round(teams.ASSIGNMENTS, round_id, form["dry_run"])
+    return _import_into_round(teams.ASSIGNMENTS, "round.import_assignments", round_id, form["dry_run"])
 
 
 @blp.post("/rounds/<int:round_id>/results/import")
@@ -123,7 +128,7 @@ def import_assignments(form: dict[str, Any], round_id: int) -> ImportReport:
 def import_results(form: dict[str, Any], round_id: int) -> ImportReport:
     """A score sheet (multipart field ``file``): 单位, 得分, 等次, 评议调整, 调整理由, 备注, 暂不排序原因.
     It replaces the results entered before."""
-    return _import_into_round(scores.SPEC, round_id, form["dry_run"])
+    return _import_into_round(scores.SPEC, "round.enter_results", round_id, form["dry_run"])
 
 
 @blp.put("/rounds/<int:round_id>/results")
@@ -132,7 +137,7 @@ def import_results(form: dict[str, Any], round_id: int) -> ImportReport:
 @blp.response(200, ImportReportSchema)
 def put_results(body: dict[str, Any], round_id: int) -> ImportReport:
     """Results typed in, checked as a score sheet's rows are; they replace the results entered before."""
-    round_ = _managed_round(round_id)
+    round_ = _managed_round(round_id, "round.enter_results")
     rows = [{name: value for name, value in row.items() if value is not None} for row in body["results"]]
     return import_typed(scores.SPEC, rows, campaign=db.session().get_one(Campaign, round_.campaign_id),
                         target=round_)

@@ -12,10 +12,10 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from server import db
-from server.auth.models import Role
 from server.auth.permissions import Permission
+from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
-from server.campaigns.services import campaign_of
+from server.campaigns.services import campaign_of, require
 from server.clock import app_clock
 from server.errors import NotFound
 from server.imports import standards as standard_file
@@ -32,11 +32,9 @@ blp = Blueprint("standards", __name__, url_prefix="/api/v1", description="Standa
 
 
 def _standard(standard_id: int) -> Standard:
-    user = current_user()
-    stmt = (sa.select(Standard).where(Standard.id == standard_id)
+    stmt = (sa.select(Standard).where(Standard.id == standard_id,
+                                      campaign_condition(current_user(), Standard.campaign_id))
             .options(selectinload(Standard.items).selectinload(StandardItem.section)))
-    if user.role is not Role.ADMIN:
-        stmt = stmt.where(Standard.campaign_id == user.campaign_id)
     found = db.session().scalar(stmt)
     if found is None:
         raise NotFound(f"No standard {standard_id}.")
@@ -61,7 +59,7 @@ def list_standards(args: dict[str, Any]) -> list[Standard]:
 def import_standard(form: dict[str, Any]) -> ImportReport:
     """Import a standard's items from a spreadsheet (multipart field ``file``): replaces the newest
     version while it is a draft, or makes the next version once that one is published."""
-    campaign = campaign_of(db.session(), current_user(), form["campaign_id"])
+    campaign = campaign_of(db.session(), current_user(), form["campaign_id"], "standard.import")
     target = standard_file.StandardTarget(code=form["code"], name=form["name"],
                                           full_score=form["full_score"] or Decimal(100),
                                           scoring_model=form["scoring_model"])
@@ -80,7 +78,9 @@ def get_standard(standard_id: int) -> Standard:
 @blp.response(200, StandardSchema)
 def publish_standard(standard_id: int) -> Standard:
     session = db.session()
-    standard = services.publish(session, app_clock(), current_user(), _standard(standard_id))
+    standard = _standard(standard_id)
+    require(current_user(), "standard.publish", standard.campaign_id)
+    standard = services.publish(session, app_clock(), current_user(), standard)
     session.commit()
     return standard
 

@@ -8,9 +8,10 @@ from flask_smorest import Blueprint
 
 from server import db
 from server.auth import accounts
-from server.auth.models import Role, User
+from server.auth.models import User
 from server.auth.permissions import Permission
 from server.auth.schemas import AccountChangedSchema, ResetPasswordSchema, RevokeSchema, UserSchema
+from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
 from server.auth.throttle import throttled
 from server.clock import app_clock
@@ -25,10 +26,7 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1", description="User accou
 @blp.response(200, page_schema(UserSchema))
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
     """Accounts in the caller's campaign (all accounts for an admin)."""
-    user = current_user()
-    stmt = sa.select(User)
-    if user.role is not Role.ADMIN:
-        stmt = stmt.where(User.campaign_id == user.campaign_id)
+    stmt = sa.select(User).where(campaign_condition(current_user(), User.campaign_id))
     return paginate(db.session(), stmt, User.id, args)
 
 
