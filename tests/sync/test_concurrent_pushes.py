@@ -1,0 +1,213 @@
+"""Two pushes that touch the same findings at the same instant, on PostgreSQL, where two
+transactions really run at once (issue 14).
+
+Overlap is forced, not hoped for: a gate connection holds the findings' row locks while both
+pushes start, and the test waits (polling ``pg_blocking_pids``) until both pushes are queued
+behind it before it lets go. Whatever the push reads before its first lock, it has read by
+then; whatever it writes, it writes after the other push has started too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from typing import Any, Callable
+
+import pytest
+import sqlalchemy as sa
+
+from sample_client import Device
+from server.auth.models import Role
+from server.findings.models import Finding
+from server.rounds.models import TeamMember
+from server.sync.models import SyncRow
+from tests import factories
+from tests.world import finding_fields
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip("two transactions run at once on PostgreSQL only (SQLite has one writer)")
+
+
+@pytest.fixture
+def carol(world, session, hasher):  # type: ignore[no-untyped-def]
+    """A second inspector of alice's team: both see the team's units and edit its findings."""
+    user = factories.user(session, hasher, Role.INSPECTOR, campaign=world.campaign, username="carol")
+    session.add(TeamMember(team_id=world.team_a.id, user_id=user.id))
+    session.commit()
+    return user
+
+
+class Gate:
+    """A transaction of the test's own that holds row locks while pushes queue up behind it."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url)
+        self.connection = self.engine.connect()
+        self.transaction = self.connection.begin()
+        # Polled from a connection of its own: pg_stat_activity is a snapshot per transaction.
+        self.watcher = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def hold(self, finding_ids: list[str]) -> None:
+        self.connection.execute(sa.text("SELECT id FROM findings WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"),
+                                {"ids": [uuid.UUID(i) for i in finding_ids]})
+
+    def wait_until_blocked(self, count: int, pushes: list[Pushing], timeout: float = 30) -> None:
+        """Until ``count`` other sessions of this database wait on a lock (behind the gate, or
+        behind each other)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            finished = [p for p in pushes if not p.is_alive()]
+            assert not finished, f"a push finished without waiting: {finished[0].error or finished[0].results}"
+            blocked = self.watcher.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND cardinality(pg_blocking_pids(pid)) > 0")).scalar_one()
+            if blocked >= count:
+                return
+            if time.monotonic() > deadline:
+                activity = self.watcher.execute(sa.text(
+                    "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid), query "
+                    "FROM pg_stat_activity WHERE datname = current_database()")).all()
+                raise AssertionError(f"only {blocked} of {count} pushes wait on a lock: {activity}")
+            time.sleep(0.01)
+
+    def release(self) -> None:
+        self.transaction.commit()
+
+    def close(self) -> None:
+        if self.transaction.is_active:
+            self.transaction.rollback()
+        self.connection.close()
+        self.watcher.close()
+        self.engine.dispose()
+
+
+@pytest.fixture
+def gate(database_url_for_tests):  # type: ignore[no-untyped-def]
+    opened = Gate(database_url_for_tests)
+    yield opened
+    opened.close()
+
+
+class Pushing(threading.Thread):
+    """One device's push in a thread of its own; its answers, or what it raised."""
+
+    def __init__(self, device: Device) -> None:
+        super().__init__()
+        self.device = device
+        self.results: list[dict[str, Any]] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.results = self.device.push()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            self.error = exc
+
+    def outcome(self) -> list[dict[str, Any]]:
+        self.join(timeout=60)
+        assert not self.is_alive(), "the push never finished"
+        assert self.error is None, repr(self.error)
+        return self.results
+
+
+def overlapped(gate: Gate, finding_ids: list[str], *devices: Device) -> list[list[dict[str, Any]]]:
+    """Push every device's outbox at once; each push starts only when the one before it waits
+    behind the gate's locks, so they are queued in the order given."""
+    gate.hold(finding_ids)
+    pushes = []
+    for n, device in enumerate(devices, start=1):
+        pushes.append(Pushing(device))
+        pushes[-1].start()
+        gate.wait_until_blocked(n, pushes)
+    gate.release()
+    return [p.outcome() for p in pushes]
+
+
+def shared_finding(world: Any, alice: Device, carol: Device) -> str:
+    finding_id = alice.create("finding", finding_fields(world.units[0].id))
+    alice.sync()
+    carol.pull()
+    return finding_id
+
+
+def last_feed_row(session: Any, finding_id: str) -> SyncRow:
+    session.rollback()
+    return session.scalars(sa.select(SyncRow).where(SyncRow.entity == "finding", SyncRow.entity_id == finding_id)
+                           .order_by(SyncRow.seq.desc()).limit(1)).one()
+
+
+def stored(session: Any, finding_id: str) -> Finding:
+    session.rollback()
+    return session.get(Finding, uuid.UUID(finding_id), populate_existing=True)
+
+
+def test_edits_of_two_fields_at_once_both_count(world, carol, phone: Callable[..., Device], gate, session):
+    alice, other = phone("alice"), phone("carol")
+    finding_id = shared_finding(world, alice, other)
+    before = stored(session, finding_id)
+    version, meta = before.version, dict(before.field_meta)
+
+    alice.update("finding", finding_id, {"category": "市容秩序"})
+    other.update("finding", finding_id, {"description": "门前堆放纸箱"})
+    first, second = overlapped(gate, [finding_id], alice, other)
+
+    assert [r["outcome"] for r in first + second] == ["applied", "applied"]
+    finding = stored(session, finding_id)
+    assert (finding.category, finding.description) == ("市容秩序", "门前堆放纸箱")
+    assert finding.version == version + 2
+    stamps = {name: finding.field_meta[name]["version"] for name in ("category", "description")}
+    assert sorted(stamps.values()) == [version + 1, version + 2]
+    assert finding.field_meta["description"]["device"] == other.device_id != meta["description"]["device"]
+    assert finding.field_meta["category"]["device"] == alice.device_id
+    row = last_feed_row(session, finding_id)
+    published = json.loads(row.payload)
+    assert not row.deleted
+    assert (published["version"], published["field_meta"]) == (finding.version, finding.field_meta)
+    assert (published["category"], published["description"]) == ("市容秩序", "门前堆放纸箱")
+
+
+def test_an_update_based_on_the_version_before_a_delete_is_a_conflict(world, carol, phone, gate, session):
+    alice, other = phone("alice"), phone("carol")
+    finding_id = shared_finding(world, alice, other)
+    version = stored(session, finding_id).version
+
+    alice.delete("finding", finding_id)
+    other.update("finding", finding_id, {"description": "门前堆放纸箱"})  # from the version before the delete
+    deleted, updated = overlapped(gate, [finding_id], alice, other)
+
+    assert deleted[0]["outcome"] == "applied"
+    assert updated[0]["outcome"] == "conflict"
+    assert updated[0]["problem"]["code"] == "record_missing"
+    assert updated[0]["server"]["status"] == "voided" and updated[0]["server"]["id"] == finding_id
+    finding = stored(session, finding_id)
+    assert finding.status.value == "voided" and finding.version == version + 1
+    assert finding.description != "门前堆放纸箱"
+    assert last_feed_row(session, finding_id).deleted
+    other.pull()
+    assert other.store.record("finding", finding_id) is None
+
+
+def test_crossed_batches_both_apply_without_a_server_error(world, carol, phone, gate, session):
+    alice, other = phone("alice"), phone("carol")
+    f1 = shared_finding(world, alice, other)
+    f2 = shared_finding(world, alice, other)
+    f1, f2 = sorted([f1, f2])
+    versions = {f: stored(session, f).version for f in (f1, f2)}
+
+    for finding_id in (f1, f2):
+        alice.update("finding", finding_id, {"category": "市容秩序"})
+    for finding_id in (f2, f1):
+        other.update("finding", finding_id, {"description": "门前堆放纸箱"})
+    forward, backward = overlapped(gate, [f1, f2], alice, other)
+
+    assert [r["outcome"] for r in forward + backward] == ["applied"] * 4
+    for finding_id in (f1, f2):
+        finding = stored(session, finding_id)
+        assert (finding.category, finding.description) == ("市容秩序", "门前堆放纸箱")
+        assert finding.version == versions[finding_id] + 2
+        assert json.loads(last_feed_row(session, finding_id).payload)["version"] == finding.version
