@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import uuid
 from typing import Any
 
@@ -24,7 +25,7 @@ from server.auth.models import User
 from server.clock import Clock
 from server.db import model_of, upsert
 from server.errors import AppError
-from server.sync import bulk, feed
+from server.sync import bulk, feed, locks
 from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, result
 from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
 from sync_protocol.merge import clock_offset, effective_time
@@ -57,6 +58,16 @@ class BatchTooLarge(AppError):
     title = "Too many mutations in one push"
 
 
+class Busy(AppError):
+    status = 503
+    code = ProblemCode.SYNC_BUSY
+    title = "The server is busy with other pushes of the same records"
+
+    def __init__(self, detail: str) -> None:
+        # Jittered, so devices turned away together do not come back together.
+        super().__init__(detail, headers={"Retry-After": str(random.randint(1, 5))})
+
+
 def check_protocol(version: int) -> None:
     if version not in SUPPORTED_VERSIONS:
         raise ProtocolUnsupported(
@@ -66,7 +77,7 @@ def check_protocol(version: int) -> None:
 
 
 def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, request: dict[str, Any], *,
-         max_batch: int) -> dict[str, Any]:
+         max_batch: int, lock_timeout_ms: int | None = None) -> dict[str, Any]:
     check_protocol(request["protocol"])
     if request["device_id"] != device_id:
         raise DeviceMismatch(f"This token belongs to device {device_id}; the push names {request['device_id']}.")
@@ -78,6 +89,10 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
         raise SequenceInvalid("Send the outbox in order, each mutation with a larger seq than the one before.")
 
     now = clock.now()
+    if lock_timeout_ms is not None and session.get_bind().dialect.name == "postgresql":
+        # A lock held too long (a stuck transaction) fails this attempt instead of the request
+        # hanging; the caller runs the push again (server.db.run_retrying).
+        session.execute(sa.text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
     state = _lock_state(session, device_id)
     offset = clock_offset(now, request["sent_at"])
     answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq])
@@ -85,6 +100,9 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
     standing: dict[int, bool] = {}
     units: dict[int, Any] = {}
     fresh = [m for m in mutations if m["seq"] > state.last_seq]
+    # Every record the batch changes, locked in the global order and read again before any of
+    # it is read for a decision (server.sync.locks). Held for the whole push.
+    held = locks.lock_batch(session, fresh)  # noqa: F841 - keeps the locked copies in the session
     existing = existing_ids(session, fresh)
     first_seq = state.last_seq
 
@@ -139,8 +157,8 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
 
 
 def _lock_state(session: Session, device_id: uuid.UUID) -> DeviceSyncState:
-    # A write first: on SQLite it takes the write lock before anything is read (no stale
-    # snapshot to upgrade), on PostgreSQL the row lock queues a second push of the same device.
+    # The first lock of the global order (server.sync.locks): on PostgreSQL the row lock queues
+    # a second push of the same device.
     insert = upsert(session, DeviceSyncState)
     session.execute(insert.values(device_id=device_id, last_seq=0, telemetry={}).on_conflict_do_nothing())
     return session.scalars(sa.select(DeviceSyncState).where(DeviceSyncState.device_id == device_id)
@@ -180,15 +198,15 @@ def _server_copy(record: Any) -> dict[str, Any] | None:
 
 
 def _server_view(record: Any) -> dict[str, Any]:
-    """What a result says of the record as the server holds it: its copy, or that it is gone.
+    """What a result says of the record as the server holds it: its copy, and whether it is gone.
 
-    A create re-sent after someone else deleted the record (or a step on a voided order) must
-    not hand the device a copy it would keep forever: the feed's tombstone may be behind its
-    cursor already.
+    A deleted record (a voided finding or order) comes as its voided copy with ``deleted:
+    true``: the device learns what happened to it, and removes it as a pull would (its
+    tombstone may be behind the device's cursor already, so no pull would remove it).
     """
     spec = feed.REGISTRY.get(model_of(record))
     if spec is not None and spec.gone(record):
-        return {"deleted": True}
+        return {"server": _server_copy(record), "deleted": True}
     return {"server": _server_copy(record)}
 
 

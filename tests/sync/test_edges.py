@@ -136,9 +136,10 @@ def test_an_answer_resent_after_another_phone_deleted_the_record_leaves_no_ghost
     first.push()
     second.pull()  # the tombstone, while the edit still waits to be answered
     answer = second.push()[0]
-    # The stored answer is re-sent as it was (merged), but says the record is gone now instead of
-    # handing back the copy taken before the delete, which the phone would keep for ever.
-    assert answer["outcome"] == "merged" and answer["deleted"] is True and "server" not in answer
+    # The stored answer is re-sent as it was (merged), with the record as it is now (voided) and
+    # said to be gone, not the copy taken before the delete, which the phone would keep for ever.
+    assert answer["outcome"] == "merged" and answer["deleted"] is True
+    assert answer["server"]["status"] == "voided" and answer["server"]["description"] == "墙边杂物已部分清理"
     second.pull()
     assert second.store.record("finding", record_id) is None
     session.rollback()
