@@ -13,6 +13,7 @@ from server.audit.services import record
 from server.auth.models import User
 from server.clock import Clock
 from server.errors import Conflict, NotFound
+from server.sync import locks
 from server.sync.handlers import Context
 from server.sync.models import QuarantinedMutation
 from server.sync.push import apply_one
@@ -22,7 +23,8 @@ from sync_protocol.messages import MutationSchema, Outcome
 def replay(session: Session, clock: Clock, supervisor: User, quarantined_id: uuid.UUID) -> dict[str, Any]:
     """Try a quarantined mutation again, as the user and device that sent it (after the cause
     was fixed, e.g. the unit was assigned). Applied: it leaves the quarantine."""
-    item = session.get(QuarantinedMutation, quarantined_id)
+    # Locked: two supervisors replaying the same mutation at once must not both apply it.
+    item = session.get(QuarantinedMutation, quarantined_id, with_for_update=True, populate_existing=True)
     if item is None:
         raise NotFound(f"No quarantined mutation {quarantined_id}.")
     if item.status != "open":
@@ -35,6 +37,7 @@ def replay(session: Session, clock: Clock, supervisor: User, quarantined_id: uui
     # apply_one quarantines a failure again under the same (device, seq): drop the old entry first.
     session.delete(item)
     session.flush()
+    held = locks.lock_batch(session, [mutation])  # noqa: F841 - as a push does (server.sync.locks)
     result = apply_one(session, ctx, mutation)
     if result["outcome"] != Outcome.REJECTED.value:
         session.add(QuarantinedMutation(device_id=item.device_id, user_id=item.user_id, seq=item.seq,

@@ -213,3 +213,37 @@ def test_crossed_batches_both_apply_without_a_server_error(world, carol, phone, 
         assert (finding.category, finding.description) == ("市容秩序", "门前堆放纸箱")
         assert finding.version == versions[finding_id] + 2
         assert json.loads(last_feed_row(session, finding_id).payload)["version"] == finding.version
+
+
+def test_a_push_that_keeps_waiting_is_answered_503_and_applies_nothing(
+        world, carol, phone, gate, session, app_config, clock):
+    from server import create_app
+    from sample_client import WSGITransport
+    from sync_protocol.version import PROTOCOL_VERSION
+    from tests.factories import PASSWORD
+
+    impatient = create_app({**app_config, "SYNC_LOCK_TIMEOUT_MS": 50, "SYNC_RETRY_ATTEMPTS": 2}, clock=clock)
+    try:
+        alice = phone("alice")
+        other = Device(WSGITransport(impatient), clock=clock.now)
+        other.login("carol", PASSWORD)
+        finding_id = shared_finding(world, alice, other)
+        version = stored(session, finding_id).version
+        other.update("finding", finding_id, {"description": "门前堆放纸箱"})
+        gate.hold([finding_id])  # a transaction that holds the finding longer than the push waits
+
+        response = impatient.test_client().post("/api/v1/sync/push", headers={
+            "Authorization": f"Bearer {other.store.get('token')}"}, json={
+            "protocol": PROTOCOL_VERSION, "device_id": other.device_id, "sent_at": clock.now().isoformat(),
+            "telemetry": {}, "mutations": other.store.outbox(10)})
+        assert response.status_code == 503
+        assert response.content_type == "application/problem+json"
+        assert response.json["code"] == "sync_busy"
+        assert 1 <= int(response.headers["Retry-After"]) <= 5
+        gate.release()
+        assert stored(session, finding_id).version == version  # nothing of it was applied
+
+        assert [r["outcome"] for r in other.push()] == ["applied"]  # sent again: applied once
+        assert stored(session, finding_id).version == version + 1
+    finally:
+        impatient.extensions["xuncha.db"].dispose()
