@@ -116,7 +116,7 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
         for mutation in mutations:
             ctx = context(mutation, careful)
             if mutation["seq"] <= first_seq:
-                results.append(answered.get(mutation["seq"]) or _late_sequence(session, ctx, mutation))
+                results.append(_answered_again(session, ctx, mutation, answered.get(mutation["seq"])))
                 continue
             answer = apply_one(session, ctx, mutation) if careful else _apply_quickly(session, ctx, mutation)
             session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=answer, received_at=now))
@@ -210,16 +210,28 @@ def _server_view(record: Any) -> dict[str, Any]:
     return {"server": _server_copy(record)}
 
 
-def _late_sequence(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
-    """A sequence below the device's mark that the server never received: kept, not applied.
+def _answered_again(session: Session, ctx: Context, mutation: dict[str, Any],
+                    receipt: dict[str, Any] | None) -> dict[str, Any]:
+    """A mutation at or below the device's mark: its stored answer if it is the one answered
+    then; otherwise it is kept, not applied (a supervisor can replay it).
 
-    Applying it now could undo later edits the device made; a supervisor can replay it.
+    Never received (no receipt): applying it now could undo later edits the device made. A
+    receipt for another record or op under the same ``seq``: the app reused a number, and
+    answering the old receipt would tell it a change was applied that never was (§7.2).
     """
+    if receipt is not None and (receipt["entity"], receipt["id"], receipt["op"]) == (
+            mutation["entity"], str(mutation["id"]), mutation["op"].value):
+        return receipt
     ctx.seq = mutation["seq"]
+    if receipt is None:
+        rejected = Rejected(ProblemCode.SEQUENCE_INVALID, "This mutation arrived after later ones from the same "
+                            "device were applied; it is kept for a supervisor to replay.")
+    else:
+        rejected = Rejected(ProblemCode.SEQUENCE_INVALID, f"Sequence {mutation['seq']} was used already by this "
+                            f"device for a {receipt['op']} of {receipt['entity']} {receipt['id']}; this mutation "
+                            "was not applied and is kept for a supervisor to replay. Never reuse a seq.")
     exists = session.scalar(sa.select(sa.exists().where(QuarantinedMutation.device_id == ctx.device_id,
                                                         QuarantinedMutation.seq == mutation["seq"])))
-    rejected = Rejected(ProblemCode.SEQUENCE_INVALID, "This mutation arrived after later ones from the same "
-                        "device were applied; it is kept for a supervisor to replay.")
     return _quarantine(session, ctx, mutation, rejected, store=not exists)
 
 
