@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import enum
 import functools
@@ -374,11 +375,25 @@ def _sqlite_begin() -> str:
     SQLite refuses that at once with "database is locked" when another connection committed
     meanwhile, whatever the busy timeout. Taking the write lock at BEGIN makes a writing
     request wait (up to the busy timeout) instead. Reads (GET) keep WAL's readers-never-wait;
-    work outside a request (the scheduler, the CLI, tests) keeps SQLite's default.
+    work outside a request keeps SQLite's default unless it runs in :func:`writing`.
     """
-    if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+    if _WRITING.get() or (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")):
         return "IMMEDIATE"
     return "DEFERRED"
+
+
+_WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("xuncha_writing", default=False)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock at BEGIN, as a writing request's do:
+    for work outside a request that reads and then writes (a scheduler job)."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
 
 
 #: Page cache per SQLite connection, in KiB; taken as pages are used, not up front.

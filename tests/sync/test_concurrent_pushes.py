@@ -247,3 +247,44 @@ def test_a_push_that_keeps_waiting_is_answered_503_and_applies_nothing(
         assert stored(session, finding_id).version == version + 1
     finally:
         impatient.extensions["xuncha.db"].dispose()
+
+
+def test_a_sweep_and_a_delete_of_the_same_order_neither_wait_for_each_other_nor_lose_a_step(
+        world, app, clock, phone, gate, session):
+    import datetime as dt
+
+    from server.orders.models import Order, OrderStatus
+    from server.scheduling import JOBS, run_job
+    from tests.factories import PASSWORD
+
+    alice = phone("alice")
+    finding_id = alice.create("finding", finding_fields(world.units[0].id))
+    alice.sync()
+    session.rollback()
+    order = session.scalars(sa.select(Order).where(Order.finding_id == uuid.UUID(finding_id))).one()
+    order_id, level = order.id, order.level
+    clock.advance(dt.timedelta(days=60))  # overdue: the sweep escalates it
+    alice.login("alice", PASSWORD)  # the token expired meanwhile
+
+    alice.delete("finding", finding_id)
+    gate.hold([finding_id])
+    deleting = Pushing(alice)
+    deleting.start()
+    gate.wait_until_blocked(1, [deleting])  # the push waits for the finding, holding no order
+    # The sweep takes the order meanwhile (it never waits for a row a push holds) and commits.
+    run_job(app, next(job for job in JOBS if job.id == "orders.escalate"))
+    session.rollback()
+    escalated = session.get(Order, order_id, populate_existing=True)
+    assert escalated.level > level
+    swept = escalated.version
+    gate.release()
+
+    assert [r["outcome"] for r in deleting.outcome()] == ["applied"]
+    session.rollback()
+    voided = session.get(Order, order_id, populate_existing=True)
+    # The delete read the order under its lock, after the sweep: both steps count.
+    assert voided.status is OrderStatus.VOIDED and voided.level == escalated.level
+    assert voided.version == swept + 1
+    row = session.scalars(sa.select(SyncRow).where(SyncRow.entity == "order", SyncRow.entity_id == str(order_id))
+                          .order_by(SyncRow.seq.desc()).limit(1)).one()
+    assert row.deleted
