@@ -7,6 +7,12 @@ written in the same transaction, so after a crash either both exist or neither d
 
 Never wedged: a mutation that cannot apply is answered ``rejected``, kept in quarantine,
 and the device's sequence still moves past it.
+
+Concurrent pushes: before anything is decided, every existing record the batch changes is
+locked and read again (:mod:`server.sync.locks`), so versions, field stamps, results and feed
+rows come from the rows as committed by whoever came first. A push that meets another
+transaction anyway (a lock timeout, a deadlock with a writer outside that order) is run again
+whole by its caller (:func:`server.db.run_retrying`); :class:`Busy` when that keeps failing.
 """
 
 from __future__ import annotations
