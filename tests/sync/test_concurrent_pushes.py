@@ -288,3 +288,38 @@ def test_a_sweep_and_a_delete_of_the_same_order_neither_wait_for_each_other_nor_
     row = session.scalars(sa.select(SyncRow).where(SyncRow.entity == "order", SyncRow.entity_id == str(order_id))
                           .order_by(SyncRow.seq.desc()).limit(1)).one()
     assert row.deleted
+
+
+def test_an_attempt_that_timed_out_is_run_again_whole_and_applies_once(
+        world, carol, phone, gate, session, app_config, clock, caplog):
+    import logging
+
+    from server import create_app
+    from sample_client import WSGITransport
+    from tests.factories import PASSWORD
+
+    patient = create_app({**app_config, "SYNC_LOCK_TIMEOUT_MS": 50, "SYNC_RETRY_ATTEMPTS": 100}, clock=clock)
+    try:
+        alice = phone("alice")
+        other = Device(WSGITransport(patient), clock=clock.now)
+        other.login("carol", PASSWORD)
+        finding_id = shared_finding(world, alice, other)
+        version = stored(session, finding_id).version
+        other.update("finding", finding_id, {"description": "门前堆放纸箱"})
+        other.create("finding", finding_fields(world.units[0].id))  # written before the lock wait, each attempt
+        gate.hold([finding_id])
+        caplog.set_level(logging.WARNING, logger="server.db")
+        pushing = Pushing(other)
+        pushing.start()
+        deadline = time.monotonic() + 30
+        while not any("55P03" in r.getMessage() for r in caplog.records):  # a first attempt gave up
+            assert pushing.is_alive() and time.monotonic() < deadline
+            time.sleep(0.01)
+        gate.release()
+
+        assert [r["outcome"] for r in pushing.outcome()] == ["applied", "applied"]
+        assert stored(session, finding_id).version == version + 1
+        session.rollback()
+        assert session.scalar(sa.select(sa.func.count()).select_from(Finding)) == 2  # the create, once
+    finally:
+        patient.extensions["xuncha.db"].dispose()
