@@ -46,7 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"],  # type: ignore[method-assign]
                                 x_proto=settings["TRUSTED_PROXIES"])
 
-    app.extensions["xuncha.db"] = db.Database(settings["DATABASE_URL"], pool_size=settings["DATABASE_POOL_SIZE"])
+    app.extensions["xuncha.db"] = db.Database(settings["DATABASE_URL"], pool_size=settings["DATABASE_POOL_SIZE"],
+                                                busy_timeout_ms=settings["DATABASE_BUSY_TIMEOUT_MS"])
     app.extensions["xuncha.clock"] = clock or SystemClock()
     app.extensions["xuncha.hasher"] = make_hasher(settings)
     app.extensions["xuncha.throttle"] = Throttle(

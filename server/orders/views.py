@@ -60,7 +60,9 @@ def _present(session: Session, order: Order, finding: Finding, unit_name: str | 
 def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
     stmt = visible_orders(current_reach()).add_columns(Finding).where(Order.id == order_id)
     if lock and db.session().get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Order)
+        # The order alone (a REST step writes no finding), read again under the lock: a push
+        # locks findings before orders (server.sync.locks), so the two cannot deadlock.
+        stmt = stmt.with_for_update(of=Order, key_share=True).execution_options(populate_existing=True)
     row = db.session().execute(stmt).first()
     if row is None:
         raise NotFound(f"No order {order_id}.")
