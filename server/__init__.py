@@ -22,10 +22,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
     from server import compression, db
     from server.api import XunchaApi, api_settings
-    from server.attachments import tus
+    from server.attachments import tus, tus_openapi
     from server.attachments.storage import build_storage
     from server.auth.passwords import make_hasher
     from server.auth.throttle import LoginThrottle
+    from server.bodies import JSONProvider
     from server.orders import notices as order_notices
     from server.settings import load_settings
     from server.sync import feed, published
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.config.update(api_settings())
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    app.json = JSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable on the wire
     logging.basicConfig(level=settings["LOG_LEVEL"])
     if settings["TRUSTED_PROXIES"]:
@@ -58,4 +60,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(tus.blp)  # tus resumable photo uploads: plain Flask, not JSON
+    tus_openapi.describe(api.spec, app.url_map)
     return app

@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from sync_protocol.fields import Integer
+
 
 class PageArgsSchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1), metadata={
+    limit = Integer(load_default=None, validate=ma.validate.Range(min=1), metadata={
         "description": "Items per page (default XUNCHA_PAGE_SIZE_DEFAULT, at most XUNCHA_PAGE_SIZE_MAX)"})
-    after = ma.fields.Integer(load_default=None, metadata={
+    after = Integer(load_default=None, metadata={
         "description": "The next_after value of the previous page"})
 
     @ma.validates("limit")
@@ -26,7 +28,7 @@ class PageArgsSchema(ma.Schema):
 def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     return ma.Schema.from_dict({
         "items": ma.fields.List(ma.fields.Nested(item_schema)),
-        "next_after": ma.fields.Integer(allow_none=True, metadata={
+        "next_after": Integer(allow_none=True, metadata={
             "description": "Pass as ?after= for the next page; null on the last page"}),
     }, name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema")
 

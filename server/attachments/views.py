@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from flask import Response, current_app, request, send_file
-from flask_smorest import Blueprint
+from server.api import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from media import PREVIEW_SUFFIX, THUMBNAIL_SUFFIX, key_for

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
+from server.api import Blueprint
 
 from server import db
 from server.auth import services

@@ -5,7 +5,7 @@ from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask_smorest import Blueprint
+from server.api import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import db

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app, request as http_request
-from flask_smorest import Blueprint
+from server.api import Blueprint
 from sqlalchemy.orm import Session
 
 from server import db

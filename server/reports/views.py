@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, current_app, send_file
-from flask_smorest import Blueprint
+from server.api import Blueprint
 
 from server import db
 from server.assessment import services as assessment

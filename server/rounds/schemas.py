@@ -3,12 +3,13 @@ from __future__ import annotations
 import marshmallow as ma
 
 from server.rounds.models import RoundMode, RoundStatus
+from sync_protocol.fields import Date, Integer, String
 
 
 class TeamSchema(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
-    leader_id = ma.fields.Integer(allow_none=True)
+    id = Integer()
+    name = String()
+    leader_id = Integer(allow_none=True)
     member_ids = ma.fields.Method("_member_ids")
     unit_ids = ma.fields.Method("_unit_ids")
 
@@ -20,14 +21,14 @@ class TeamSchema(ma.Schema):
 
 
 class RoundSchema(ma.Schema):
-    id = ma.fields.Integer()
-    campaign_id = ma.fields.Integer()
-    name = ma.fields.String()
+    id = Integer()
+    campaign_id = Integer()
+    name = String()
     mode = ma.fields.Enum(RoundMode, by_value=True)
     status = ma.fields.Enum(RoundStatus, by_value=True)
-    starts_on = ma.fields.Date()
-    ends_on = ma.fields.Date()
-    standard_id = ma.fields.Integer()
+    starts_on = Date()
+    ends_on = Date()
+    standard_id = Integer()
 
 
 class RoundDetailSchema(RoundSchema):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
+from server.api import Blueprint
 from sqlalchemy.orm import selectinload
 
 from server import db

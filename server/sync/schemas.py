@@ -2,45 +2,47 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from sync_protocol.fields import AwareDateTime, Integer, String
+
 
 class QuarantinedSchema(ma.Schema):
     id = ma.fields.UUID()
     device_id = ma.fields.UUID()
-    user_id = ma.fields.Integer()
-    seq = ma.fields.Integer()
+    user_id = Integer()
+    seq = Integer()
     mutation = ma.fields.Dict()
     problem = ma.fields.Dict()
-    received_at = ma.fields.AwareDateTime()
-    status = ma.fields.String()
-    resolved_at = ma.fields.AwareDateTime(allow_none=True)
+    received_at = AwareDateTime()
+    status = String()
+    resolved_at = AwareDateTime(allow_none=True)
 
 
 class ConflictSchema(ma.Schema):
     id = ma.fields.UUID()
-    entity = ma.fields.String()
-    entity_id = ma.fields.String()
+    entity = String()
+    entity_id = String()
     device_id = ma.fields.UUID()
-    seq = ma.fields.Integer()
-    kind = ma.fields.String()
+    seq = Integer()
+    kind = String()
     needs_person = ma.fields.Boolean()
     detail = ma.fields.Dict()
-    created_at = ma.fields.AwareDateTime()
+    created_at = AwareDateTime()
 
 
 class DeviceStateSchema(ma.Schema):
     device_id = ma.fields.UUID()
-    last_seq = ma.fields.Integer()
-    last_push_at = ma.fields.AwareDateTime(allow_none=True)
-    last_pull_at = ma.fields.AwareDateTime(allow_none=True)
-    clock_offset_ms = ma.fields.Integer(allow_none=True)
+    last_seq = Integer()
+    last_push_at = AwareDateTime(allow_none=True)
+    last_pull_at = AwareDateTime(allow_none=True)
+    clock_offset_ms = Integer(allow_none=True)
     telemetry = ma.fields.Dict()
 
 
 class ReviewArgsSchema(ma.Schema):
-    status = ma.fields.String(load_default="open", validate=ma.validate.OneOf(["open", "replayed", "dismissed"]))
-    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
+    status = String(load_default="open", validate=ma.validate.OneOf(["open", "replayed", "dismissed"]))
+    limit = Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
 class ReplayResultSchema(ma.Schema):
-    outcome = ma.fields.String()
+    outcome = String()
     problem = ma.fields.Dict(allow_none=True)

@@ -6,7 +6,7 @@ from typing import Any
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Response, current_app
-from flask_smorest import Blueprint
+from server.api import Blueprint
 
 from server import db
 from server.auth.permissions import Permission
