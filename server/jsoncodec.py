@@ -67,7 +67,8 @@ def loads_request(data: str | bytes, max_depth: int) -> Any:
         for key, child in (node.items() if isinstance(node, dict) else enumerate(node)):
             if look_for_nul and (isinstance(key, str) and "\x00" in key
                                  or isinstance(child, str) and "\x00" in child):
-                raise NulInString("must not contain the NUL character", ".".join(path + (str(key),)))
+                where = ".".join(path + (str(key),)).replace("\x00", "\\u0000")  # named, never echoed
+                raise NulInString("must not contain the NUL character", where)
             if isinstance(child, (dict, list)):
                 stack.append((child, depth + 1, path + (str(key),)))
     return value

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from server.orders.models import OrderStatus, RequestKind
+from server.pagination import page_limit
 from server.worktime.limits import Limit
 from sync_protocol.fields import AwareDateTime, Integer, String
 
@@ -100,8 +101,9 @@ class OrderQueryArgs(ma.Schema):
     unit_id = Integer(load_default=None)
     overdue = ma.fields.Boolean(load_default=None)
     needs_supervisor = ma.fields.Boolean(load_default=None)
-    limit = Integer(load_default=None, validate=ma.validate.Range(min=1))
-    after = String(load_default=None, metadata={"description": "The next_after value of the previous page"})
+    limit = page_limit()
+    after = String(load_default=None, validate=ma.validate.Length(max=200),
+                   metadata={"description": "The next_after value of the previous page"})
 
 
 class OrderPageSchema(ma.Schema):

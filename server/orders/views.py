@@ -127,7 +127,7 @@ def list_orders(args: dict[str, Any]) -> dict[str, Any]:
     if args["after"]:
         after_due, after_id = _page_key(args["after"])
         stmt = stmt.where(sa.or_(due > after_due, sa.and_(due == after_due, Order.id > after_id)))
-    limit = min(args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"], current_app.config["PAGE_SIZE_MAX"])
+    limit = args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"]
     rows = session.execute(stmt.order_by(due, Order.id).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
