@@ -46,6 +46,12 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = RequestParser()
 
 
+def file_response(media_type: str, description: str) -> dict[str, Any]:
+    """``@blp.doc(**file_response(...))``: the 200 of a view that answers a file, not JSON."""
+    schema = {"type": "string"} if media_type.startswith("text/") else {"type": "string", "format": "binary"}
+    return {"responses": {"200": {"description": description, "content": {media_type: {"schema": schema}}}}}
+
+
 class Int64Converter(IntegerConverter):
     """``<int:...>`` in a route: a number no 64-bit column can hold matches no route (404)."""
 

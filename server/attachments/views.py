@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from flask import Response, current_app, request, send_file
-from server.api import Blueprint
+from server.api import Blueprint, file_response
 from werkzeug.exceptions import HTTPException
 
 from media import PREVIEW_SUFFIX, THUMBNAIL_SUFFIX, key_for
@@ -29,6 +29,7 @@ _VARIANTS = {"": None, "preview": PREVIEW_SUFFIX, "thumb": THUMBNAIL_SUFFIX}
 @blp.route("/photos/<string:sha256>", methods=["GET", "HEAD"], defaults={"variant": ""})
 @blp.route("/photos/<string:sha256>/<any(preview, thumb):variant>", methods=["GET", "HEAD"])
 @requires(Permission.READ_UNITS)
+@blp.doc(**file_response("image/*", "The photo (the original as taken, or a JPEG preview or thumbnail)"))
 def photo(sha256: str, variant: str) -> Response:
     """The photo's bytes; HEAD tells an app the server already has it (no need to upload again).
 
