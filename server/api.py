@@ -52,11 +52,11 @@ def file_response(media_type: str, description: str) -> dict[str, Any]:
     return {"responses": {"200": {"description": description, "content": {media_type: {"schema": schema}}}}}
 
 
-class Int64Converter(IntegerConverter):
-    """``<int:...>`` in a route: a number no 64-bit column can hold matches no route (404)."""
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in a route (an id): a number no ``INTEGER`` column holds matches no route (404)."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (werkzeug's name)
-        kwargs.setdefault("max", fields.INT64_MAX)
+        kwargs.setdefault("max", fields.INT32_MAX)
         super().__init__(map, *args, **kwargs)
 
 
@@ -80,10 +80,11 @@ class XunchaApi(Api):
         register_error_handlers(self._app)
 
     def init_app(self, app: Any, *args: Any, **kwargs: Any) -> None:
-        app.url_map.converters["int"] = Int64Converter
+        app.url_map.converters["int"] = IdConverter
         super().init_app(app, *args, **kwargs)
         self.ma_plugin.converter.add_attribute_function(_decimal_as_string)
-        self.register_field(fields.Integer, "integer", "int64")
+        self.register_field(fields.Integer, "integer", "int32")
+        self.register_field(fields.BigInteger, "integer", "int64")
 
     def _register_responses(self) -> None:
         # flask-smorest documents errors as its default content type; ours are problem+json.

@@ -3,7 +3,7 @@
 Every schema that reads input (the push envelope and its entities here, the REST schemas in
 ``server/``) takes its integers, strings and dates from this module, so a value that would
 overflow a 64-bit column, crash a PostgreSQL ``text`` or a UTF-8 encoder, or run a deadline past
-year 9999 is answered 422 naming the field, instead of failing deep inside a write.
+year 9999 is answered 422 naming the field, instead of failing deep inside a query or a write.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from typing import Any
 
 import marshmallow as ma
 
-#: Signed 64-bit: what an SQL ``BIGINT`` (and SQLite's INTEGER) holds.
+#: What an SQL ``INTEGER`` holds (ids, versions, counts): PostgreSQL refuses even to compare
+#: such a column with a larger number.
+INT32_MIN = -(2 ** 31)
+INT32_MAX = 2 ** 31 - 1
+#: What an SQL ``BIGINT`` holds (sequence numbers, clock offsets), and SQLite's INTEGER.
 INT64_MIN = -(2 ** 63)
 INT64_MAX = 2 ** 63 - 1
 #: Dates outside these years are refused. Wide enough for a phone whose clock fell back to
@@ -24,13 +28,21 @@ LATEST_YEAR = 2999
 
 
 class Integer(ma.fields.Integer):
-    """An integer that fits a signed 64-bit column (documented as ``int64`` with its bounds)."""
+    """An integer that fits an SQL ``INTEGER`` column (documented as ``int32`` with its bounds)."""
+
+    low, high = INT32_MIN, INT32_MAX
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # Validators apispec reads for "minimum"/"maximum"; a narrower Range of the caller wins.
-        self.validators.insert(0, ma.validate.Range(min=INT64_MIN, max=INT64_MAX,
+        # A validator apispec reads for "minimum"/"maximum"; a narrower Range of the caller wins.
+        self.validators.insert(0, ma.validate.Range(min=self.low, max=self.high,
                                                     error="must be between {min} and {max}"))
+
+
+class BigInteger(Integer):
+    """An integer that fits an SQL ``BIGINT`` column (documented as ``int64``)."""
+
+    low, high = INT64_MIN, INT64_MAX
 
 
 def _clean(value: str) -> str:

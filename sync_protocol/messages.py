@@ -11,7 +11,7 @@ import enum
 
 import marshmallow as ma
 
-from sync_protocol.fields import AwareDateTime, Integer, String
+from sync_protocol.fields import AwareDateTime, BigInteger, Integer, String
 
 
 class Op(str, enum.Enum):
@@ -43,7 +43,7 @@ class TelemetrySchema(ma.Schema):
 
 class MutationSchema(ma.Schema):
     #: The device's own sequence number: strictly increasing over the device's whole life.
-    seq = Integer(required=True, strict=True, validate=ma.validate.Range(min=1))
+    seq = BigInteger(required=True, strict=True, validate=ma.validate.Range(min=1))
     entity = String(required=True, validate=ma.validate.Length(min=1, max=32))
     id = ma.fields.UUID(required=True)
     op = ma.fields.Enum(Op, by_value=True, required=True)
@@ -68,7 +68,7 @@ class PushRequestSchema(ma.Schema):
 
 
 class MutationResultSchema(ma.Schema):
-    seq = Integer()
+    seq = BigInteger()
     entity = String()
     id = String()
     op = String()
@@ -88,7 +88,7 @@ class PushResponseSchema(ma.Schema):
     protocol = Integer()
     results = ma.fields.List(ma.fields.Nested(MutationResultSchema))
     #: The highest sequence the server has taken from this device: drop everything up to it.
-    acknowledged_seq = Integer()
+    acknowledged_seq = BigInteger()
     server_time = AwareDateTime()
 
 
@@ -103,7 +103,7 @@ class ChangeSchema(ma.Schema):
     id = String()
     #: "upsert" or "delete" (a tombstone).
     op = String()
-    seq = Integer()
+    seq = BigInteger()
     data = ma.fields.Dict(allow_none=True)
     #: For tombstones: "deleted" or "out_of_scope".
     reason = String(allow_none=True)

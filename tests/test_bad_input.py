@@ -22,7 +22,9 @@ from tests.test_auth import bearer, login
 from tests.test_errors import PROBLEM, assert_problem
 from tests.world import finding_fields, order_for_unit_finding
 
-HUGE = 2 ** 63  # one past what a signed 64-bit column holds
+#: One past what an SQL INTEGER (ids, versions, counts) holds, and one past a BIGINT (sequences).
+PAST_INTEGER = 2 ** 31
+PAST_BIGINT = 2 ** 63
 
 
 def row_counts(session) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -69,9 +71,9 @@ def _document(client) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return client.get("/api/v1/openapi.json").get_json()
 
 
-# -- integers beyond 64 bits -------------------------------------------------------------------
+# -- integers beyond what their columns hold ---------------------------------------------------
 
-def test_every_integer_query_parameter_refuses_a_number_beyond_64_bits(client, session, world, sup, admin):
+def test_every_integer_query_parameter_refuses_a_number_its_column_cannot_hold(client, session, world, sup, admin):
     """Walks the OpenAPI document, so a new parameter is covered the day it is added; as a
     supervisor, or an admin where a supervisor may not go."""
     before = row_counts(session)
@@ -81,9 +83,10 @@ def test_every_integer_query_parameter_refuses_a_number_beyond_64_bits(client, s
             continue
         for parameter in operations["get"].get("parameters", []):
             if parameter["in"] == "query" and parameter["schema"].get("type") == "integer":
-                response = client.get(path, query_string={parameter["name"]: HUGE}, headers=sup)
+                query = {parameter["name"]: PAST_INTEGER}
+                response = client.get(path, query_string=query, headers=sup)
                 if response.status_code == 403:
-                    response = client.get(path, query_string={parameter["name"]: HUGE}, headers=admin)
+                    response = client.get(path, query_string=query, headers=admin)
                 body = assert_problem(response, 422, "validation_failed")
                 assert f"query.{parameter['name']}" in {e["field"] for e in body["errors"]}
                 tried.append(f"{path}?{parameter['name']}")
@@ -91,7 +94,7 @@ def test_every_integer_query_parameter_refuses_a_number_beyond_64_bits(client, s
     assert row_counts(session) == before
 
 
-def test_every_integer_path_parameter_refuses_a_number_beyond_64_bits(client, session, world, sup):
+def test_every_integer_path_parameter_refuses_a_number_its_column_cannot_hold(client, session, world, sup):
     before = row_counts(session)
     tried = []
     for path, operations in _document(client)["paths"].items():
@@ -101,7 +104,7 @@ def test_every_integer_path_parameter_refuses_a_number_beyond_64_bits(client, se
             continue
         url = path
         for name in integers:
-            url = url.replace("{" + name + "}", str(HUGE))
+            url = url.replace("{" + name + "}", str(PAST_INTEGER))
         for method in set(operations) - {"parameters"}:
             response = client.open(url, method=method.upper(), json={}, headers=sup)
             # No route takes the number: 404, or 405 where werkzeug first met the same path
@@ -115,15 +118,15 @@ def test_every_integer_path_parameter_refuses_a_number_beyond_64_bits(client, se
 
 
 @pytest.mark.parametrize("where", ["seq", "unit_id", "base_version"])
-def test_a_push_refuses_integers_beyond_64_bits(client, session, world, phone, where):
+def test_a_push_refuses_integers_beyond_their_columns(client, session, world, phone, where):
     alice = phone("alice")
     mutation = _finding(1, world.units[0].id)
     if where == "seq":
-        mutation["seq"] = HUGE
+        mutation["seq"] = PAST_BIGINT
     elif where == "unit_id":
-        mutation["fields"]["unit_id"] = HUGE
+        mutation["fields"]["unit_id"] = PAST_INTEGER
     else:
-        mutation["base_version"] = HUGE
+        mutation["base_version"] = PAST_INTEGER
     before = row_counts(session)
     response = _push(client, bearer(alice.store.get("token")), alice.device_id, [mutation])
     if where == "unit_id":  # a mutation's fields are checked one mutation at a time: rejected alone
@@ -131,7 +134,7 @@ def test_a_push_refuses_integers_beyond_64_bits(client, session, world, phone, w
         result = response.get_json()["results"][0]
         assert result["outcome"] == "rejected" and result["problem"]["code"] == "invalid_fields"
         assert result["problem"]["errors"] == [{"field": "fields.unit_id",
-                                                "message": f"must be between {-2 ** 63} and {2 ** 63 - 1}"}]
+                                                "message": f"must be between {-2 ** 31} and {2 ** 31 - 1}"}]
         return
     body = assert_problem(response, 422, "validation_failed")
     assert body["errors"][0]["field"] == f"mutations.0.{where}"

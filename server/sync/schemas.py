@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from sync_protocol.fields import AwareDateTime, Integer, String
+from sync_protocol.fields import AwareDateTime, BigInteger, Integer, String
 
 
 class QuarantinedSchema(ma.Schema):
     id = ma.fields.UUID()
     device_id = ma.fields.UUID()
     user_id = Integer()
-    seq = Integer()
+    seq = BigInteger()
     mutation = ma.fields.Dict()
     problem = ma.fields.Dict()
     received_at = AwareDateTime()
@@ -22,7 +22,7 @@ class ConflictSchema(ma.Schema):
     entity = String()
     entity_id = String()
     device_id = ma.fields.UUID()
-    seq = Integer()
+    seq = BigInteger()
     kind = String()
     needs_person = ma.fields.Boolean()
     detail = ma.fields.Dict()
@@ -31,10 +31,10 @@ class ConflictSchema(ma.Schema):
 
 class DeviceStateSchema(ma.Schema):
     device_id = ma.fields.UUID()
-    last_seq = Integer()
+    last_seq = BigInteger()
     last_push_at = AwareDateTime(allow_none=True)
     last_pull_at = AwareDateTime(allow_none=True)
-    clock_offset_ms = Integer(allow_none=True)
+    clock_offset_ms = BigInteger(allow_none=True)
     telemetry = ma.fields.Dict()
 
 
