@@ -52,16 +52,21 @@ def decode(data: str | bytes, max_depth: int) -> Any:
                             errors=[{"field": None, "message": exc.msg}]) from None
 
 
+def read_json(req: flask.Request) -> Any:
+    """The request's JSON body: refused when missing (400), not JSON (415) or not decodable."""
+    data = req.get_data(cache=True)
+    if not data:
+        raise BodyRequired("Send a JSON object; {} takes every default.")
+    if not is_json_request(req):
+        raise NotJSON(f"This endpoint reads application/json, not {req.mimetype or 'an untyped body'}.")
+    return decode(data, current_app.config["MAX_JSON_DEPTH"])
+
+
 class RequestParser(FlaskParser):
-    """webargs' Flask parser with :func:`decode` for bodies, and no body read as an empty one."""
+    """webargs' Flask parser reading bodies with :func:`read_json`: no body is not an empty one."""
 
     def _raw_load_json(self, req: flask.Request) -> Any:
-        data = req.get_data(cache=True)
-        if not data:
-            raise BodyRequired("Send a JSON object; {} takes every default.")
-        if not is_json_request(req):
-            raise NotJSON(f"This endpoint reads application/json, not {req.mimetype or 'an untyped body'}.")
-        return decode(data, current_app.config["MAX_JSON_DEPTH"])
+        return read_json(req)
 
     def _handle_invalid_json_error(self, error: Any, req: flask.Request, *args: Any, **kwargs: Any) -> NoReturn:
         raise MalformedBody(str(error)) from None  # only a body that is not UTF-8 gets here

@@ -297,6 +297,15 @@ def test_a_body_that_is_not_json_is_415(client, session, world, content_type):
     assert row_counts(session) == before
 
 
+def test_a_view_reading_json_without_a_schema_refuses_the_same(client, session, admin):
+    before = row_counts(session)
+    response = client.put("/api/v1/escalation-policy", data=b'{"name": "x"}', content_type="text/plain",
+                          headers=admin)
+    assert_problem(response, 415, "unsupported_media_type")
+    assert_problem(client.put("/api/v1/escalation-policy", headers=admin), 400, "malformed_request")
+    assert row_counts(session) == before
+
+
 def test_escalate_without_a_body_is_refused(client, session, order_id, sup):
     before = row_counts(session)
     order = client.get(f"/api/v1/orders/{order_id}", headers=sup).get_json()

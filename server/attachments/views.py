@@ -6,12 +6,12 @@ import io
 from typing import Any
 
 from flask import Response, current_app, request, send_file
-from server.api import Blueprint, file_response
 from werkzeug.exceptions import HTTPException
 
 from media import PREVIEW_SUFFIX, THUMBNAIL_SUFFIX, key_for
 from media import NotFound as MediaNotFound
 from server import db
+from server.api import Blueprint, file_response
 from server.attachments.flags import flags_query
 from server.attachments.models import PhotoFlag
 from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema

@@ -5,9 +5,9 @@ import uuid
 from typing import Any
 
 from flask import current_app, request
-from server.api import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth import services
 from server.auth.permissions import Permission
 from server.auth.schemas import LoginSchema, MeSchema, RevokedSchema, RevokeSchema, TokenSchema

@@ -13,10 +13,10 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app, request as http_request
-from server.api import Blueprint
 from sqlalchemy.orm import Session
 
 from server import db
+from server.api import Blueprint
 from server.attachments.models import PhotoRole
 from server.attachments.services import attach
 from server.audit.models import AuditEvent
@@ -24,6 +24,7 @@ from server.auth.models import User
 from server.auth.permissions import Permission
 from server.auth.scope import rounds_condition
 from server.auth.security import authenticate_request, current_user, requires
+from server.bodies import read_json
 from server.clock import app_clock
 from server.errors import NotFound, ValidationFailed
 from server.findings.models import Finding
@@ -344,7 +345,7 @@ def get_policy_version(version: int) -> dict[str, Any]:
 @blp.response(200, PolicySchema)
 def put_policy() -> dict[str, Any]:
     """Load a new version (JSON, the same shape as the TOML file); every error is listed at once."""
-    document = http_request.get_json(silent=True)
+    document = read_json(http_request)
     if not isinstance(document, dict):
         raise ValidationFailed("Send the policy as a JSON object.")
     session = db.session()

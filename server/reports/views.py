@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, current_app, send_file
-from server.api import Blueprint, file_response
 
 from server import db
+from server.api import Blueprint, file_response
 from server.assessment import services as assessment
 from server.assessment.models import Circular, CircularStatus, RankingExclusion
 from server.assessment.results import RoundResult

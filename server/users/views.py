@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from server.api import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth.models import Role, User
 from server.auth.permissions import Permission
 from server.auth.schemas import UserSchema
