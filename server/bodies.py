@@ -1,15 +1,16 @@
 """How the API reads a request body: JSON only, bounded, and refused with a problem when it is not.
 
-One decoder serves webargs (every ``@blp.arguments`` body) and Flask's ``request.get_json``
-(the escalation policy, tus): orjson, then the nesting depth (``MAX_JSON_DEPTH``) and NUL
-checks of :func:`server.jsoncodec.loads_request`. An endpoint that takes a body refuses a
-missing one (400) and one that is not JSON (415), instead of reading it as ``{}``.
+One decoder serves webargs (every ``@blp.arguments`` body), views that read JSON without a
+schema (:func:`read_json`: the escalation policy) and Flask's ``request.get_json``: orjson,
+then the nesting depth (``MAX_JSON_DEPTH``) and NUL checks of
+:func:`server.jsoncodec.loads_request`. An endpoint that takes a body refuses a missing one
+(400) and one that is not JSON (415), instead of reading it as ``{}``.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+from typing import Any
 
 import flask
 from flask import current_app
@@ -67,9 +68,6 @@ class RequestParser(FlaskParser):
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         return read_json(req)
-
-    def _handle_invalid_json_error(self, error: Any, req: flask.Request, *args: Any, **kwargs: Any) -> NoReturn:
-        raise MalformedBody(str(error)) from None  # only a body that is not UTF-8 gets here
 
 
 class JSONProvider(DefaultJSONProvider):

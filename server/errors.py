@@ -1,8 +1,9 @@
 """Domain exceptions and the one place that turns any error into problem+json (RFC 9457).
 
 Services raise :class:`AppError` subclasses and never build responses; views let them
-propagate. Werkzeug's HTTP errors (404 for unknown routes, 405, 413 ...) and the
-schema validation errors of flask-smorest/webargs come out in the same shape.
+propagate. Werkzeug's HTTP errors (404 for unknown routes, 405, 413 ...), the schema
+validation errors of flask-smorest/webargs and unique violations from the database (409)
+come out in the same shape.
 """
 
 from __future__ import annotations

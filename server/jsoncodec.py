@@ -4,6 +4,9 @@ orjson, because the scheduler's sweep and a sync push encode tens of thousands o
 one transaction, where the standard library's encoder was a tenth of the work. Its output is
 what ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` gives, and it also writes
 UUIDs, enums, dates and aware datetimes (ISO 8601 with their offset) without help.
+
+Request bodies are read by :func:`loads_request`, which refuses, besides what is not JSON,
+what the server will not take although it parses (:class:`Refused`).
 """
 
 from __future__ import annotations
