@@ -7,7 +7,6 @@ error map (server/errors.py) and the request stream (server/compression.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import threading
 import uuid
