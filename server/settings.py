@@ -38,6 +38,13 @@ def _positive_int(raw: str | int) -> int:
     return value
 
 
+def _json_depth(raw: str | int) -> int:
+    value = _positive_int(raw)
+    if value > 1000:  # orjson stops at 1024 levels on its own
+        raise ValueError("must be at most 1000")
+    return value
+
+
 def _bool(raw: str | bool) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -168,6 +175,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Office periods of a working day, in the campaign time zone; working-hour limits count only these."),
     Setting("MAX_BODY_BYTES", _positive_int, 8 * 1024 * 1024,
             "Largest request body accepted by the JSON API (413 above). Photos use resumable uploads."),
+    Setting("MAX_JSON_DEPTH", _json_depth, 32,
+            "Deepest nesting of arrays and objects a JSON body may have (400 above); at most 1000."),
     Setting("PAGE_SIZE_DEFAULT", _positive_int, 100, "Items per page when a list request names no limit."),
     Setting("PAGE_SIZE_MAX", _positive_int, 1000, "Largest page a list request may ask for."),
     Setting("TOKEN_TTL_HOURS", _positive_int, 24 * 30,

@@ -5,9 +5,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth.permissions import Permission
 from server.auth.security import authenticate_request, current_user, requires
 from server.clock import app_clock
