@@ -20,6 +20,8 @@ Measured:
   rows the push added are written again as plain bulk copies (:mod:`benchmarks.floors`): their
   database's part gives ``push_floor_mutations_per_s`` and ``push_ceiling_ratio`` (floor / raw),
   the best ratio the schema allows;
+  The same findings are then edited by a push of updates (one field each, batches of 500 from a
+  second device): ``push_updates_per_s``, the path that locks every record before reading it;
 - pull: the first sync (no cursor) of a device whose scope holds N findings and orders, in
   pages of 1000, by a separate client process that decodes every page with ``json.loads``.
   ``pull_rows_per_s`` counts the time spent waiting on HTTP (request sent to body read, as a
@@ -711,11 +713,34 @@ class Bench:
         seconds = time.perf_counter() - started
         cpu = _cpu_s(pids) - cpu
         written = self.rewrite_floor(before)
+        self.pushed = [m["id"] for batch in todo for m in batch]
         return {"count": count, "applied": applied, "seconds": seconds, "rate": count / seconds, "server_cpu_s": cpu,
                 "floor_s": sum(w.seconds for w in written), "floor_db_s": sum(w.database for w in written),
                 "written": written, "rows_written": sum(w.rows for w in written),
                 "batch_ms": statistics.median(latencies) * 1000, "first_ms": latencies[0] * 1000,
                 "last_ms": latencies[-1] * 1000, "encode_s": encode_s, "batches": len(todo)}
+
+    def push_updates(self) -> dict[str, Any]:
+        """Edits of the findings the create push made, one field each, in batches of BATCH from
+        a second device of the same inspector: the path that locks each record before reading it."""
+        from sync_protocol.version import PROTOCOL_VERSION
+
+        device = str(uuid.uuid4())
+        token = self.http.login("alice", device)
+        now = _now().isoformat()
+        mutations = [{"seq": i + 1, "entity": "finding", "id": finding_id, "op": "update",
+                      "fields": {"description": f"门前杂物已清理{i}"}, "base_version": 1, "device_time": now}
+                     for i, finding_id in enumerate(self.pushed)]
+        applied, started = 0, time.perf_counter()
+        for i in range(0, len(mutations), BATCH):
+            body = json.dumps({"protocol": PROTOCOL_VERSION, "device_id": device, "sent_at": _now().isoformat(),
+                               "telemetry": {}, "mutations": mutations[i:i + BATCH]}, ensure_ascii=False).encode()
+            status, data = self.http.call("POST", "/api/v1/sync/push", body, token)
+            if status != 200:
+                raise RuntimeError(f"push: HTTP {status}: {data[:300]!r}")
+            applied += sum(r["outcome"] == "applied" for r in json.loads(data)["results"])
+        seconds = time.perf_counter() - started
+        return {"count": len(mutations), "applied": applied, "seconds": seconds, "rate": len(mutations) / seconds}
 
     def pull(self, rows: int) -> dict[str, Any]:
         import sqlalchemy as sa
@@ -803,6 +828,11 @@ def run(url: str, workdir: Path, sizes: dict[str, int], args: argparse.Namespace
             f"{push['floor_db_s']:.2f} s the database's → at most {fmt(push['count'] / push['floor_db_s'])} "
             f"mutations/s on this schema; {describe(push['written'])}")
 
+        updates = bench.push_updates()
+        say(f"  then {fmt(updates['count'])} updates of those findings (one field each, {fmt(updates['applied'])} "
+            f"applied) in {updates['seconds']:.2f} s → {fmt(updates['rate'])} mutations/s")
+        push["updates"] = updates
+
         say(f"\n[4/5] raw sqlite3 executemany of {fmt(sizes['push'])} rows, one transaction, fresh temp file")
         raw, row_bytes = raw_insert(sizes["push"], workdir)
         say(f"  {fmt(raw)} rows/s (median of 3; rows of {row_bytes:.0f} B)")
@@ -852,6 +882,7 @@ def report(r: dict[str, Any], sizes: dict[str, int], is_pg: bool) -> dict[str, A
         say(f"          (incremental_pull_ms_1m below is measured with {fmt(large['stored'])} rows, not 1M)")
     return {
         "push_mutations_per_s": round(push["rate"], 1),
+        "push_updates_per_s": round(push["updates"]["rate"], 1),
         "raw_insert_rows_per_s": round(raw, 1),
         "push_ratio": round(ratio, 4),
         "push_floor_mutations_per_s": round(floor_rate, 1),

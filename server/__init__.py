@@ -22,10 +22,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
 
     from server import compression, db, headers
     from server.api import XunchaApi, api_settings
-    from server.attachments import tus
+    from server.attachments import tus, tus_openapi
     from server.attachments.storage import build_storage
     from server.auth.passwords import make_hasher
     from server.auth.throttle import Throttle, build_throttle_storage
+    from server.bodies import JSONProvider
     from server.orders import notices as order_notices
     from server.settings import DEMO_HINT, ConfigError, load_settings
     from server.sync import feed, published
@@ -40,13 +41,15 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         # FLASK_DEBUG=1 or ``xuncha --debug``: the Werkzeug debugger runs any code sent to /console.
         raise ConfigError(f"debug mode (FLASK_DEBUG, --debug) is refused when XUNCHA_ENV=production. "
                           f"{DEMO_HINT}")
+    app.json = JSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable on the wire
     logging.basicConfig(level=settings["LOG_LEVEL"])
     if settings["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"],  # type: ignore[method-assign]
                                 x_proto=settings["TRUSTED_PROXIES"])
 
-    app.extensions["xuncha.db"] = db.Database(settings["DATABASE_URL"], pool_size=settings["DATABASE_POOL_SIZE"])
+    app.extensions["xuncha.db"] = db.Database(settings["DATABASE_URL"], pool_size=settings["DATABASE_POOL_SIZE"],
+                                                busy_timeout_ms=settings["DATABASE_BUSY_TIMEOUT_MS"])
     app.extensions["xuncha.clock"] = clock or SystemClock()
     app.extensions["xuncha.hasher"] = make_hasher(settings)
     app.extensions["xuncha.throttle"] = Throttle(
@@ -65,4 +68,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(tus.blp)  # tus resumable photo uploads: plain Flask, not JSON
+    tus_openapi.describe(api.spec, app.url_map)
     return app

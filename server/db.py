@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import enum
 import functools
+import logging
 import operator
+import random
+import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterator, TypeVar
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -103,6 +108,8 @@ def str_enum(enum_cls: type[enum.Enum]) -> sa.Enum:
 
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -349,39 +356,136 @@ def _python_default(column: sa.Column[Any]) -> Any:
     return lambda: default.arg  # type: ignore[union-attr]
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, busy_timeout_ms: int = 30_000) -> Engine:
     codec = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30}, **codec)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **codec)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms))
+        # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over
+        # (SQLAlchemy's "pysqlite serializable" recipe), and choose the kind of BEGIN ourselves.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(f"BEGIN {_sqlite_begin()}"))
         return engine
     return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **codec)
+
+
+def _sqlite_begin() -> str:
+    """IMMEDIATE for a request that writes (POST, PUT, PATCH, DELETE), DEFERRED otherwise.
+
+    A deferred transaction that read first and then writes must upgrade its lock; in WAL mode
+    SQLite refuses that at once with "database is locked" when another connection committed
+    meanwhile, whatever the busy timeout. Taking the write lock at BEGIN makes a writing
+    request wait (up to the busy timeout) instead. Reads (GET) keep WAL's readers-never-wait;
+    work outside a request keeps SQLite's default unless it runs in :func:`writing`.
+    """
+    if _WRITING.get() or (has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")):
+        return "IMMEDIATE"
+    return "DEFERRED"
+
+
+_WRITING: contextvars.ContextVar[bool] = contextvars.ContextVar("xuncha_writing", default=False)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock at BEGIN, as a writing request's do:
+    for work outside a request that reads and then writes (a scheduler job)."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
 
 
 #: Page cache per SQLite connection, in KiB; taken as pages are used, not up front.
 SQLITE_CACHE_KIB = 64 * 1024
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_timeout_ms: int) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     # SQLite's default page cache is 2 MiB: a transaction writing tens of thousands of rows
     # (a sweep, a large push) spills its dirty pages into the WAL and reads them back.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
+# -- transactions that may meet another one --------------------------------------------------
+
+#: SQLSTATEs that say "run the transaction again": serialization failure, deadlock detected,
+#: lock not available (lock_timeout). Nothing was committed; a fresh attempt may succeed.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def retryable(exc: BaseException) -> str | None:
+    """Why ``exc`` is worth running the whole transaction again for (its SQLSTATE, or
+    ``"sqlite_busy"``), or None."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return None
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state in RETRYABLE_SQLSTATES:
+        return state
+    if isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig):
+        return "sqlite_busy"
+    return None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How often, and how far apart, a transaction that met another one is run again."""
+
+    attempts: int = 4
+    base_s: float = 0.02
+    cap_s: float = 0.25
+
+    def delay(self, attempt: int) -> float:
+        # Full jitter: two transactions that collided do not collide again in step.
+        return random.uniform(0, min(self.cap_s, self.base_s * 2 ** attempt))
+
+
+class RetriesExhausted(Exception):
+    """Every attempt met another transaction; the caller answers 503 (the client resends)."""
+
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(f"{attempts} attempts, the last one failed with {reason}")
+        self.reason, self.attempts = reason, attempts
+
+
+def run_retrying(session: Session, work: Callable[[], T], retry: Retry) -> T:
+    """``work()`` and the commit, as one unit, run again from the start on a serialization
+    failure, a deadlock, a lock timeout or a busy SQLite.
+
+    Each attempt starts from a clean session: the failed transaction is rolled back, which
+    drops what it added and expires everything it loaded, so every record is read again and
+    nothing read before another transaction's commit is reused. ``work`` must have no effect
+    outside the database.
+    """
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except sa.exc.DBAPIError as exc:
+            session.rollback()
+            reason = retryable(exc)
+            if reason is None:
+                raise
+            log.warning("transaction met another one (%s), attempt %d of %d", reason, attempt, retry.attempts)
+            if attempt == retry.attempts:
+                raise RetriesExhausted(reason, attempt) from exc
+            time.sleep(retry.delay(attempt))
+    raise AssertionError("unreachable")
+
+
 class Database:
     """The engine and session factory of one app, kept in ``app.extensions``."""
 
-    def __init__(self, url: str, *, pool_size: int = 5) -> None:
-        self.engine = make_engine(url, pool_size=pool_size)
+    def __init__(self, url: str, *, pool_size: int = 5, busy_timeout_ms: int = 30_000) -> None:
+        self.engine = make_engine(url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:

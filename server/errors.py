@@ -1,8 +1,9 @@
 """Domain exceptions and the one place that turns any error into problem+json (RFC 9457).
 
 Services raise :class:`AppError` subclasses and never build responses; views let them
-propagate. Werkzeug's HTTP errors (404 for unknown routes, 405, 413 ...) and the
-schema validation errors of flask-smorest/webargs come out in the same shape.
+propagate. Werkzeug's HTTP errors (404 for unknown routes, 405, 413 ...), the schema
+validation errors of flask-smorest/webargs and unique violations from the database (409)
+come out in the same shape.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from typing import Any, Iterable
 
 from flask import Flask, Response, json
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from sync_protocol.problems import PROBLEM_MEDIA_TYPE, ProblemCode
@@ -169,7 +171,25 @@ def handle_unexpected(exc: Exception) -> Response:
                             "The server failed; the request changed nothing. Retrying later is safe.")
 
 
+#: SQLSTATE of a unique violation (PostgreSQL), and SQLite's extended codes for the same.
+_UNIQUE = {"23505", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
+
+
+def handle_integrity_error(exc: IntegrityError) -> Response:
+    """A write that a constraint refused changed nothing (the session is rolled back when the
+    request ends). A unique violation is a request naming an id or key another record already
+    holds (e.g. a response_id used by another order): 409, like any other conflict with the
+    current state. Any other constraint means a service let bad input through: a bug, 500."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    if state not in _UNIQUE:
+        return handle_unexpected(exc)
+    return problem_response(409, ProblemCode.CONFLICT, Conflict.title,
+                            "Another record already holds this id or key; nothing was changed.")
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -9,24 +9,31 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from sync_protocol.fields import Integer
+
+
+def _at_most_page_max(value: int) -> None:
+    # Refused, not capped: a client asking for more than it gets would take a short page for the last one.
+    ceiling = current_app.config["PAGE_SIZE_MAX"]
+    if value > ceiling:
+        raise ma.ValidationError(f"must be at most {ceiling}")
+
+
+def page_limit() -> Integer:
+    """The ``?limit=`` of every list endpoint."""
+    return Integer(load_default=None, validate=[ma.validate.Range(min=1), _at_most_page_max], metadata={
+        "description": "Items per page (default XUNCHA_PAGE_SIZE_DEFAULT, at most XUNCHA_PAGE_SIZE_MAX)"})
+
 
 class PageArgsSchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1), metadata={
-        "description": "Items per page (default XUNCHA_PAGE_SIZE_DEFAULT, at most XUNCHA_PAGE_SIZE_MAX)"})
-    after = ma.fields.Integer(load_default=None, metadata={
-        "description": "The next_after value of the previous page"})
-
-    @ma.validates("limit")
-    def _within_max(self, value: int | None, **_: Any) -> None:
-        ceiling = current_app.config["PAGE_SIZE_MAX"]
-        if value is not None and value > ceiling:
-            raise ma.ValidationError(f"must be at most {ceiling}")
+    limit = page_limit()
+    after = Integer(load_default=None, metadata={"description": "The next_after value of the previous page"})
 
 
 def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     return ma.Schema.from_dict({
         "items": ma.fields.List(ma.fields.Nested(item_schema)),
-        "next_after": ma.fields.Integer(allow_none=True, metadata={
+        "next_after": Integer(allow_none=True, metadata={
             "description": "Pass as ?after= for the next page; null on the last page"}),
     }, name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema")
 

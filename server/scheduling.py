@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from server.auth.services import purge_expired_tokens
 from server.clock import Clock
-from server.db import Database
+from server.db import Database, writing
 from server.gcpause import gc_paused
 from server.notifications.jobs import deliver_notifications
 
@@ -121,7 +121,8 @@ def run_job(app: Flask, job: Job) -> Any:
     with app.app_context():
         database: Database = app.extensions["xuncha.db"]
         clock: Clock = app.extensions["xuncha.clock"]
-        with gc_paused(), database.session() as session, session.begin():
+        # A job reads, then writes: on SQLite it takes the write lock at once (server.db.writing).
+        with gc_paused(), writing(), database.session() as session, session.begin():
             result = job.func(session, clock)
         log.info("job %s done: %s", job.id, result)
         return result

@@ -38,6 +38,13 @@ def _positive_int(raw: str | int) -> int:
     return value
 
 
+def _json_depth(raw: str | int) -> int:
+    value = _positive_int(raw)
+    if value > 1000:  # orjson stops at 1024 levels on its own
+        raise ValueError("must be at most 1000")
+    return value
+
+
 def _bool(raw: str | bool) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -147,6 +154,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL: sqlite:///path or postgresql://user@host/db (psycopg 3 is used)."),
     Setting("DATABASE_POOL_SIZE", _positive_int, 5,
             "Connections each process keeps open to PostgreSQL."),
+    Setting("DATABASE_BUSY_TIMEOUT_MS", _positive_int, 30_000,
+            "SQLite: how long a write waits for another connection's write to finish before it "
+            "fails with \"database is locked\" (which a sync push then retries)."),
     Setting("MEDIA_ROOT", str, lambda s: os.path.join(s["INSTANCE_DIR"], "media"),
             "Folder of the filesystem media backend (original photos and derivatives)."),
     Setting("MEDIA_STORAGE", _media_storage, "filesystem",
@@ -165,6 +175,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Office periods of a working day, in the campaign time zone; working-hour limits count only these."),
     Setting("MAX_BODY_BYTES", _positive_int, 8 * 1024 * 1024,
             "Largest request body accepted by the JSON API (413 above). Photos use resumable uploads."),
+    Setting("MAX_JSON_DEPTH", _json_depth, 32,
+            "Deepest nesting of arrays and objects a JSON body may have (400 above); at most 1000."),
     Setting("PAGE_SIZE_DEFAULT", _positive_int, 100, "Items per page when a list request names no limit."),
     Setting("PAGE_SIZE_MAX", _positive_int, 1000, "Largest page a list request may ask for."),
     Setting("TOKEN_TTL_HOURS", _positive_int, 24 * 30,
@@ -193,6 +205,12 @@ SETTINGS: tuple[Setting, ...] = (
             "How long an unfinished resumable (tus) photo upload is kept before it is deleted."),
     Setting("SYNC_MAX_BATCH", _positive_int, 1000,
             "Most mutations one sync push may carry (413 above); clients split larger outboxes."),
+    Setting("SYNC_LOCK_TIMEOUT_MS", _positive_int, 3000,
+            "PostgreSQL: how long a push waits for a record another transaction holds before its "
+            "attempt is given up and run again."),
+    Setting("SYNC_RETRY_ATTEMPTS", _positive_int, 4,
+            "Attempts of a push that met another transaction (deadlock, serialization failure, lock "
+            "timeout, busy SQLite) before the device is answered 503 sync_busy with Retry-After."),
     Setting("SYNC_PULL_LIMIT_DEFAULT", _positive_int, 1000, "Changes per pull page when the client names no limit."),
     Setting("SYNC_PULL_LIMIT_MAX", _positive_int, 5000, "Largest pull page a client may ask for."),
     Setting("SYNC_TOMBSTONE_DAYS", _positive_int, 90,

@@ -11,46 +11,47 @@ from dataclasses import dataclass
 
 import marshmallow as ma
 
+from sync_protocol.fields import AwareDateTime, Integer, String
 from sync_protocol.messages import Op
 
 SHA256 = ma.validate.Regexp(r"^[0-9a-f]{64}$", error="must be a lowercase hex SHA-256")
 
 
 class VisitFields(ma.Schema):
-    round_id = ma.fields.Integer(required=True, strict=True)
-    unit_id = ma.fields.Integer(required=True, strict=True)
-    team_id = ma.fields.Integer(load_default=None, strict=True, allow_none=True)
-    started_at = ma.fields.AwareDateTime(required=True)
-    ended_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
-    methods = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
-    notes = ma.fields.String(load_default="", validate=ma.validate.Length(max=5000))
-    status = ma.fields.String(load_default="open", validate=ma.validate.OneOf(["open", "submitted"]))
+    round_id = Integer(required=True, strict=True)
+    unit_id = Integer(required=True, strict=True)
+    team_id = Integer(load_default=None, strict=True, allow_none=True)
+    started_at = AwareDateTime(required=True)
+    ended_at = AwareDateTime(load_default=None, allow_none=True)
+    methods = String(load_default="", validate=ma.validate.Length(max=200))
+    notes = String(load_default="", validate=ma.validate.Length(max=5000))
+    status = String(load_default="open", validate=ma.validate.OneOf(["open", "submitted"]))
 
 
 class AnswerFields(ma.Schema):
     visit_id = ma.fields.UUID(required=True)
-    item_id = ma.fields.Integer(required=True, strict=True)
-    result = ma.fields.String(required=True, validate=ma.validate.OneOf(["pass", "fail", "na"]))
-    instances = ma.fields.Integer(load_default=0, strict=True, validate=ma.validate.Range(min=0, max=1000))
+    item_id = Integer(required=True, strict=True)
+    result = String(required=True, validate=ma.validate.OneOf(["pass", "fail", "na"]))
+    instances = Integer(load_default=0, strict=True, validate=ma.validate.Range(min=0, max=1000))
     score = ma.fields.Decimal(load_default=None, allow_none=True, places=2, as_string=True)
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    note = String(load_default="", validate=ma.validate.Length(max=2000))
 
 
 class FindingFields(ma.Schema):
     visit_id = ma.fields.UUID(load_default=None, allow_none=True)
-    round_id = ma.fields.Integer(load_default=None, strict=True, allow_none=True)
+    round_id = Integer(load_default=None, strict=True, allow_none=True)
     #: The unit visited; empty for a patrol finding, which is routed by its location.
-    unit_id = ma.fields.Integer(load_default=None, strict=True, allow_none=True)
-    item_id = ma.fields.Integer(load_default=None, strict=True, allow_none=True)
-    category = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    description = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=5000))
-    severity = ma.fields.String(load_default="normal",
+    unit_id = Integer(load_default=None, strict=True, allow_none=True)
+    item_id = Integer(load_default=None, strict=True, allow_none=True)
+    category = String(required=True, validate=ma.validate.Length(min=1, max=64))
+    description = String(required=True, validate=ma.validate.Length(min=1, max=5000))
+    severity = String(load_default="normal",
                                 validate=ma.validate.OneOf(["minor", "normal", "serious", "urgent"]))
     latitude = ma.fields.Float(load_default=None, allow_none=True, validate=ma.validate.Range(-90, 90))
     longitude = ma.fields.Float(load_default=None, allow_none=True, validate=ma.validate.Range(-180, 180))
-    location_text = ma.fields.String(load_default="", validate=ma.validate.Length(max=300))
+    location_text = String(load_default="", validate=ma.validate.Length(max=300))
     #: Before-photos by SHA-256; they may arrive later over the resumable upload.
-    photos = ma.fields.List(ma.fields.String(validate=SHA256), load_default=list,
+    photos = ma.fields.List(String(validate=SHA256), load_default=list,
                             validate=ma.validate.Length(max=50))
 
 
@@ -62,10 +63,10 @@ MUTABLE = {
 
 
 class PhotoFields(ma.Schema):
-    sha256 = ma.fields.String(required=True, validate=SHA256)
+    sha256 = String(required=True, validate=SHA256)
     finding_id = ma.fields.UUID(load_default=None, allow_none=True)
     response_id = ma.fields.UUID(load_default=None, allow_none=True)
-    role = ma.fields.String(load_default="before", validate=ma.validate.OneOf(["before", "after"]))
+    role = String(load_default="before", validate=ma.validate.OneOf(["before", "after"]))
 
     @ma.validates_schema
     def _one_owner(self, data: dict, **_: object) -> None:  # type: ignore[type-arg]
@@ -76,17 +77,17 @@ class PhotoFields(ma.Schema):
 class RespondFields(ma.Schema):
     #: The response's own id, made on the device, so a re-sent respond is recognised.
     response_id = ma.fields.UUID(required=True)
-    measures = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=5000))
-    photos = ma.fields.List(ma.fields.String(validate=SHA256), load_default=list,
+    measures = String(required=True, validate=ma.validate.Length(min=1, max=5000))
+    photos = ma.fields.List(String(validate=SHA256), load_default=list,
                             validate=ma.validate.Length(max=50))
 
 
 class VerifyFields(ma.Schema):
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    note = String(load_default="", validate=ma.validate.Length(max=2000))
 
 
 class RejectFields(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = String(required=True, validate=ma.validate.Length(min=1, max=2000))
 
 
 LIMIT = ma.validate.Regexp(r"^[1-9][0-9]{0,3}(wh|wd|h|d)$",
@@ -98,12 +99,12 @@ class RequestFields(ma.Schema):
 
     #: The request's own id, made on the device, so a re-sent request is recognised.
     request_id = ma.fields.UUID(required=True)
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["extension", "return", "park", "void"]))
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    kind = String(required=True, validate=ma.validate.OneOf(["extension", "return", "park", "void"]))
+    reason = String(required=True, validate=ma.validate.Length(min=1, max=2000))
     #: For an extension: the extra time asked for.
-    extra = ma.fields.String(load_default=None, allow_none=True, validate=LIMIT)
+    extra = String(load_default=None, allow_none=True, validate=LIMIT)
     #: For parking (挂账): when to look at it again.
-    review_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
+    review_at = AwareDateTime(load_default=None, allow_none=True)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ import enum
 
 import marshmallow as ma
 
+from sync_protocol.fields import AwareDateTime, BigInteger, Integer, String
+
 
 class Op(str, enum.Enum):
     CREATE = "create"
@@ -33,44 +35,44 @@ class Outcome(str, enum.Enum):
 
 
 class TelemetrySchema(ma.Schema):
-    outbox_depth = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0))
-    oldest_unsynced_age_s = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0))
-    app_version = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
-    schema_version = ma.fields.Integer(load_default=None)
+    outbox_depth = Integer(load_default=None, validate=ma.validate.Range(min=0))
+    oldest_unsynced_age_s = Integer(load_default=None, validate=ma.validate.Range(min=0))
+    app_version = String(load_default="", validate=ma.validate.Length(max=40))
+    schema_version = Integer(load_default=None)
 
 
 class MutationSchema(ma.Schema):
     #: The device's own sequence number: strictly increasing over the device's whole life.
-    seq = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1))
-    entity = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    seq = BigInteger(required=True, strict=True, validate=ma.validate.Range(min=1))
+    entity = String(required=True, validate=ma.validate.Length(min=1, max=32))
     id = ma.fields.UUID(required=True)
     op = ma.fields.Enum(Op, by_value=True, required=True)
     #: For op=command: respond, verify, reject ...
-    command = ma.fields.String(load_default=None, validate=ma.validate.Length(max=32))
+    command = String(load_default=None, validate=ma.validate.Length(max=32))
     #: Checked key by key by the entity's schema when the mutation is applied (unknown names
     #: are refused there), so the envelope only asks for an object.
     fields = ma.fields.Dict(load_default=dict)
     #: The record version (from pull) this edit was made on; 0 for a record the device has not pulled.
-    base_version = ma.fields.Integer(load_default=0, strict=True, validate=ma.validate.Range(min=0))
+    base_version = Integer(load_default=0, strict=True, validate=ma.validate.Range(min=0))
     #: The device clock when the change was made; corrected by the device's measured offset.
-    device_time = ma.fields.AwareDateTime(required=True)
+    device_time = AwareDateTime(required=True)
 
 
 class PushRequestSchema(ma.Schema):
-    protocol = ma.fields.Integer(required=True, strict=True)
+    protocol = Integer(required=True, strict=True)
     device_id = ma.fields.UUID(required=True)
     #: The device clock when this request was sent: the server measures the device's offset from it.
-    sent_at = ma.fields.AwareDateTime(required=True)
+    sent_at = AwareDateTime(required=True)
     telemetry = ma.fields.Nested(TelemetrySchema, load_default=dict)
     mutations = ma.fields.List(ma.fields.Nested(MutationSchema), required=True)
 
 
 class MutationResultSchema(ma.Schema):
-    seq = ma.fields.Integer()
-    entity = ma.fields.String()
-    id = ma.fields.String()
-    op = ma.fields.String()
-    outcome = ma.fields.String(metadata={"enum": [o.value for o in Outcome]})
+    seq = BigInteger()
+    entity = String()
+    id = String()
+    op = String()
+    outcome = String(metadata={"enum": [o.value for o in Outcome]})
     #: For rejected and conflict: an RFC 9457 problem object.
     problem = ma.fields.Dict(allow_none=True)
     #: For merged, duplicate and conflict: the record as the server now holds it.
@@ -83,35 +85,35 @@ class MutationResultSchema(ma.Schema):
 
 
 class PushResponseSchema(ma.Schema):
-    protocol = ma.fields.Integer()
+    protocol = Integer()
     results = ma.fields.List(ma.fields.Nested(MutationResultSchema))
     #: The highest sequence the server has taken from this device: drop everything up to it.
-    acknowledged_seq = ma.fields.Integer()
-    server_time = ma.fields.AwareDateTime()
+    acknowledged_seq = BigInteger()
+    server_time = AwareDateTime()
 
 
 class PullArgsSchema(ma.Schema):
-    protocol = ma.fields.Integer(load_default=1)
-    cursor = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
-    limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    protocol = Integer(load_default=1)
+    cursor = String(load_default="", validate=ma.validate.Length(max=2000))
+    limit = Integer(load_default=None, validate=ma.validate.Range(min=1))
 
 
 class ChangeSchema(ma.Schema):
-    entity = ma.fields.String()
-    id = ma.fields.String()
+    entity = String()
+    id = String()
     #: "upsert" or "delete" (a tombstone).
-    op = ma.fields.String()
-    seq = ma.fields.Integer()
+    op = String()
+    seq = BigInteger()
     data = ma.fields.Dict(allow_none=True)
     #: For tombstones: "deleted" or "out_of_scope".
-    reason = ma.fields.String(allow_none=True)
+    reason = String(allow_none=True)
 
 
 class PullResponseSchema(ma.Schema):
-    protocol = ma.fields.Integer()
+    protocol = Integer()
     changes = ma.fields.List(ma.fields.Nested(ChangeSchema))
-    cursor = ma.fields.String(metadata={"description": "Pass back unchanged as ?cursor= on the next pull"})
+    cursor = String(metadata={"description": "Pass back unchanged as ?cursor= on the next pull"})
     has_more = ma.fields.Boolean()
     #: SHA-256 of photos this device named that the server does not have yet: upload them.
-    missing_photos = ma.fields.List(ma.fields.String())
-    server_time = ma.fields.AwareDateTime()
+    missing_photos = ma.fields.List(String())
+    server_time = AwareDateTime()

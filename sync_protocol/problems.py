@@ -31,6 +31,9 @@ batch_too_large            413     more mutations in one push than the server ta
 cursor_invalid             400     the pull cursor was not issued by this server for this device
 cursor_expired             410     the cursor is older than the tombstones kept: start over
                                    with an empty cursor and drop local copies of pulled data
+sync_busy                  503     the push kept meeting other pushes of the same records and
+                                   was not applied: send the same batch again after
+                                   ``Retry-After`` seconds
 --- per mutation (in a push result's ``problem``) ------------------------------------------
 unknown_entity             422     the mutation names an entity that cannot be pushed
 invalid_fields             422     the mutation's fields did not validate; see ``errors``
@@ -74,6 +77,7 @@ class ProblemCode(str, enum.Enum):
     BATCH_TOO_LARGE = "batch_too_large"
     CURSOR_INVALID = "cursor_invalid"
     CURSOR_EXPIRED = "cursor_expired"
+    SYNC_BUSY = "sync_busy"
     UNKNOWN_ENTITY = "unknown_entity"
     INVALID_FIELDS = "invalid_fields"
     NOT_IN_SCOPE = "not_in_scope"

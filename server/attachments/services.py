@@ -96,8 +96,11 @@ def receive_photo(session: Session, clock: Clock, storage: media.Storage, data: 
         setattr(row, column.key, segment)
     session.add(row)
     session.flush()
-    for finding in session.scalars(sa.select(Finding).join(PhotoRef, PhotoRef.finding_id == Finding.id)
-                                   .where(PhotoRef.sha256 == photo.sha256)):
+    # Locked, in the order every writer of findings takes them (server.sync.locks), and read
+    # again under the lock: a finding voided meanwhile by a push must not come back complete.
+    for finding in session.scalars(sa.select(Finding).where(Finding.id.in_(
+            sa.select(PhotoRef.finding_id).where(PhotoRef.sha256 == photo.sha256)))
+            .order_by(Finding.id).with_for_update(key_share=True).execution_options(populate_existing=True)):
         refresh_media_status(session, finding)
     flag_photo(session, clock, row, rules or FlagRules.current())
     return row

@@ -6,12 +6,12 @@ import io
 from typing import Any
 
 from flask import Response, current_app, request, send_file
-from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from media import PREVIEW_SUFFIX, THUMBNAIL_SUFFIX, key_for
 from media import NotFound as MediaNotFound
 from server import db
+from server.api import Blueprint, file_response
 from server.attachments.flags import flags_query
 from server.attachments.models import PhotoFlag
 from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema
@@ -29,6 +29,7 @@ _VARIANTS = {"": None, "preview": PREVIEW_SUFFIX, "thumb": THUMBNAIL_SUFFIX}
 @blp.route("/photos/<string:sha256>", methods=["GET", "HEAD"], defaults={"variant": ""})
 @blp.route("/photos/<string:sha256>/<any(preview, thumb):variant>", methods=["GET", "HEAD"])
 @requires(Permission.READ_UNITS)
+@blp.doc(**file_response("image/*", "The photo (the original as taken, or a JPEG preview or thumbnail)"))
 def photo(sha256: str, variant: str) -> Response:
     """The photo's bytes; HEAD tells an app the server already has it (no need to upload again).
 

@@ -5,9 +5,9 @@ import uuid
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth import accounts, services
 from server.auth.permissions import Permission
 from server.auth.schemas import (ChangePasswordSchema, LoginSchema, MeSchema, ReleasedSchema, ReleaseSchema,

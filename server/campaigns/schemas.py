@@ -3,6 +3,7 @@ from __future__ import annotations
 import zoneinfo
 
 import marshmallow as ma
+from sync_protocol.fields import Date, Integer, String
 
 
 def _timezone(value: str) -> None:
@@ -12,17 +13,17 @@ def _timezone(value: str) -> None:
         raise ma.ValidationError(f"{value!r} is not an IANA time zone such as Asia/Shanghai") from None
 
 
-_group = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+_group = String(validate=ma.validate.Length(min=1, max=100))
 
 
 class CampaignSchema(ma.Schema):
-    id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    office = ma.fields.String(validate=ma.validate.Length(max=200),
+    id = Integer(dump_only=True)
+    name = String(required=True, validate=ma.validate.Length(min=1, max=200))
+    office = String(validate=ma.validate.Length(max=200),
                               metadata={"description": "The issuing office named in circulars, e.g. 市双创办"})
-    timezone = ma.fields.String(validate=_timezone)
-    starts_on = ma.fields.Date(allow_none=True)
-    ends_on = ma.fields.Date(allow_none=True)
+    timezone = String(validate=_timezone)
+    starts_on = Date(allow_none=True)
+    ends_on = Date(allow_none=True)
     groups = ma.fields.List(_group, validate=ma.validate.Length(max=50),
                             metadata={"description": "Assessment groups (考核组别), in the order circulars list them"})
 

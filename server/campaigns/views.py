@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
+from server.api import Blueprint
 
 from server import db
 from server.auth.permissions import Permission

@@ -5,10 +5,10 @@ from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from server import db
+from server.api import Blueprint
 from server.errors import AppError
 from sync_protocol.problems import ProblemCode
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from server.imports.writers import FORMATS
+from sync_protocol.fields import Integer, String
 
 
 class ImportFormSchema(ma.Schema):
@@ -13,15 +14,15 @@ class ImportFormSchema(ma.Schema):
 
 
 class ImportReportSchema(ma.Schema):
-    kind = ma.fields.String()
-    source = ma.fields.String()
-    campaign = ma.fields.String()
+    kind = String()
+    source = String()
+    campaign = String()
     dry_run = ma.fields.Boolean()
-    created = ma.fields.Integer()
-    updated = ma.fields.Integer()
-    unchanged = ma.fields.Integer()
-    notes = ma.fields.List(ma.fields.String())
+    created = Integer()
+    updated = Integer()
+    unchanged = Integer()
+    notes = ma.fields.List(String())
 
 
 class ExportArgsSchema(ma.Schema):
-    format = ma.fields.String(load_default="xlsx", validate=ma.validate.OneOf(FORMATS))
+    format = String(load_default="xlsx", validate=ma.validate.OneOf(FORMATS))

@@ -4,16 +4,17 @@ import marshmallow as ma
 
 from server.notifications.models import DeliveryChannel, DeliveryStatus
 from server.pagination import PageArgsSchema
+from sync_protocol.fields import AwareDateTime, Integer, String
 
 
 class NotificationSchema(ma.Schema):
-    id = ma.fields.Integer()
-    kind = ma.fields.String(metadata={"description": "e.g. order.reminder, order.escalated, digest.daily"})
-    title = ma.fields.String()
-    body = ma.fields.String()
+    id = Integer()
+    kind = String(metadata={"description": "e.g. order.reminder, order.escalated, digest.daily"})
+    title = String()
+    body = String()
     data = ma.fields.Dict(metadata={"description": "What the notice is about: order_id, unit, level, deadline ..."})
-    created_at = ma.fields.AwareDateTime()
-    read_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = AwareDateTime()
+    read_at = AwareDateTime(allow_none=True)
 
 
 class NotificationListArgsSchema(PageArgsSchema):
@@ -21,23 +22,23 @@ class NotificationListArgsSchema(PageArgsSchema):
 
 
 class ReadAllSchema(ma.Schema):
-    marked = ma.fields.Integer(metadata={"description": "How many notices were unread"})
+    marked = Integer(metadata={"description": "How many notices were unread"})
 
 
 class DeliverySchema(ma.Schema):
-    id = ma.fields.Integer()
-    notification_id = ma.fields.Integer()
-    user_id = ma.fields.Integer()
+    id = Integer()
+    notification_id = Integer()
+    user_id = Integer()
     channel = ma.fields.Enum(DeliveryChannel, by_value=True)
     status = ma.fields.Enum(DeliveryStatus, by_value=True)
-    attempts = ma.fields.Integer()
-    next_attempt_at = ma.fields.AwareDateTime()
-    last_error = ma.fields.String()
-    sent_at = ma.fields.AwareDateTime(allow_none=True)
-    message_id = ma.fields.String(metadata={"description": "Shared by the deliveries sent in one digest"})
-    created_at = ma.fields.AwareDateTime()
-    kind = ma.fields.String(attribute="notification.kind")
-    title = ma.fields.String(attribute="notification.title")
+    attempts = Integer()
+    next_attempt_at = AwareDateTime()
+    last_error = String()
+    sent_at = AwareDateTime(allow_none=True)
+    message_id = String(metadata={"description": "Shared by the deliveries sent in one digest"})
+    created_at = AwareDateTime()
+    kind = String(attribute="notification.kind")
+    title = String(attribute="notification.title")
 
 
 class DeliveryListArgsSchema(PageArgsSchema):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth.permissions import Permission
 from server.auth.security import current_user, requires
 from server.clock import app_clock

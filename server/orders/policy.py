@@ -21,6 +21,7 @@ from server.clock import Clock
 from server.errors import ValidationFailed, flatten_messages
 from server.orders.models import PolicyVersion
 from server.worktime.limits import Limit
+from sync_protocol.fields import Integer, String
 
 AUDIENCES = ("liaison", "unit_head", "supervisor", "leadership")
 SEVERITIES = ("minor", "normal", "serious", "urgent")
@@ -38,29 +39,29 @@ def _limit(value: str) -> None:
         raise ma.ValidationError(str(exc)) from None
 
 
-_Audience = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(AUDIENCES)),
+_Audience = ma.fields.List(String(validate=ma.validate.OneOf(AUDIENCES)),
                            validate=ma.validate.Length(min=1))
 
 
 class _LevelSchema(ma.Schema):
-    level = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=9))
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
-    colour = ma.fields.String(required=True, validate=ma.validate.OneOf(COLOURS))
-    limit = ma.fields.String(load_default=None, validate=_limit)
+    level = Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=9))
+    name = String(required=True, validate=ma.validate.Length(min=1, max=40))
+    colour = String(required=True, validate=ma.validate.OneOf(COLOURS))
+    limit = String(load_default=None, validate=_limit)
     notify = _Audience
 
 
 class _LimitRuleSchema(ma.Schema):
-    level = ma.fields.Integer(load_default=None, strict=True)
-    category = ma.fields.String(load_default=None, validate=ma.validate.Length(min=1, max=64))
-    severity = ma.fields.String(load_default=None, validate=ma.validate.OneOf(SEVERITIES))
-    limit = ma.fields.String(required=True, validate=_limit)
+    level = Integer(load_default=None, strict=True)
+    category = String(load_default=None, validate=ma.validate.Length(min=1, max=64))
+    severity = String(load_default=None, validate=ma.validate.OneOf(SEVERITIES))
+    limit = String(required=True, validate=_limit)
 
 
 class _ReminderSchema(ma.Schema):
     at = ma.fields.Float(load_default=None, validate=ma.validate.Range(min=0, max=1, min_inclusive=False,
                                                                        max_inclusive=False))
-    before = ma.fields.String(load_default=None, validate=_limit)
+    before = String(load_default=None, validate=_limit)
     notify = _Audience
 
     @ma.validates_schema
@@ -71,11 +72,11 @@ class _ReminderSchema(ma.Schema):
 
 
 class _PolicySchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    leadership = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=64)), load_default=list)
-    rebound_days = ma.fields.Integer(load_default=30, strict=True, validate=ma.validate.Range(min=0, max=3650))
+    name = String(required=True, validate=ma.validate.Length(min=1, max=100))
+    leadership = ma.fields.List(String(validate=ma.validate.Length(min=1, max=64)), load_default=list)
+    rebound_days = Integer(load_default=30, strict=True, validate=ma.validate.Range(min=0, max=3650))
     rebound_distance_m = ma.fields.Float(load_default=50.0, validate=ma.validate.Range(min=0, max=10_000))
-    max_bounces = ma.fields.Integer(load_default=2, strict=True, validate=ma.validate.Range(min=0, max=100))
+    max_bounces = Integer(load_default=2, strict=True, validate=ma.validate.Range(min=0, max=100))
     levels = ma.fields.List(ma.fields.Nested(_LevelSchema), required=True, validate=ma.validate.Length(min=1))
     limits = ma.fields.List(ma.fields.Nested(_LimitRuleSchema), required=True, validate=ma.validate.Length(min=1))
     reminders = ma.fields.List(ma.fields.Nested(_ReminderSchema), load_default=list)

@@ -7,7 +7,9 @@ from typing import Any
 import marshmallow as ma
 
 from server.orders.models import OrderStatus, RequestKind
+from server.pagination import page_limit
 from server.worktime.limits import Limit
+from sync_protocol.fields import AwareDateTime, Integer, String
 
 
 def _limit(value: str) -> None:
@@ -20,35 +22,35 @@ def _limit(value: str) -> None:
 class OrderSchema(ma.Schema):
     id = ma.fields.UUID()
     finding_id = ma.fields.UUID()
-    unit_id = ma.fields.Integer(allow_none=True)
-    unit_name = ma.fields.String(allow_none=True)
-    category = ma.fields.String()
-    description = ma.fields.String()
-    severity = ma.fields.String()
-    level = ma.fields.Integer()
-    level_name = ma.fields.String()
-    colour = ma.fields.String()
+    unit_id = Integer(allow_none=True)
+    unit_name = String(allow_none=True)
+    category = String()
+    description = String()
+    severity = String()
+    level = Integer()
+    level_name = String()
+    colour = String()
     status = ma.fields.Enum(OrderStatus, by_value=True)
-    issued_at = ma.fields.AwareDateTime()
-    due_at = ma.fields.AwareDateTime(allow_none=True)
+    issued_at = AwareDateTime()
+    due_at = AwareDateTime(allow_none=True)
     due_provisional = ma.fields.Boolean()
     overdue = ma.fields.Boolean()
-    time_limit = ma.fields.String()
-    review_at = ma.fields.AwareDateTime(allow_none=True)
+    time_limit = String()
+    review_at = AwareDateTime(allow_none=True)
     paused_remaining_s = ma.fields.Float(allow_none=True)
-    bounces = ma.fields.Integer()
+    bounces = Integer()
     needs_supervisor = ma.fields.Boolean()
     rebound_of_id = ma.fields.UUID(allow_none=True)
-    policy_version = ma.fields.Integer()
-    closed_at = ma.fields.AwareDateTime(allow_none=True)
-    version = ma.fields.Integer()
+    policy_version = Integer()
+    closed_at = AwareDateTime(allow_none=True)
+    version = Integer()
 
 
 class ResponseSchema(ma.Schema):
     id = ma.fields.UUID()
-    responder_id = ma.fields.Integer()
-    measures = ma.fields.String()
-    responded_at = ma.fields.AwareDateTime()
+    responder_id = Integer()
+    measures = String()
+    responded_at = AwareDateTime()
     late = ma.fields.Boolean()
 
 
@@ -56,33 +58,33 @@ class RequestSchema(ma.Schema):
     id = ma.fields.UUID()
     order_id = ma.fields.UUID()
     kind = ma.fields.Enum(RequestKind, by_value=True)
-    status = ma.fields.String(attribute="status.value")
-    reason = ma.fields.String()
-    extra = ma.fields.String()
-    review_at = ma.fields.AwareDateTime(allow_none=True)
-    requested_by = ma.fields.Integer()
-    requested_at = ma.fields.AwareDateTime()
-    decided_by = ma.fields.Integer(allow_none=True)
-    decided_at = ma.fields.AwareDateTime(allow_none=True)
-    decision_note = ma.fields.String()
+    status = String(attribute="status.value")
+    reason = String()
+    extra = String()
+    review_at = AwareDateTime(allow_none=True)
+    requested_by = Integer()
+    requested_at = AwareDateTime()
+    decided_by = Integer(allow_none=True)
+    decided_at = AwareDateTime(allow_none=True)
+    decision_note = String()
 
 
 class EscalationSchema(ma.Schema):
-    level = ma.fields.Integer()
-    escalated_at = ma.fields.AwareDateTime()
-    previous_due_at = ma.fields.AwareDateTime(allow_none=True)
-    due_at = ma.fields.AwareDateTime(allow_none=True)
-    escalated_by = ma.fields.Integer(allow_none=True)
-    reason = ma.fields.String()
+    level = Integer()
+    escalated_at = AwareDateTime()
+    previous_due_at = AwareDateTime(allow_none=True)
+    due_at = AwareDateTime(allow_none=True)
+    escalated_by = Integer(allow_none=True)
+    reason = String()
 
 
 class HistorySchema(ma.Schema):
-    occurred_at = ma.fields.AwareDateTime()
-    action = ma.fields.String()
-    actor_kind = ma.fields.String(attribute="actor_kind.value")
-    actor_id = ma.fields.Integer(allow_none=True)
+    occurred_at = AwareDateTime()
+    action = String()
+    actor_kind = String(attribute="actor_kind.value")
+    actor_id = Integer(allow_none=True)
     device_id = ma.fields.UUID(allow_none=True)
-    reason = ma.fields.String()
+    reason = String()
     data = ma.fields.Dict()
 
 
@@ -95,45 +97,46 @@ class OrderDetailSchema(OrderSchema):
 
 class OrderQueryArgs(ma.Schema):
     status = ma.fields.List(ma.fields.Enum(OrderStatus, by_value=True), load_default=None)
-    level = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
-    unit_id = ma.fields.Integer(load_default=None)
+    level = Integer(load_default=None, validate=ma.validate.Range(min=1))
+    unit_id = Integer(load_default=None)
     overdue = ma.fields.Boolean(load_default=None)
     needs_supervisor = ma.fields.Boolean(load_default=None)
-    limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
-    after = ma.fields.String(load_default=None, metadata={"description": "The next_after value of the previous page"})
+    limit = page_limit()
+    after = String(load_default=None, validate=ma.validate.Length(max=200),
+                   metadata={"description": "The next_after value of the previous page"})
 
 
 class OrderPageSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(OrderSchema))
-    next_after = ma.fields.String(allow_none=True)
+    next_after = String(allow_none=True)
 
 
 class ReasonSchema(ma.Schema):
-    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    reason = String(load_default="", validate=ma.validate.Length(max=2000))
 
 
 class RequiredReasonSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = String(required=True, validate=ma.validate.Length(min=1, max=2000))
 
 
 class AssignSchema(ReasonSchema):
-    unit_id = ma.fields.Integer(required=True, strict=True)
+    unit_id = Integer(required=True, strict=True)
 
 
 class RespondSchema(ma.Schema):
     response_id = ma.fields.UUID(load_default=None)
-    measures = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=5000))
-    photos = ma.fields.List(ma.fields.String(validate=ma.validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
+    measures = String(required=True, validate=ma.validate.Length(min=1, max=5000))
+    photos = ma.fields.List(String(validate=ma.validate.Regexp(r"^[0-9a-f]{64}$")), load_default=list,
                             validate=ma.validate.Length(max=50))
 
 
 class VerifySchema(ma.Schema):
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    note = String(load_default="", validate=ma.validate.Length(max=2000))
 
 
 class ExtendSchema(RequiredReasonSchema):
-    extra = ma.fields.String(load_default=None, validate=_limit, metadata={"description": 'e.g. "3wd", "8wh"'})
-    until = ma.fields.AwareDateTime(load_default=None)
+    extra = String(load_default=None, validate=_limit, metadata={"description": 'e.g. "3wd", "8wh"'})
+    until = AwareDateTime(load_default=None)
 
     @ma.validates_schema
     def _one(self, data: dict[str, Any], **_: Any) -> None:
@@ -142,37 +145,37 @@ class ExtendSchema(RequiredReasonSchema):
 
 
 class ParkSchema(RequiredReasonSchema):
-    review_at = ma.fields.AwareDateTime(required=True)
+    review_at = AwareDateTime(required=True)
 
 
 class NewRequestSchema(RequiredReasonSchema):
     id = ma.fields.UUID(load_default=None)
     kind = ma.fields.Enum(RequestKind, by_value=True, required=True)
-    extra = ma.fields.String(load_default=None, validate=_limit)
-    review_at = ma.fields.AwareDateTime(load_default=None)
+    extra = String(load_default=None, validate=_limit)
+    review_at = AwareDateTime(load_default=None)
 
 
 class DecisionSchema(ma.Schema):
     approve = ma.fields.Boolean(required=True)
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    note = String(load_default="", validate=ma.validate.Length(max=2000))
 
 
 class RequestQueryArgs(ma.Schema):
-    status = ma.fields.String(load_default="pending",
+    status = String(load_default="pending",
                               validate=ma.validate.OneOf(["pending", "approved", "refused", "withdrawn"]))
 
 
 class PolicySchema(ma.Schema):
-    version = ma.fields.Integer()
-    name = ma.fields.String()
+    version = Integer()
+    name = String()
     levels = ma.fields.List(ma.fields.Dict())
     limits = ma.fields.List(ma.fields.Dict())
     reminders = ma.fields.List(ma.fields.Dict())
-    leadership = ma.fields.List(ma.fields.String())
-    rebound_days = ma.fields.Integer()
+    leadership = ma.fields.List(String())
+    rebound_days = Integer()
     rebound_distance_m = ma.fields.Float()
-    max_bounces = ma.fields.Integer()
+    max_bounces = Integer()
 
 
 class IssuedFindingsSchema(ma.Schema):
-    orders_started = ma.fields.Integer()
+    orders_started = Integer()

@@ -13,10 +13,10 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app, request as http_request
-from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from server import db
+from server.api import Blueprint
 from server.attachments.models import PhotoRole
 from server.attachments.services import attach
 from server.audit.models import AuditEvent
@@ -25,6 +25,7 @@ from server.auth.permissions import Permission
 from server.auth import scope
 from server.auth.scope import rounds_condition, visible_orders
 from server.auth.security import authenticate_request, current_reach, current_user, requires
+from server.bodies import read_json
 from server.clock import app_clock
 from server.errors import Forbidden, NotFound, ValidationFailed
 from server.findings.models import Finding
@@ -60,7 +61,9 @@ def _present(session: Session, order: Order, finding: Finding, unit_name: str | 
 def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
     stmt = visible_orders(current_reach()).add_columns(Finding).where(Order.id == order_id)
     if lock and db.session().get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Order)
+        # The order alone (a REST step writes no finding), read again under the lock: a push
+        # locks findings before orders (server.sync.locks), so the two cannot deadlock.
+        stmt = stmt.with_for_update(of=Order, key_share=True).execution_options(populate_existing=True)
     row = db.session().execute(stmt).first()
     if row is None:
         raise NotFound(f"No order {order_id}.")
@@ -133,7 +136,7 @@ def list_orders(args: dict[str, Any]) -> dict[str, Any]:
     if args["after"]:
         after_due, after_id = _page_key(args["after"])
         stmt = stmt.where(sa.or_(due > after_due, sa.and_(due == after_due, Order.id > after_id)))
-    limit = min(args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"], current_app.config["PAGE_SIZE_MAX"])
+    limit = args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"]
     rows = session.execute(stmt.order_by(due, Order.id).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -364,7 +367,7 @@ def get_policy_version(version: int) -> dict[str, Any]:
 @blp.response(200, PolicySchema)
 def put_policy() -> dict[str, Any]:
     """Load a new version (JSON, the same shape as the TOML file); every error is listed at once."""
-    document = http_request.get_json(silent=True)
+    document = read_json(http_request)
     if not isinstance(document, dict):
         raise ValidationFailed("Send the policy as a JSON object.")
     session = db.session()

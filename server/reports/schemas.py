@@ -9,13 +9,14 @@ import marshmallow as ma
 from flask import current_app
 
 from server.assessment.models import CircularStatus, TierMethod
+from sync_protocol.fields import Date, DateTime, Integer, String
 
 _score = dict(as_string=True, places=2, validate=ma.validate.Range(min=0, max=10000))
 
 
 class TierSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
-    label = ma.fields.String(load_default="", validate=ma.validate.Length(max=60),
+    name = String(required=True, validate=ma.validate.Length(min=1, max=20))
+    label = String(load_default="", validate=ma.validate.Length(max=60),
                              metadata={"description": "As printed before the list, e.g. 好的部门、单位"})
     min_score = ma.fields.Decimal(load_default=None, allow_none=True, **_score)
     quota = ma.fields.Decimal(load_default=None, allow_none=True, as_string=True,
@@ -30,10 +31,10 @@ class OrderDeductionsSchema(ma.Schema):
 
 
 class ExclusionSchema(ma.Schema):
-    unit_id = ma.fields.Integer(required=True)
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200),
+    unit_id = Integer(required=True)
+    reason = String(required=True, validate=ma.validate.Length(min=1, max=200),
                               metadata={"description": "e.g. 因体制问题未解决"})
-    unit_name = ma.fields.String(dump_only=True)
+    unit_name = String(dump_only=True)
 
     @ma.validates("reason")
     def _not_blank(self, value: str, **_: Any) -> None:
@@ -42,14 +43,14 @@ class ExclusionSchema(ma.Schema):
 
 
 class GroupTiersSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100),
+    name = String(required=True, validate=ma.validate.Length(min=1, max=100),
                             metadata={"description": "an assessment group (考核组别) of the campaign"})
     tier_method = ma.fields.Enum(TierMethod, by_value=True, required=True)
     tiers = ma.fields.List(ma.fields.Nested(TierSchema), required=True, validate=ma.validate.Length(min=1, max=10))
 
 
 class SourceSchema(ma.Schema):
-    round_id = ma.fields.Integer(required=True)
+    round_id = Integer(required=True)
     weight = ma.fields.Decimal(required=True, as_string=True, places=2,
                                validate=ma.validate.Range(min=0, max=1000, min_inclusive=False))
 
@@ -64,59 +65,59 @@ class AssessmentConfigSchema(ma.Schema):
                              metadata={"description": "rounds this one's result combines by weight (annual); "
                                                       "replaces the list"})
     order_deductions = ma.fields.Nested(OrderDeductionsSchema)
-    requirements = ma.fields.String(validate=ma.validate.Length(max=20000))
-    closing = ma.fields.String(validate=ma.validate.Length(max=2000))
+    requirements = String(validate=ma.validate.Length(max=20000))
+    closing = String(validate=ma.validate.Length(max=2000))
     exclusions = ma.fields.List(ma.fields.Nested(ExclusionSchema), validate=ma.validate.Length(max=1000))
 
 
 class UnitResultSchema(ma.Schema):
-    unit_id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
-    group = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "scored, not_visited or excluded"})
-    reason = ma.fields.String()
-    visits = ma.fields.Integer()
+    unit_id = Integer()
+    code = String()
+    name = String()
+    group = String()
+    status = String(metadata={"description": "scored, not_visited or excluded"})
+    reason = String()
+    visits = Integer()
     score = ma.fields.Decimal(as_string=True, allow_none=True)
     checklist = ma.fields.Decimal(as_string=True, allow_none=True)
     orders = ma.fields.Decimal(as_string=True, allow_none=True)
-    items = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Decimal(as_string=True, allow_none=True))
-    rank = ma.fields.Integer(allow_none=True)
-    tier = ma.fields.String(allow_none=True)
-    unanswered = ma.fields.Integer()
-    failed = ma.fields.Integer()
-    order_facts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    items = ma.fields.Dict(keys=String(), values=ma.fields.Decimal(as_string=True, allow_none=True))
+    rank = Integer(allow_none=True)
+    tier = String(allow_none=True)
+    unanswered = Integer()
+    failed = Integer()
+    order_facts = ma.fields.Dict(keys=String(), values=Integer())
     entered = ma.fields.Boolean(metadata={"description": "the result was entered by the office (score sheet)"})
     adjustment = ma.fields.Decimal(as_string=True, allow_none=True,
                                    metadata={"description": "综合评议: points added to the score (negative: taken off)"})
-    adjustment_reason = ma.fields.String()
-    note = ma.fields.String()
-    parts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Decimal(as_string=True, allow_none=True),
+    adjustment_reason = String()
+    note = String()
+    parts = ma.fields.Dict(keys=String(), values=ma.fields.Decimal(as_string=True, allow_none=True),
                            metadata={"description": "combined results: each source round's score by round id"})
 
 
 class RankingGroupSchema(ma.Schema):
-    name = ma.fields.String()
-    unit_ids = ma.fields.List(ma.fields.Integer())
+    name = String()
+    unit_ids = ma.fields.List(Integer())
     tiers = ma.fields.List(ma.fields.Nested(TierSchema),
                            metadata={"description": "the group's own; empty: the round's"})
 
 
 class ItemColumnSchema(ma.Schema):
-    code = ma.fields.String()
-    text = ma.fields.String()
-    category = ma.fields.String()
+    code = String()
+    text = String()
+    category = String()
     max_score = ma.fields.Decimal(as_string=True)
 
 
 class RoundResultSchema(ma.Schema):
-    round_id = ma.fields.Integer()
-    round_name = ma.fields.String()
-    standard = ma.fields.String()
-    scoring_model = ma.fields.String()
+    round_id = Integer()
+    round_name = String()
+    standard = String()
+    scoring_model = String()
     full_score = ma.fields.Decimal(as_string=True)
-    as_of = ma.fields.DateTime()
-    tier_method = ma.fields.String()
+    as_of = DateTime()
+    tier_method = String()
     tiers = ma.fields.List(ma.fields.Nested(TierSchema))
     rank_by_group = ma.fields.Boolean()
     items = ma.fields.List(ma.fields.Nested(ItemColumnSchema))
@@ -124,13 +125,13 @@ class RoundResultSchema(ma.Schema):
     ranking = ma.fields.List(ma.fields.Nested(RankingGroupSchema))
 
 
-_text = ma.fields.String(validate=ma.validate.Length(max=20000))
+_text = String(validate=ma.validate.Length(max=20000))
 
 
 class SubsectionSchema(ma.Schema):
-    heading = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    heading = String(required=True, validate=ma.validate.Length(min=1, max=200))
     paragraphs = ma.fields.List(_text, load_default=list)
-    figures = ma.fields.List(ma.fields.String(), load_default=list)
+    figures = ma.fields.List(String(), load_default=list)
 
 
 class SectionSchema(SubsectionSchema):
@@ -138,35 +139,35 @@ class SectionSchema(SubsectionSchema):
 
 
 class DocumentSchema(ma.Schema):
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    addressees = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    title = String(required=True, validate=ma.validate.Length(min=1, max=200))
+    addressees = String(load_default="", validate=ma.validate.Length(max=2000))
     opening = ma.fields.List(_text, load_default=list)
     sections = ma.fields.List(ma.fields.Nested(SectionSchema), required=True,
                               validate=ma.validate.Length(min=1, max=30))
     closing = ma.fields.List(_text, load_default=list)
-    office = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
-    dated = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
+    office = String(load_default="", validate=ma.validate.Length(max=200))
+    dated = String(load_default="", validate=ma.validate.Length(max=40))
 
 
 class CircularSchema(ma.Schema):
-    id = ma.fields.Integer()
-    round_id = ma.fields.Integer()
+    id = Integer()
+    round_id = Integer()
     status = ma.fields.Enum(CircularStatus, by_value=True)
-    version = ma.fields.Integer()
-    generated_at = ma.fields.DateTime()
-    published_at = ma.fields.DateTime(allow_none=True)
+    version = Integer()
+    generated_at = DateTime()
+    published_at = DateTime(allow_none=True)
     document = ma.fields.Nested(DocumentSchema)
 
 
 class CircularEditSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={"description": "The version the edit was made on"})
+    version = Integer(required=True, metadata={"description": "The version the edit was made on"})
     document = ma.fields.Nested(DocumentSchema, required=True)
 
 
 class BulletinArgsSchema(ma.Schema):
-    start = ma.fields.Date(required=True, metadata={"description": "First day, in the campaign's time zone"})
-    end = ma.fields.Date(required=True, metadata={"description": "Last day, included"})
-    campaign_id = ma.fields.Integer(load_default=None, metadata={"description": "For admins of several campaigns"})
+    start = Date(required=True, metadata={"description": "First day, in the campaign's time zone"})
+    end = Date(required=True, metadata={"description": "Last day, included"})
+    campaign_id = Integer(load_default=None, metadata={"description": "For admins of several campaigns"})
 
     @ma.validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
@@ -181,17 +182,17 @@ class BulletinArgsSchema(ma.Schema):
 
 
 class BulletinRowSchema(ma.Schema):
-    name = ma.fields.String()
-    found = ma.fields.Integer()
-    rectified = ma.fields.Integer()
-    overdue = ma.fields.Integer()
-    escalated = ma.fields.Integer()
+    name = String()
+    found = Integer()
+    rectified = Integer()
+    overdue = Integer()
+    escalated = Integer()
 
 
 class BulletinSchema(ma.Schema):
-    campaign = ma.fields.String()
-    start = ma.fields.Date()
-    end = ma.fields.Date()
+    campaign = String()
+    start = Date()
+    end = Date()
     totals = ma.fields.Nested(BulletinRowSchema)
     by_category = ma.fields.List(ma.fields.Nested(BulletinRowSchema))
     by_unit = ma.fields.List(ma.fields.Nested(BulletinRowSchema))

@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, current_app, send_file
-from flask_smorest import Blueprint
 
 from server import db
+from server.api import Blueprint, file_response
 from server.assessment import services as assessment
 from server.assessment.models import Circular, CircularStatus, RankingExclusion, TierMethod
 from server.assessment.results import RoundResult
@@ -131,6 +131,7 @@ def get_scores(round_id: int) -> RoundResult:
 
 @blp.get("/rounds/<int:round_id>/score-sheet")
 @requires(Permission.MANAGE_REPORTS)
+@blp.doc(**file_response(XLSX, "The score sheet (XLSX)"))
 def get_score_sheet(round_id: int) -> Response:
     """The score sheet as XLSX, from the data as it is now."""
     return _download(write_score_sheet(_scores(round_id)), XLSX, f"score-sheet-round-{round_id}.xlsx")
@@ -194,6 +195,7 @@ def publish_circular(circular_id: int) -> Circular:
 
 @blp.get("/circulars/<int:circular_id>/docx")
 @requires(Permission.READ_REPORTS)
+@blp.doc(**file_response(DOCX, "The circular (DOCX)"))
 def circular_docx(circular_id: int) -> Response:
     circular = _circular(circular_id)
     return _download(write_docx(circular.document), DOCX, f"circular-{circular.id}.docx")
@@ -201,12 +203,14 @@ def circular_docx(circular_id: int) -> Response:
 
 @blp.get("/circulars/<int:circular_id>/html")
 @requires(Permission.READ_REPORTS)
+@blp.doc(**file_response("text/html", "The circular as a web page"))
 def circular_html(circular_id: int) -> Response:
     return Response(write_html(_circular(circular_id).document), mimetype="text/html")
 
 
 @blp.get("/circulars/<int:circular_id>/score-sheet")
 @requires(Permission.MANAGE_REPORTS)
+@blp.doc(**file_response(XLSX, "The score sheet (XLSX)"))
 def circular_score_sheet(circular_id: int) -> Response:
     """The score sheet of the data the circular was generated from (frozen once published)."""
     circular = _circular(circular_id)
@@ -250,6 +254,7 @@ def get_bulletin(args: dict[str, Any]) -> Any:
 
 @blp.get("/bulletins/docx")
 @requires(Permission.MANAGE_REPORTS)
+@blp.doc(**file_response(DOCX, "The bulletin (DOCX)"))
 @blp.arguments(BulletinArgsSchema, location="query")
 def bulletin_docx(args: dict[str, Any]) -> Response:
     _counts, document, figures = _bulletin(args)
@@ -258,6 +263,7 @@ def bulletin_docx(args: dict[str, Any]) -> Response:
 
 @blp.get("/bulletins/html")
 @requires(Permission.MANAGE_REPORTS)
+@blp.doc(**file_response("text/html", "The bulletin as a web page"))
 @blp.arguments(BulletinArgsSchema, location="query")
 def bulletin_html(args: dict[str, Any]) -> Response:
     _counts, document, figures = _bulletin(args)

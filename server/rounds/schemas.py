@@ -3,12 +3,13 @@ from __future__ import annotations
 import marshmallow as ma
 
 from server.rounds.models import RoundMode, RoundStatus
+from sync_protocol.fields import Date, Integer, String
 
 
 class TeamSchema(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
-    leader_id = ma.fields.Integer(allow_none=True)
+    id = Integer()
+    name = String()
+    leader_id = Integer(allow_none=True)
     member_ids = ma.fields.Method("_member_ids")
     unit_ids = ma.fields.Method("_unit_ids")
 
@@ -20,14 +21,14 @@ class TeamSchema(ma.Schema):
 
 
 class RoundSchema(ma.Schema):
-    id = ma.fields.Integer()
-    campaign_id = ma.fields.Integer()
-    name = ma.fields.String()
+    id = Integer()
+    campaign_id = Integer()
+    name = String()
     mode = ma.fields.Enum(RoundMode, by_value=True)
     status = ma.fields.Enum(RoundStatus, by_value=True)
-    starts_on = ma.fields.Date()
-    ends_on = ma.fields.Date()
-    standard_id = ma.fields.Integer()
+    starts_on = Date()
+    ends_on = Date()
+    standard_id = Integer()
 
 
 class RoundDetailSchema(RoundSchema):
@@ -35,16 +36,16 @@ class RoundDetailSchema(RoundSchema):
 
 
 class RoundCreateSchema(ma.Schema):
-    campaign_id = ma.fields.Integer(load_default=None, metadata={"description": "admins with several campaigns"})
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    campaign_id = Integer(load_default=None, metadata={"description": "admins with several campaigns"})
+    name = String(required=True, validate=ma.validate.Length(min=1, max=200))
     mode = ma.fields.Enum(RoundMode, by_value=True, required=True,
                           metadata={"description": "open (平时检查), unannounced (暗访), recheck (复查), "
                                                    "quarterly (季度考核), special (专项), annual (年度考核)"})
     status = ma.fields.Enum(RoundStatus, by_value=True, load_default=None)
-    starts_on = ma.fields.Date(required=True)
-    ends_on = ma.fields.Date(required=True)
-    standard_id = ma.fields.Integer(load_default=None, metadata={"description": "a version's id"})
-    standard_code = ma.fields.String(load_default=None, metadata={"description": "the newest version of this code"})
+    starts_on = Date(required=True)
+    ends_on = Date(required=True)
+    standard_id = Integer(load_default=None, metadata={"description": "a version's id"})
+    standard_code = String(load_default=None, metadata={"description": "the newest version of this code"})
 
     @ma.validates_schema
     def _one_standard(self, data, **_kwargs):  # type: ignore[no-untyped-def]
@@ -53,11 +54,11 @@ class RoundCreateSchema(ma.Schema):
 
 
 class RoundUpdateSchema(ma.Schema):
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    name = String(validate=ma.validate.Length(min=1, max=200))
     mode = ma.fields.Enum(RoundMode, by_value=True)
     status = ma.fields.Enum(RoundStatus, by_value=True)
-    starts_on = ma.fields.Date()
-    ends_on = ma.fields.Date()
+    starts_on = Date()
+    ends_on = Date()
 
 
 class EnteredResultSchema(ma.Schema):
@@ -65,11 +66,11 @@ class EnteredResultSchema(ma.Schema):
 
     unit = ma.fields.Raw(required=True, metadata={"description": "the unit's code or name"})
     score = ma.fields.Raw(load_default=None, metadata={"description": "得分, e.g. \"92.5\""})
-    tier = ma.fields.String(load_default=None, metadata={"description": "等次 given directly"})
+    tier = String(load_default=None, metadata={"description": "等次 given directly"})
     adjustment = ma.fields.Raw(load_default=None, metadata={"description": "综合评议: points added (negative: off)"})
-    adjustment_reason = ma.fields.String(load_default=None)
-    note = ma.fields.String(load_default=None)
-    excluded_reason = ma.fields.String(load_default=None, metadata={"description": "暂不排序原因"})
+    adjustment_reason = String(load_default=None)
+    note = String(load_default=None)
+    excluded_reason = String(load_default=None, metadata={"description": "暂不排序原因"})
 
 
 class EnteredResultsSchema(ma.Schema):

@@ -5,10 +5,10 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import Response, send_file
-from flask_smorest import Blueprint
 from sqlalchemy.orm import Session, selectinload
 
 from server import db
+from server.api import Blueprint
 from server.auth.models import Role
 from server.auth.permissions import Permission
 from server.auth.scope import campaign_condition, rounds_condition

@@ -4,31 +4,32 @@ import marshmallow as ma
 
 from server.imports.schemas import ImportFormSchema
 from server.standards.models import ScoringModel
+from sync_protocol.fields import DateTime, Integer, String
 
 _score = {"as_string": True, "places": 2}
 
 
 class StandardItemSchema(ma.Schema):
-    code = ma.fields.String()
+    code = String()
     section = ma.fields.Function(lambda item: item.section.title)
-    text = ma.fields.String()
-    category = ma.fields.String()
+    text = String()
+    category = String()
     max_score = ma.fields.Decimal(**_score)
     deduction_per_instance = ma.fields.Decimal(**_score)
-    deduction_rule = ma.fields.String()
+    deduction_rule = String()
     weight = ma.fields.Decimal(**_score)
     photo_required = ma.fields.Boolean()
 
 
 class StandardSchema(ma.Schema):
-    id = ma.fields.Integer()
-    campaign_id = ma.fields.Integer()
-    code = ma.fields.String()
-    version = ma.fields.Integer()
-    name = ma.fields.String()
+    id = Integer()
+    campaign_id = Integer()
+    code = String()
+    version = Integer()
+    name = String()
     scoring_model = ma.fields.Enum(ScoringModel, by_value=True)
     full_score = ma.fields.Decimal(**_score)
-    published_at = ma.fields.DateTime(allow_none=True)
+    published_at = DateTime(allow_none=True)
 
 
 class StandardDetailSchema(StandardSchema):
@@ -36,13 +37,13 @@ class StandardDetailSchema(StandardSchema):
 
 
 class StandardImportFormSchema(ImportFormSchema):
-    campaign_id = ma.fields.Integer(load_default=None, metadata={"description": "admins with several campaigns"})
-    code = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64),
+    campaign_id = Integer(load_default=None, metadata={"description": "admins with several campaigns"})
+    code = String(required=True, validate=[ma.validate.Length(min=1, max=64),
                                                      ma.validate.Regexp(r"^\S+$", error="no spaces")])
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = String(required=True, validate=ma.validate.Length(min=1, max=200))
     full_score = ma.fields.Decimal(load_default=None, places=2, validate=ma.validate.Range(min=1, max=10000))
     scoring_model = ma.fields.Enum(ScoringModel, by_value=True, load_default=ScoringModel.DEDUCTION)
 
 
 class StandardListArgsSchema(ma.Schema):
-    campaign_id = ma.fields.Integer(load_default=None)
+    campaign_id = Integer(load_default=None)

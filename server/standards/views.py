@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, send_file
-from flask_smorest import Blueprint
+from server.api import Blueprint
 from sqlalchemy.orm import selectinload
 
 from server import db

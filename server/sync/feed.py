@@ -89,6 +89,9 @@ class _Change:
     scope_key: str | None  # None: deleted everywhere
     campaign_id: int
     payload: str
+    #: A deleted record's own scope key: where its tombstone goes if it never had a feed row
+    #: (created and deleted in one transaction), so the delete is in the feed all the same.
+    tombstone_key: str | None = None
 
 
 def _written(_mapper: Any, _connection: Any, obj: Any) -> None:
@@ -163,11 +166,12 @@ def _before_commit(session: Session) -> None:
 
 def _change(session: Session, obj: Any, *, deleted: bool) -> _Change:
     spec = REGISTRY[model_of(obj)]
-    deleted = deleted or spec.gone(obj)
+    gone = not deleted and spec.gone(obj)  # voided: the row is still there to say where it was
     return _Change(entity=spec.entity, entity_id=str(obj.id),
-                   scope_key=None if deleted else spec.scope_key(session, obj),
+                   scope_key=None if deleted or gone else spec.scope_key(session, obj),
                    campaign_id=spec.campaign_id(session, obj),
-                   payload="" if deleted else payload(obj, spec))
+                   payload="" if deleted or gone else payload(obj, spec),
+                   tombstone_key=spec.scope_key(session, obj) if gone else None)
 
 
 def _after_rollback(session: Session) -> None:
@@ -184,15 +188,21 @@ def write(session: Session, changes: list[_Change]) -> None:
     for change in changes:
         by_entity.setdefault(change.entity, []).append(change.entity_id)
     existing: dict[tuple[str, str], list[str]] = {}
+    published: set[tuple[str, str]] = set()  # records with any feed row, tombstones included
     for entity, ids in by_entity.items():
-        rows = session.execute(sa.select(SyncRow.entity_id, SyncRow.scope_key).where(
-            SyncRow.entity == entity, among(session, SyncRow.entity_id, ids), SyncRow.deleted.is_(False)))
-        for entity_id, key in rows:
-            existing.setdefault((entity, entity_id), []).append(key)
+        rows = session.execute(sa.select(SyncRow.entity_id, SyncRow.scope_key, SyncRow.deleted).where(
+            SyncRow.entity == entity, among(session, SyncRow.entity_id, ids)))
+        for entity_id, key, deleted in rows:
+            published.add((entity, entity_id))
+            if not deleted:
+                existing.setdefault((entity, entity_id), []).append(key)
 
     upserts: list[dict[str, Any]] = []
     for change in changes:
-        for old_key in existing.get((change.entity, change.entity_id), []):
+        old_keys = existing.get((change.entity, change.entity_id), [])
+        if change.tombstone_key is not None and (change.entity, change.entity_id) not in published:
+            old_keys = [change.tombstone_key]  # never published: its delete is, all the same (§8.4)
+        for old_key in old_keys:
             if old_key != change.scope_key:  # moved out of that scope, or deleted: a tombstone there
                 upserts.append({"entity": change.entity, "entity_id": change.entity_id, "scope_key": old_key,
                                 "deleted": True, "payload": "", "campaign_id": change.campaign_id,

@@ -7,12 +7,19 @@ written in the same transaction, so after a crash either both exist or neither d
 
 Never wedged: a mutation that cannot apply is answered ``rejected``, kept in quarantine,
 and the device's sequence still moves past it.
+
+Concurrent pushes: before anything is decided, every existing record the batch changes is
+locked and read again (:mod:`server.sync.locks`), so versions, field stamps, results and feed
+rows come from the rows as committed by whoever came first. A push that meets another
+transaction anyway (a lock timeout, a deadlock with a writer outside that order) is run again
+whole by its caller (:func:`server.db.run_retrying`); :class:`Busy` when that keeps failing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import uuid
 from typing import Any, Callable
 
@@ -24,7 +31,7 @@ from server.auth.models import User
 from server.clock import Clock
 from server.db import model_of, upsert
 from server.errors import AppError
-from server.sync import bulk, feed
+from server.sync import bulk, feed, locks
 from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, readable, result
 from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
 from sync_protocol.merge import clock_offset, effective_time
@@ -57,6 +64,16 @@ class BatchTooLarge(AppError):
     title = "Too many mutations in one push"
 
 
+class Busy(AppError):
+    status = 503
+    code = ProblemCode.SYNC_BUSY
+    title = "The server is busy with other pushes of the same records"
+
+    def __init__(self, detail: str) -> None:
+        # Jittered, so devices turned away together do not come back together.
+        super().__init__(detail, headers={"Retry-After": str(random.randint(1, 5))})
+
+
 def check_protocol(version: int) -> None:
     if version not in SUPPORTED_VERSIONS:
         raise ProtocolUnsupported(
@@ -66,7 +83,7 @@ def check_protocol(version: int) -> None:
 
 
 def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, request: dict[str, Any], *,
-         max_batch: int) -> dict[str, Any]:
+         max_batch: int, lock_timeout_ms: int | None = None) -> dict[str, Any]:
     check_protocol(request["protocol"])
     if request["device_id"] != device_id:
         raise DeviceMismatch(f"This token belongs to device {device_id}; the push names {request['device_id']}.")
@@ -78,6 +95,10 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
         raise SequenceInvalid("Send the outbox in order, each mutation with a larger seq than the one before.")
 
     now = clock.now()
+    if lock_timeout_ms is not None and session.get_bind().dialect.name == "postgresql":
+        # A lock held too long (a stuck transaction) fails this attempt instead of the request
+        # hanging; the caller runs the push again (server.db.run_retrying).
+        session.execute(sa.text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
     state = _lock_state(session, device_id)
     offset = clock_offset(now, request["sent_at"])
     standing: dict[Any, Any] = {}
@@ -86,6 +107,9 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
     answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq],
                          lambda record: readable(probe, record))
     fresh = [m for m in mutations if m["seq"] > state.last_seq]
+    # Every record the batch changes, locked in the global order and read again before any of
+    # it is read for a decision (server.sync.locks). Held for the whole push.
+    held = locks.lock_batch(session, fresh)  # noqa: F841 - keeps the locked copies in the session
     existing = existing_ids(session, fresh)
     first_seq = state.last_seq
 
@@ -99,7 +123,7 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
         for mutation in mutations:
             ctx = context(mutation, careful)
             if mutation["seq"] <= first_seq:
-                results.append(answered.get(mutation["seq"]) or _late_sequence(session, ctx, mutation))
+                results.append(_answered_again(session, ctx, mutation, answered.get(mutation["seq"])))
                 continue
             answer = apply_one(session, ctx, mutation) if careful else _apply_quickly(session, ctx, mutation)
             session.add(SyncReceipt(device_id=device_id, seq=mutation["seq"], result=answer, received_at=now))
@@ -140,8 +164,8 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
 
 
 def _lock_state(session: Session, device_id: uuid.UUID) -> DeviceSyncState:
-    # A write first: on SQLite it takes the write lock before anything is read (no stale
-    # snapshot to upgrade), on PostgreSQL the row lock queues a second push of the same device.
+    # The first lock of the global order (server.sync.locks): on PostgreSQL the row lock queues
+    # a second push of the same device.
     insert = upsert(session, DeviceSyncState)
     session.execute(insert.values(device_id=device_id, last_seq=0, telemetry={}).on_conflict_do_nothing())
     return session.scalars(sa.select(DeviceSyncState).where(DeviceSyncState.device_id == device_id)
@@ -183,28 +207,40 @@ def _server_copy(record: Any) -> dict[str, Any] | None:
 
 
 def _server_view(record: Any) -> dict[str, Any]:
-    """What a result says of the record as the server holds it: its copy, or that it is gone.
+    """What a result says of the record as the server holds it: its copy, and whether it is gone.
 
-    A create re-sent after someone else deleted the record (or a step on a voided order) must
-    not hand the device a copy it would keep forever: the feed's tombstone may be behind its
-    cursor already.
+    A deleted record (a voided finding or order) comes as its voided copy with ``deleted:
+    true``: the device learns what happened to it, and removes it as a pull would (its
+    tombstone may be behind the device's cursor already, so no pull would remove it).
     """
     spec = feed.REGISTRY.get(model_of(record))
     if spec is not None and spec.gone(record):
-        return {"deleted": True}
+        return {"server": _server_copy(record), "deleted": True}
     return {"server": _server_copy(record)}
 
 
-def _late_sequence(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
-    """A sequence below the device's mark that the server never received: kept, not applied.
+def _answered_again(session: Session, ctx: Context, mutation: dict[str, Any],
+                    receipt: dict[str, Any] | None) -> dict[str, Any]:
+    """A mutation at or below the device's mark: its stored answer if it is the one answered
+    then; otherwise it is kept, not applied (a supervisor can replay it).
 
-    Applying it now could undo later edits the device made; a supervisor can replay it.
+    Never received (no receipt): applying it now could undo later edits the device made. A
+    receipt for another record or op under the same ``seq``: the app reused a number, and
+    answering the old receipt would tell it a change was applied that never was (§7.2).
     """
+    if receipt is not None and (receipt["entity"], receipt["id"], receipt["op"]) == (
+            mutation["entity"], str(mutation["id"]), mutation["op"].value):
+        return receipt
     ctx.seq = mutation["seq"]
+    if receipt is None:
+        rejected = Rejected(ProblemCode.SEQUENCE_INVALID, "This mutation arrived after later ones from the same "
+                            "device were applied; it is kept for a supervisor to replay.")
+    else:
+        rejected = Rejected(ProblemCode.SEQUENCE_INVALID, f"Sequence {mutation['seq']} was used already by this "
+                            f"device for a {receipt['op']} of {receipt['entity']} {receipt['id']}; this mutation "
+                            "was not applied and is kept for a supervisor to replay. Never reuse a seq.")
     exists = session.scalar(sa.select(sa.exists().where(QuarantinedMutation.device_id == ctx.device_id,
                                                         QuarantinedMutation.seq == mutation["seq"])))
-    rejected = Rejected(ProblemCode.SEQUENCE_INVALID, "This mutation arrived after later ones from the same "
-                        "device were applied; it is kept for a supervisor to replay.")
     return _quarantine(session, ctx, mutation, rejected, store=not exists)
 
 

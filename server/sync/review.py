@@ -16,6 +16,7 @@ from server.auth.models import Device, User
 from server.auth.scope import campaign_condition, reach_of_user
 from server.clock import Clock
 from server.errors import Conflict, NotFound
+from server.sync import locks
 from server.sync.handlers import Context
 from server.sync.models import DeviceSyncState, QuarantinedMutation, SyncConflict
 from server.sync.push import apply_one
@@ -28,8 +29,11 @@ def _owners_in(reviewer: User) -> sa.ColumnElement[bool]:
 
 
 def _open_item(session: Session, reviewer: User, quarantined_id: uuid.UUID) -> QuarantinedMutation:
+    # Locked: two supervisors replaying (or dismissing) the same mutation at once must not both act on it.
     item = session.scalar(sa.select(QuarantinedMutation).join(User, User.id == QuarantinedMutation.user_id)
-                          .where(QuarantinedMutation.id == quarantined_id, _owners_in(reviewer)))
+                          .where(QuarantinedMutation.id == quarantined_id, _owners_in(reviewer))
+                          .with_for_update(of=QuarantinedMutation)
+                          .execution_options(populate_existing=True))
     if item is None:
         raise NotFound(f"No quarantined mutation {quarantined_id}.")
     if item.status != "open":
@@ -50,6 +54,7 @@ def replay(session: Session, clock: Clock, supervisor: User, quarantined_id: uui
     # apply_one quarantines a failure again under the same (device, seq): drop the old entry first.
     session.delete(item)
     session.flush()
+    held = locks.lock_batch(session, [mutation])  # noqa: F841 - as a push does (server.sync.locks)
     result = apply_one(session, ctx, mutation)
     if result["outcome"] != Outcome.REJECTED.value:
         session.add(QuarantinedMutation(device_id=item.device_id, user_id=item.user_id, seq=item.seq,

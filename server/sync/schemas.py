@@ -2,60 +2,62 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from sync_protocol.fields import AwareDateTime, BigInteger, Integer, String
+
 
 class QuarantinedSchema(ma.Schema):
     id = ma.fields.UUID()
     device_id = ma.fields.UUID()
-    user_id = ma.fields.Integer()
-    seq = ma.fields.Integer()
+    user_id = Integer()
+    seq = BigInteger()
     mutation = ma.fields.Dict()
     problem = ma.fields.Dict()
-    received_at = ma.fields.AwareDateTime()
-    status = ma.fields.String()
-    resolved_at = ma.fields.AwareDateTime(allow_none=True)
-    resolved_by = ma.fields.Integer(allow_none=True)
-    resolution = ma.fields.String()
+    received_at = AwareDateTime()
+    status = String()
+    resolved_at = AwareDateTime(allow_none=True)
+    resolved_by = Integer(allow_none=True)
+    resolution = String()
 
 
 class ConflictSchema(ma.Schema):
     id = ma.fields.UUID()
-    entity = ma.fields.String()
-    entity_id = ma.fields.String()
+    entity = String()
+    entity_id = String()
     device_id = ma.fields.UUID()
-    seq = ma.fields.Integer()
-    kind = ma.fields.String()
+    seq = BigInteger()
+    kind = String()
     needs_person = ma.fields.Boolean()
     detail = ma.fields.Dict()
-    created_at = ma.fields.AwareDateTime()
+    created_at = AwareDateTime()
 
 
 class DeviceStateSchema(ma.Schema):
     device_id = ma.fields.UUID()
-    user_id = ma.fields.Integer()
-    username = ma.fields.String()
-    display_name = ma.fields.String()
-    name = ma.fields.String(metadata={"description": "as the app named the device at login"})
-    platform = ma.fields.String()
-    app_version = ma.fields.String()
-    last_seen_at = ma.fields.AwareDateTime(allow_none=True)
-    revoked_at = ma.fields.AwareDateTime(allow_none=True)
-    released_at = ma.fields.AwareDateTime(allow_none=True)
-    last_seq = ma.fields.Integer()
-    last_push_at = ma.fields.AwareDateTime(allow_none=True)
-    last_pull_at = ma.fields.AwareDateTime(allow_none=True)
-    clock_offset_ms = ma.fields.Integer(allow_none=True)
+    user_id = Integer()
+    username = String()
+    display_name = String()
+    name = String(metadata={"description": "as the app named the device at login"})
+    platform = String()
+    app_version = String()
+    last_seen_at = AwareDateTime(allow_none=True)
+    revoked_at = AwareDateTime(allow_none=True)
+    released_at = AwareDateTime(allow_none=True)
+    last_seq = BigInteger()
+    last_push_at = AwareDateTime(allow_none=True)
+    last_pull_at = AwareDateTime(allow_none=True)
+    clock_offset_ms = BigInteger(allow_none=True)
     telemetry = ma.fields.Dict()
 
 
 class ReviewArgsSchema(ma.Schema):
-    status = ma.fields.String(load_default="open", validate=ma.validate.OneOf(["open", "replayed", "dismissed"]))
-    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
+    status = String(load_default="open", validate=ma.validate.OneOf(["open", "replayed", "dismissed"]))
+    limit = Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
 class ReplayResultSchema(ma.Schema):
-    outcome = ma.fields.String()
+    outcome = String()
     problem = ma.fields.Dict(allow_none=True)
 
 
 class DismissSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = String(required=True, validate=ma.validate.Length(min=1, max=2000))

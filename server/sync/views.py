@@ -5,9 +5,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth.permissions import Permission
 from server.auth.security import authenticate_request, current_user, requires
 from server.clock import app_clock
@@ -34,10 +34,16 @@ def push(body: dict[str, Any]) -> dict[str, Any]:
     """Apply a batch of mutations from this device, each exactly once; answers each one."""
     principal = authenticate_request()
     session = db.session()
-    result = push_service.push(session, app_clock(), principal.user, principal.token.device_id, body,
-                               max_batch=current_app.config["SYNC_MAX_BATCH"])
-    session.commit()
-    return result
+    config = current_app.config
+    try:
+        # The whole push again, from a clean session, when it met another transaction (a
+        # deadlock, a lock timeout, a busy SQLite): the device never sees those.
+        return db.run_retrying(session, lambda: push_service.push(
+            session, app_clock(), principal.user, principal.token.device_id, body,
+            max_batch=config["SYNC_MAX_BATCH"], lock_timeout_ms=config["SYNC_LOCK_TIMEOUT_MS"]),
+            db.Retry(attempts=config["SYNC_RETRY_ATTEMPTS"]))
+    except db.RetriesExhausted as exc:
+        raise push_service.Busy(f"Nothing of this push was applied ({exc}); send the same batch again.") from None
 
 
 class _PullArgs(PullArgsSchema):

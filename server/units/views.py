@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from server import db
+from server.api import Blueprint
 from server.auth.permissions import Permission
 from server.auth.scope import units_condition
 from server.auth.security import current_reach, requires

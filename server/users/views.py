@@ -4,9 +4,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_smorest import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth import accounts
 from server.auth.models import User
 from server.auth.permissions import Permission

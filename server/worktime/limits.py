@@ -26,7 +26,10 @@ _SUFFIXES = {
 }
 _UNITS = {suffix: unit for unit, suffix in _SUFFIXES.items()}
 _PATTERN = re.compile(r"([0-9]+)(wh|wd|h|d)")
-_HELP = "write a whole number of at least 1 and a unit: 4wh (working hours), 20wd (working days), " \
+#: The most of any unit a limit may be (as the sync protocol's LIMIT says): 9999 working days
+#: is some forty years, so no deadline computed from a limit runs past the calendar.
+MAX_AMOUNT = 9999
+_HELP = "write a whole number from 1 to 9999 and a unit: 4wh (working hours), 20wd (working days), " \
         "48h (hours) or 3d (calendar days)"
 
 
@@ -36,8 +39,8 @@ class Limit:
     unit: LimitUnit
 
     def __post_init__(self) -> None:
-        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
-            raise ValueError(f"a time limit needs a whole number of at least 1, not {self.amount!r}")
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or not 1 <= self.amount <= MAX_AMOUNT:
+            raise ValueError(f"a time limit needs a whole number from 1 to {MAX_AMOUNT}, not {self.amount!r}")
         if not isinstance(self.unit, LimitUnit):
             raise ValueError(f"{self.unit!r} is not a LimitUnit")
 
@@ -45,7 +48,7 @@ class Limit:
     def parse(cls, text: str) -> Limit:
         """``"4wh"``, ``"20wd"``, ``"48h"`` or ``"3d"``; anything else raises ValueError."""
         match = _PATTERN.fullmatch(text.strip()) if isinstance(text, str) else None
-        if match is None or int(match.group(1)) < 1:
+        if match is None or not 1 <= int(match.group(1)) <= MAX_AMOUNT:
             raise ValueError(f"{text!r} is not a time limit; {_HELP}")
         return cls(int(match.group(1)), _UNITS[match.group(2)])
 

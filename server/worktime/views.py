@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from server import db
+from server.api import Blueprint
 from server.auth.permissions import Permission
 from server.auth.security import current_user, requires
 from server.clock import app_clock

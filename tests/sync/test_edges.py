@@ -136,9 +136,10 @@ def test_an_answer_resent_after_another_phone_deleted_the_record_leaves_no_ghost
     first.push()
     second.pull()  # the tombstone, while the edit still waits to be answered
     answer = second.push()[0]
-    # The stored answer is re-sent as it was (merged), but says the record is gone now instead of
-    # handing back the copy taken before the delete, which the phone would keep for ever.
-    assert answer["outcome"] == "merged" and answer["deleted"] is True and "server" not in answer
+    # The stored answer is re-sent as it was (merged), with the record as it is now (voided) and
+    # said to be gone, not the copy taken before the delete, which the phone would keep for ever.
+    assert answer["outcome"] == "merged" and answer["deleted"] is True
+    assert answer["server"]["status"] == "voided" and answer["server"]["description"] == "墙边杂物已部分清理"
     second.pull()
     assert second.store.record("finding", record_id) is None
     session.rollback()
@@ -159,3 +160,24 @@ def test_a_phones_first_pull_drops_what_it_pushed_and_another_phone_deleted(worl
     assert early.store.record("finding", gone) is None
     assert early.store.record("finding", kept)["description"] == "办公楼西侧杂物堆积墙边"
     assert early.store.record("finding", unsent) is not None  # still in the outbox: kept
+
+
+def test_a_create_and_delete_in_one_push_leave_tombstones_in_the_feed(world, phone, session):
+    from server.orders.models import Order
+    from server.sync.models import SyncRow
+
+    alice, watcher = phone("alice"), phone("alice")
+    watcher.pull()
+    record_id = alice.create("finding", finding_fields(world.units[0].id))
+    alice.delete("finding", record_id)
+    assert [r["outcome"] for r in alice.push()] == ["applied", "applied"]
+
+    session.rollback()
+    order_id = str(session.scalar(sa.select(Order.id).where(Order.finding_id == uuid.UUID(record_id))))
+    rows = session.execute(sa.select(SyncRow.entity, SyncRow.entity_id, SyncRow.deleted)
+                           .where(SyncRow.entity_id.in_([record_id, order_id]))).all()
+    # Every committed change is in the feed (§8.4): the finding and the order raised and voided
+    # with it each end as a tombstone.
+    assert sorted(map(tuple, rows)) == sorted([("finding", record_id, True), ("order", order_id, True)])
+    assert watcher.pull() == 2
+    assert watcher.store.record("finding", record_id) is None

@@ -185,3 +185,18 @@ def test_clock_offset_and_telemetry_are_recorded_per_push(world, phone, session)
     assert state.telemetry["outbox_depth"] == 1
     push = session.scalar(sa.select(DevicePush))
     assert push.clock_offset_ms == -24 * 3600 * 1000 and push.mutations == 1 and push.outbox_depth == 1
+
+
+def test_a_seq_reused_for_another_mutation_is_refused_and_kept(world, phone, client, session):
+    device = phone("alice")
+    first = _mutation(1, world.units[0].id)
+    assert _push(client, device, [first]).json["results"][0]["outcome"] == "applied"
+    assert _push(client, device, [first]).json["results"][0]["outcome"] == "applied"  # re-sent: its answer
+
+    reused = _mutation(1, world.units[0].id)  # the same number, another record
+    answer = _push(client, device, [reused]).json["results"][0]
+    assert (answer["outcome"], answer["id"], answer["problem"]["code"]) == ("rejected", reused["id"], "sequence_invalid")
+    assert first["id"] in answer["problem"]["title"] and "Never reuse" in answer["problem"]["title"]
+    assert count(session, Finding) == 1
+    kept = session.scalars(sa.select(QuarantinedMutation)).one()
+    assert (kept.seq, kept.mutation["id"]) == (1, reused["id"])

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from server.settings import ConfigError, load_settings
 from server.worktime.calendar import Limit, LimitUnit
+from server.worktime.limits import MAX_AMOUNT
 from server.worktime.office_hours import OfficeHours
 
 
@@ -23,13 +24,19 @@ def test_parse(text, limit):
     assert str(limit) == text.strip()
 
 
-@given(st.integers(min_value=1, max_value=10**6), st.sampled_from(LimitUnit))
+@given(st.integers(min_value=1, max_value=MAX_AMOUNT), st.sampled_from(LimitUnit))
 def test_round_trip(amount, unit):
     limit = Limit(amount, unit)
     assert Limit.parse(str(limit)) == limit
 
 
-@pytest.mark.parametrize("text", ["", "wd", "0wd", "-1wd", "4", "4 wh", "4WH", "4.5h", "4w", "4wdx", "二十wd", "1e3h"])
+@pytest.mark.parametrize("amount", [0, MAX_AMOUNT + 1, 100000])
+def test_a_limit_is_from_one_to_the_maximum(amount):
+    with pytest.raises(ValueError, match="from 1 to 9999"):
+        Limit(amount, LimitUnit.WORKING_DAYS)
+
+
+@pytest.mark.parametrize("text", ["", "wd", "0wd", "-1wd", "10000wd", "100000wd", "4", "4 wh", "4WH", "4.5h", "4w", "4wdx", "二十wd", "1e3h"])
 def test_parse_refuses_anything_else(text):
     with pytest.raises(ValueError, match="is not a time limit; write a whole number"):
         Limit.parse(text)
