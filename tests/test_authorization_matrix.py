@@ -16,6 +16,7 @@ arrive without its row.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -68,6 +69,9 @@ VISIBLE: dict[str, set[str]] = {
     # a release only from the phone itself, by its owner
     "inspector_device": {"inspector"}, "nobodys_device": set(),
     "spare_token": ADMIN, "spare_user": ADMIN, "spare_device": ADMIN,
+    # a partial photo upload (tus): only the device and user that began it, not even an admin;
+    # the one ended is the admin's, the last role walked, so the others try it while it exists
+    "inspector_upload": {"inspector"}, "admin_upload": {"admin"},
     "none": set(),  # an id that exists nowhere
 }
 
@@ -82,6 +86,7 @@ class Row:
     body: Any = None
     #: The body is sent as a form (multipart), not JSON: the imports.
     form: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     #: For a list: object kinds whose ids must appear exactly where visible.
     lists: tuple[str, ...] = ()
@@ -96,6 +101,11 @@ REQUESTS = ("own_request", "secret_request", "foreign_request")
 CAMPAIGNS = ("own_campaign", "foreign_campaign")
 STANDARDS = ("own_standard", "foreign_standard")
 _REASON = {"reason": "核查"}
+_TUS = {"Tus-Resumable": "1.0.0"}
+#: A ten-byte photo's upload begun (its bytes never come: nothing is stored).
+_TUS_BEGIN = {**_TUS, "Upload-Length": "10", "Upload-Metadata": "sha256 " + base64.b64encode(b"ab" * 32).decode()}
+#: An upload's first (empty) chunk: no byte changes, the offset is checked against the upload's.
+_TUS_CHUNK = {**_TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
 
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/healthz"): Row(ALL, public=True),
@@ -154,6 +164,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/photos/{sha256}/{variant}"): Row(ALL, {"sha256": PHOTOS}),
     ("HEAD", "/api/v1/photos/{sha256}/{variant}"): Row(ALL, {"sha256": PHOTOS}),
     ("GET", "/api/v1/photo-flags"): Row(STAFF),
+    ("POST", "/api/v1/uploads/"): Row(ALL, headers=_TUS_BEGIN),
+    ("HEAD", "/api/v1/uploads/{upload_id}"): Row(ALL, {"upload_id": ("inspector_upload", "none")}, headers=_TUS),
+    ("PATCH", "/api/v1/uploads/{upload_id}"): Row(ALL, {"upload_id": ("inspector_upload", "none")},
+                                                  headers=_TUS_CHUNK),
+    ("DELETE", "/api/v1/uploads/{upload_id}"): Row(ALL, {"upload_id": ("admin_upload", "none")},
+                                                   headers=_TUS),
     ("GET", "/api/v1/notifications"): Row(ALL),
     ("POST", "/api/v1/notifications/{notification_id}/read"): Row(ALL, {"notification_id": ("liaison_notice",)}),
     ("POST", "/api/v1/notifications/read-all"): Row(ALL),
@@ -327,6 +343,10 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     ids["item"] = str(session.scalar(sa.text("SELECT id FROM standard_items WHERE standard_id = :s"),
                                      {"s": world.standard.id}))
     session.rollback()
+    for role in ("inspector", "admin"):
+        begun = client.post("/api/v1/uploads/", headers={**bearer(tokens[role]), **_TUS_BEGIN})
+        assert begun.status_code == 201, begun.get_data(as_text=True)
+        ids[f"{role}_upload"] = begun.headers["Location"].rsplit("/", 1)[1]
     scene = Scene(ids, tokens, devices, world)
     scene.bodies = {
         # to the other campaign's unit: refused for this campaign's orders, and the other's
@@ -378,8 +398,8 @@ def test_every_operation_has_a_row(client):
     assert MATRIX.keys() - documented == set(), "rows for operations the API does not have"
 
 
-def _call(client, method, path, token, body=None, query=None, form=False):  # type: ignore[no-untyped-def]
-    headers = bearer(token) if token else {}
+def _call(client, method, path, token, body=None, query=None, form=False, more=None):  # type: ignore[no-untyped-def]
+    headers = {**(bearer(token) if token else {}), **(more or {})}
     sent = {} if body is None else {"data": body, "content_type": "multipart/form-data"} if form else {"json": body}
     response = client.open(path, method=method, headers=headers, query_string=query or {}, **sent)
     response.get_data()
@@ -418,7 +438,7 @@ def test_the_matrix(client, session, scene):
             for kind, path, sent in cases:
                 what = f"{role} {method} {path} ({kind})"
                 before = fingerprint(session) if kind is not None else None
-                response = _call(client, method, path, token, sent, row.query, row.form)
+                response = _call(client, method, path, token, sent, row.query, row.form, row.headers)
                 status = response.status_code
                 if row.public:
                     expect(status < 500, f"{what}: {status}")
