@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from server.auth import scope
 from server.auth.models import Role
+from server.campaigns.models import Campaign
 from server.findings.models import Finding, Severity
 from tests import factories
 from tests.world import make_secret_round
@@ -84,3 +85,27 @@ def test_writes_need_the_role_the_scope_and_for_some_the_ownership(rules, sessio
     assert not scope.may(session, reach["alice"], "finding.create", case(world, 2))
     assert scope.may(session, reach["alice"], "finding.create", case(world, None))
     assert not scope.may(session, reach["sup2"], "finding.create", case(world, None))
+
+
+def test_the_office_setup_is_the_campaigns_supervisors_and_admins(rules, session, hasher):
+    world, _secret, reach = rules
+    admin = factories.user(session, hasher, Role.ADMIN, username="root")
+    other = reach["sup2"].campaign_id
+    session.commit()
+    mine, theirs = world.campaign.id, other
+
+    def listed(who) -> set[int]:  # type: ignore[no-untyped-def]
+        return set(session.scalars(sa.select(Campaign.id).where(scope.campaign_condition(who, Campaign.id))))
+
+    # an inspector or a liaison reaches no campaign's setup, not even their own campaign's
+    assert [listed(reach[n]) for n in ("alice", "liaison", "sup", "sup2")] == [set(), set(), {mine}, {theirs}]
+    assert listed(admin) >= {mine, theirs}
+    assert scope.manages(reach["sup"], "round.update", mine)
+    assert not scope.manages(reach["sup"], "round.update", theirs)
+    assert not scope.manages(reach["alice"], "round.update", mine)
+    assert scope.manages(admin, "round.enter_results", theirs)
+    # the office's actions are not a case's, and a case's are not taken in a campaign
+    with pytest.raises(AssertionError):
+        scope.may(session, reach["sup"], "round.update", scope.Case(mine, None, None, None))
+    with pytest.raises(AssertionError):
+        scope.manages(reach["sup"], "order.void", mine)
