@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -10,12 +11,14 @@ from sqlalchemy.orm import Session
 
 import media
 from media import phash_index
-from server.attachments.flags import FlagRules, flag_photo, flag_ref
-from server.attachments.models import PHASH_SEGMENTS, Photo, PhotoRef, PhotoRole, PhotoUploader
+from server.attachments.flags import FlagRules, flag_photo, flag_ref, flags_query
+from server.attachments.models import PHASH_SEGMENTS, Photo, PhotoFlag, PhotoRef, PhotoRole, PhotoUploader
 from server.auth.models import User
+from server.auth.permissions import Permission, allowed
 from server.auth.scope import units_condition
 from server.clock import Clock
 from server.db import upsert
+from server.errors import NotFound
 from server.findings.models import Finding, FindingStatus
 from server.orders.models import Response
 
@@ -159,3 +162,25 @@ def visible_photo(session: Session, user: User, sha256: str, device_id: uuid.UUI
     if session.scalar(sa.select(sa.exists(by_finding.union_all(by_response).subquery().select()))):
         return photo
     return None
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoMetadata:
+    """What the server knows of a photo: its EXIF facts and, for staff, its flags."""
+
+    photo: Photo
+    format: str
+    #: None when the caller may not read flags (only supervisors and admins may).
+    flags: list[PhotoFlag] | None
+
+
+def photo_metadata(session: Session, user: User, sha256: str, device_id: uuid.UUID | None = None) -> PhotoMetadata:
+    """The metadata of a photo the user may see (``visible_photo``); ``NotFound`` otherwise."""
+    photo = visible_photo(session, user, sha256, device_id)
+    if photo is None:
+        raise NotFound("No such photo.")
+    flags = None
+    if allowed(user.role, Permission.READ_PHOTO_FLAGS):
+        flags = list(session.scalars(flags_query(user).where(PhotoFlag.sha256 == sha256).order_by(PhotoFlag.id)))
+    formats = {mime: name for name, mime in media.MIME_TYPES.items()}
+    return PhotoMetadata(photo=photo, format=formats.get(photo.content_type, ""), flags=flags)

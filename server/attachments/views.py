@@ -14,8 +14,9 @@ from media import NotFound as MediaNotFound
 from server import db
 from server.attachments.flags import flags_query
 from server.attachments.models import PhotoFlag
-from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema
-from server.attachments.services import visible_photo
+from server.attachments import services
+from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema, PhotoMetadataSchema
+from server.attachments.services import PhotoMetadata, visible_photo
 from server.auth.permissions import Permission
 from server.auth.security import authenticate_request, current_user, requires
 from server.errors import NotFound
@@ -65,6 +66,16 @@ def photo(sha256: str, variant: str) -> Response:
         response.headers["X-Photo-Width"] = str(found.width)
         response.headers["X-Photo-Height"] = str(found.height)
     return response
+
+
+@blp.get("/photos/<string:sha256>/metadata")
+@requires(Permission.READ_UNITS)
+@blp.response(200, PhotoMetadataSchema)
+def photo_metadata(sha256: str) -> PhotoMetadata:
+    """When, where and with what the photo was taken (EXIF), its size, format and pixels, and
+    for supervisors its flags; within the same scope as the photo itself (404 otherwise)."""
+    principal = authenticate_request()
+    return services.photo_metadata(db.session(), principal.user, sha256, principal.token.device_id)
 
 
 @blp.get("/photo-flags")

@@ -26,6 +26,7 @@ from tests.attachments.test_photos import jpeg
 from tests.attachments.test_tus import TUS, call, photo_rows, server, sha_of, uploader  # noqa: F401 (fixture)
 from tests.media.conftest import encode, photo_like
 from tests.test_auth import bearer
+from tests.world import finding_fields
 
 OCTETS = {"Content-Type": "application/offset+octet-stream"}
 RED = (255, 0, 0)
@@ -283,3 +284,40 @@ def test_two_different_photos_finishing_at_once_are_both_stored(server, world, p
             statuses += pool.map(finish, range(2))
         assert [photo_rows(session, sha_of(data)) for data in photos] == [1, 1]
     assert statuses == [204] * 10
+
+
+def test_photo_metadata_within_scope(server, world, phone, session):  # type: ignore[no-untyped-def]
+    data = _iphone_mpo()
+    sha = sha_of(data)
+    alice = phone("alice")
+    # The finding is placed far from where the photo says it was taken: a flag for supervisors.
+    alice.create("finding", finding_fields(world.units[0].id, photos=[sha], latitude=30.0, longitude=120.0))
+    alice.push()
+    uploader(server, bearer(alice.store.get("token")), data).upload()
+    url = f"{server}/api/v1/photos/{sha}/metadata"
+
+    liaison = call("GET", url, headers=bearer(phone("liaison").store.get("token")))
+    assert liaison.status_code == 200
+    body = liaison.json()
+    assert {k: body[k] for k in ("sha256", "size_bytes", "content_type", "format", "width", "height")} == {
+        "sha256": sha, "size_bytes": len(data), "content_type": "image/jpeg", "format": "JPEG",
+        "width": 1200, "height": 1600}
+    assert dt.datetime.fromisoformat(body["captured_at"]) == dt.datetime(2026, 10, 23, 1, 15, 30, tzinfo=dt.timezone.utc)
+    assert body["gps"] == {"latitude": pytest.approx(32 + 41 / 60 + 24 / 3600),
+                           "longitude": pytest.approx(109 + 1 / 60 + 30 / 3600), "altitude": pytest.approx(245.5)}
+    assert body["camera"] == {"make": "Apple", "model": "iPhone 15 Pro"}
+    assert body["flags"] is None  # liaisons may not read flags
+
+    supervisor = call("GET", url, headers=bearer(phone("sup").store.get("token"))).json()
+    assert [flag["kind"] for flag in supervisor["flags"]] == ["far_from_finding"]
+
+    stranger = call("GET", url, headers=bearer(phone("liaison2").store.get("token")))
+    assert stranger.status_code == 404 and stranger.json()["code"] == "not_found"
+    assert call("GET", f"{server}/api/v1/photos/{'0' * 64}/metadata",
+                headers=bearer(alice.store.get("token"))).status_code == 404
+
+
+def test_photo_metadata_without_exif_says_so(server, auth, photo_for_test):  # type: ignore[no-untyped-def]
+    uploader(server, auth, photo_for_test).upload()
+    body = call("GET", f"{server}/api/v1/photos/{sha_of(photo_for_test)}/metadata", headers=auth).json()
+    assert (body["captured_at"], body["gps"], body["camera"]) == (None, None, {"make": None, "model": None})
