@@ -208,6 +208,11 @@ def create() -> Response:
 @blp.route("/<upload_id>", methods=["HEAD"])
 def upload(upload_id: str) -> Response:
     found = _owned(upload_id, authenticate_request())
+    if found.complete and not found.finished:
+        # Storing the photo failed after its last byte (a 503). A client resuming asks HEAD,
+        # and tus-js-client takes "offset = length" as done without another PATCH: finish now,
+        # or the photo would never be stored. Idempotent, as every completion is.
+        _complete(_store(), found)
     return Response(status=200, headers={
         "Upload-Offset": str(found.offset), "Upload-Length": str(found.length),
         "Upload-Metadata": _metadata_header(found), "Upload-Expires": _http_date(found.expires),
