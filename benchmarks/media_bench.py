@@ -249,7 +249,25 @@ def bench_app():  # type: ignore[no-untyped-def]
         finally:
             path.unlink()
 
+    if os.environ.get("BENCH_INGEST") == "deferred":
+        defer_ingest(app)
     return app
+
+
+def defer_ingest(app):  # type: ignore[no-untyped-def]
+    """Measurement only (``--compare-deferred``): the last PATCH answers 204 once its bytes are
+    in, and a thread of the worker stores the photo afterwards, as ingest after the final 204
+    would. Failures are not retried here: this is the figure, not the feature."""
+    from server.attachments import tus
+
+    inline = tus._complete
+    pool = ThreadPoolExecutor(2)
+
+    def run(store, upload) -> None:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            inline(store, upload)
+
+    tus._complete = lambda store, upload: pool.submit(run, store, upload) and None
 
 
 def serve_main(port: int) -> None:
@@ -278,10 +296,11 @@ GUNICORN_ARGS = ["--workers", "2", "--threads", "16", "--timeout", "60"]
 class Server:
     """``bench_app`` in its own process: threaded werkzeug, or gunicorn as production runs it."""
 
-    def __init__(self, settings: dict[str, Any], *, gunicorn: bool = False) -> None:
+    def __init__(self, settings: dict[str, Any], *, gunicorn: bool = False, ingest: str = "inline") -> None:
         import requests
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+        env["BENCH_INGEST"] = ingest
         env.update({f"XUNCHA_{k}": str(v) for k, v in settings.items()})
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         self.port = _free_port()
@@ -498,7 +517,19 @@ def p95(times: list[float]) -> float:
     return 1000 * statistics.quantiles(times, n=20, method="inclusive")[-1]
 
 
-def measure_field(server: Server, unit_id: int, photos: Photos, seconds: float, idle_pushes: int) -> dict[str, Any]:
+def stored_photos(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM photos"))
+    finally:
+        engine.dispose()
+
+
+def measure_field(server: Server, unit_id: int, photos: Photos, seconds: float, idle_pushes: int,
+                  database_url: str) -> dict[str, Any]:
     from sample_client import Device, HttpTransport
 
     syncer = Device(HttpTransport(server.url, timeout=120), batch_size=10)
@@ -508,6 +539,7 @@ def measure_field(server: Server, unit_id: int, photos: Photos, seconds: float, 
     idle = timed_pushes(syncer, unit_id, lambda done: done < idle_pushes)
     fast_upload(server, tokens[0], photos.take(1)[0])  # warm-up: the first ingest imports scipy
 
+    before = stored_photos(database_url)
     lock = threading.Lock()
     slow_done: list[int] = []
     fast_done: list[float] = []
@@ -538,15 +570,21 @@ def measure_field(server: Server, unit_id: int, photos: Photos, seconds: float, 
         during = timed_pushes(syncer, unit_id, lambda _done: not all(f.done() for f in futures))
         for future in futures:
             future.result()
+    answered = time.monotonic() - started
+    # With ingest after the 204, photos answered are not yet photos stored: wait for them.
+    expected = before + len(slow_done) + len(fast_done)
+    while stored_photos(database_url) < expected and time.monotonic() - started < answered + 300:
+        time.sleep(0.2)
     elapsed = time.monotonic() - started
-    return {"seconds": elapsed, "slow": len(slow_done), "fast": len(fast_done),
+    return {"seconds": elapsed, "answered_s": answered, "slow": len(slow_done), "fast": len(fast_done),
+            "stored": stored_photos(database_url) - before,
             "photos_per_s": (len(slow_done) + len(fast_done)) / elapsed,
             "last_patch_ms": 1000 * statistics.median(fast_done), "idle": idle, "during": during}
 
 
 # -- run ----------------------------------------------------------------------------------------
 
-def run(sizes: dict[str, int], workdir: Path, chunk: int) -> dict[str, Any]:
+def run(sizes: dict[str, int], workdir: Path, chunk: int, compare_deferred: bool = False) -> dict[str, Any]:
     from server.cli import upgrade_database
 
     photos = Photos(sizes["scenes"])
@@ -588,21 +626,27 @@ def run(sizes: dict[str, int], workdir: Path, chunk: int) -> dict[str, Any]:
         server.stop()
 
     settings["LOGIN_RATE_LIMIT"] = "1000 per minute"  # a dozen phones log in at once
-    server = Server(settings, gunicorn=True)
-    try:
-        unit_id = field_unit(settings)
-        say(f"\n[4/4] field: gunicorn {' '.join(GUNICORN_ARGS)} (docs/operations.md); {SLOW_CLIENTS} phones at "
-            f"{SLOW_BYTES_PER_S // 1000} KB/s sending whole photos in one PATCH each and {FAST_CLIENTS} at full "
-            f"speed, for {sizes['field_s']} s, while another phone pushes one finding at a time")
-        field = measure_field(server, unit_id, photos, sizes["field_s"], sizes["idle_pushes"])
-        say(f"  {field['slow']} slow + {field['fast']} fast photos in {field['seconds']:.0f} s: "
-            f"{field['photos_per_s']:.2f} photos/s; the fast phones' last PATCH ({LAST_PATCH >> 20} MiB, "
-            f"ingest inside) took {field['last_patch_ms']:.0f} ms (median)")
-        say(f"  push p95 {p95(field['idle']):.0f} ms with no uploads ({len(field['idle'])} pushes), "
+    unit_id = field_unit(settings)
+    say(f"\n[4/4] field: gunicorn {' '.join(GUNICORN_ARGS)} (docs/operations.md); {SLOW_CLIENTS} phones at "
+        f"{SLOW_BYTES_PER_S // 1000} KB/s sending whole photos in one PATCH each and {FAST_CLIENTS} at full "
+        f"speed, for {sizes['field_s']} s, while another phone pushes one finding at a time")
+    fields = {}
+    for ingest_mode in ("inline", "deferred") if compare_deferred else ("inline",):
+        server = Server(settings, gunicorn=True, ingest=ingest_mode)
+        try:
+            field = fields[ingest_mode] = measure_field(server, unit_id, photos, sizes["field_s"],
+                                                        sizes["idle_pushes"], url)
+        finally:
+            server.stop()
+        where = "inside the last PATCH" if ingest_mode == "inline" else "after the final 204 (measurement only)"
+        say(f"  ingest {where}: {field['slow']} slow + {field['fast']} fast photos answered in "
+            f"{field['answered_s']:.0f} s, {field['stored']} stored after {field['seconds']:.0f} s: "
+            f"{field['photos_per_s']:.2f} photos/s; the fast phones' last PATCH ({LAST_PATCH >> 20} MiB) took "
+            f"{field['last_patch_ms']:.0f} ms (median)")
+        say(f"    push p95 {p95(field['idle']):.0f} ms with no uploads ({len(field['idle'])} pushes), "
             f"{p95(field['during']):.0f} ms during them ({len(field['during'])} pushes)")
-    finally:
-        server.stop()
-    return {"ingest": ingest, "uploads": uploads, "transport": transport, "field": field}
+    return {"ingest": ingest, "uploads": uploads, "transport": transport, "field": fields["inline"],
+            "deferred": fields.get("deferred")}
 
 
 def report(r: dict[str, Any]) -> dict[str, Any]:
@@ -636,6 +680,10 @@ def report(r: dict[str, Any]) -> dict[str, Any]:
         "field_last_patch_ms": round(field["last_patch_ms"]),
         "sync_p95_ms_no_uploads": round(p95(field["idle"])),
         "sync_p95_ms_during_uploads": round(p95(field["during"])),
+        **({} if r["deferred"] is None else {
+            "deferred_field_photos_per_s": round(r["deferred"]["photos_per_s"], 2),
+            "deferred_field_last_patch_ms": round(r["deferred"]["last_patch_ms"]),
+            "deferred_sync_p95_ms_during_uploads": round(p95(r["deferred"]["during"]))}),
     }
 
 
@@ -645,6 +693,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploads", type=int, help="photos per upload method (default 50)")
     parser.add_argument("--ingest", type=int, help="photos through each ingest pipeline")
     parser.add_argument("--chunk-mib", type=float, default=CHUNK / (1 << 20), help="tus PATCH size in MiB (default 2)")
+    parser.add_argument("--compare-deferred", action="store_true",
+                        help="run the field scenario again with ingest after the final 204 (measurement only)")
     parser.add_argument("--_serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._serve:
@@ -664,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"code: {_revision()}; load average {_load()} (other work on the machine skews every figure)")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="xuncha_media_bench_") as tmp:
-        results = run(sizes, Path(tmp), int(args.chunk_mib * (1 << 20)))
+        results = run(sizes, Path(tmp), int(args.chunk_mib * (1 << 20)), args.compare_deferred)
     summary = report(results)
     say(f"total time {time.perf_counter() - started:.0f} s; load average now {_load()}")
     say(json.dumps(summary))
