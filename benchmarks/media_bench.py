@@ -25,7 +25,14 @@ Measured:
   checks the SHA-256 and stores the photo with ``receive_photo`` as the end of a tus upload does.
   Both therefore include ingesting and storing; the difference is what resumability costs.
   The same pair is measured again with payloads that are not images (refused with 422 after the
-  hash check), which isolates the transfer: ``tus_transport_mb_per_s``, ``plain_transport_mb_per_s``.
+  hash check), which isolates the transfer: ``tus_transport_mb_per_s``, ``plain_transport_mb_per_s``;
+- field: the app under gunicorn as docs/operations.md runs it (threaded workers). Eight phones
+  send whole photos in one PATCH each at 200 KB/s (paced by the client, on a raw socket) and two
+  at full speed, while another phone pushes one finding at a time: ``field_photos_per_s``
+  (photos stored per second, all phones), ``field_last_patch_ms`` (the fast phones' last PATCH,
+  1 MiB with the ingest inside it: what ingesting inside the PATCH adds to a phone's wait), and
+  the push p95 during the uploads (``sync_p95_ms_during_uploads``) beside the push p95 of the
+  same phone with no upload running (``sync_p95_ms_no_uploads``).
 
 The last line printed is one JSON object. Nothing here asserts a timing.
 """
@@ -58,8 +65,8 @@ if str(ROOT) not in sys.path:
 from benchmarks.sync_bench import FAST_ARGON2, PASSWORD, _free_port, _load, _revision, say  # noqa: E402
 
 GOALS = {"ingest_ratio": 4.0, "tus_vs_plain": 0.8}
-FULL = {"scenes": 4, "ingest": 24, "uploads": 50, "transport": 50}
-QUICK = {"scenes": 2, "ingest": 6, "uploads": 10, "transport": 10}
+FULL = {"scenes": 4, "ingest": 24, "uploads": 50, "transport": 50, "field_s": 60, "idle_pushes": 60}
+QUICK = {"scenes": 2, "ingest": 6, "uploads": 10, "transport": 10, "field_s": 20, "idle_pushes": 20}
 SIZE = (4000, 3000)
 #: tus PATCH size: a 12 MP photo goes in two. A PATCH cut off midway keeps what arrived, so a
 #: chunk is not what a lost signal costs; each one costs a request (--chunk-mib 1 measures it).
@@ -196,12 +203,10 @@ def measure_ingest(photos: list[bytes]) -> dict[str, Any]:
 
 # -- the server ---------------------------------------------------------------------------------
 
-def serve_main(port: int) -> None:
-    """``--_serve``: the app from XUNCHA_* variables, plus the plain one-request upload endpoint."""
-    import logging
-
+def bench_app():  # type: ignore[no-untyped-def]
+    """The app from XUNCHA_* variables, plus the plain one-request upload endpoint (gunicorn
+    serves ``benchmarks.media_bench:bench_app()`` for the field scenario)."""
     from flask import Response, current_app, request
-    from werkzeug.serving import WSGIRequestHandler, make_server
 
     import media
     from server import create_app, db
@@ -210,7 +215,6 @@ def serve_main(port: int) -> None:
     from server.clock import app_clock
 
     app = create_app()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     inbox = Path(app.config["MEDIA_ROOT"]) / "bench-put"
     inbox.mkdir(parents=True, exist_ok=True)
 
@@ -219,7 +223,7 @@ def serve_main(port: int) -> None:
         # What a non-resumable upload must do at least: take the body to disk durably, check
         # it, and store the photo as the end of a tus upload does (uploads.finish).
         authenticate_request()
-        path = inbox / f"{threading.get_ident()}.part"
+        path = inbox / f"{os.getpid()}-{threading.get_ident()}.part"
         hasher = hashlib.sha256()
         with open(path, "wb") as out:
             while block := request.stream.read(BUFFER):
@@ -245,6 +249,36 @@ def serve_main(port: int) -> None:
         finally:
             path.unlink()
 
+    if os.environ.get("BENCH_INGEST") == "deferred":
+        defer_ingest(app)
+    return app
+
+
+def defer_ingest(app):  # type: ignore[no-untyped-def]
+    """Measurement only (``--compare-deferred``): the last PATCH answers 204 once its bytes are
+    in, and a thread of the worker stores the photo afterwards, as ingest after the final 204
+    would. Failures are not retried here: this is the figure, not the feature."""
+    from server.attachments import tus
+
+    inline = tus._complete
+    pool = ThreadPoolExecutor(2)
+
+    def run(store, upload) -> None:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            inline(store, upload)
+
+    tus._complete = lambda store, upload: pool.submit(run, store, upload) and None
+
+
+def serve_main(port: int) -> None:
+    """``--_serve``: ``bench_app`` on threaded werkzeug."""
+    import logging
+
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    app = bench_app()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
     class Handler(WSGIRequestHandler):
         def setup(self) -> None:
             super().setup()
@@ -255,24 +289,36 @@ def serve_main(port: int) -> None:
     server.serve_forever()
 
 
+#: docs/operations.md's production command, with two workers as tests/test_production_server.py.
+GUNICORN_ARGS = ["--workers", "2", "--threads", "16", "--timeout", "60"]
+
+
 class Server:
-    def __init__(self, settings: dict[str, Any]) -> None:
+    """``bench_app`` in its own process: threaded werkzeug, or gunicorn as production runs it."""
+
+    def __init__(self, settings: dict[str, Any], *, gunicorn: bool = False, ingest: str = "inline") -> None:
         import requests
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+        env["BENCH_INGEST"] = ingest
         env.update({f"XUNCHA_{k}": str(v) for k, v in settings.items()})
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, __file__, "--_serve", str(self.port)], cwd=ROOT, env=env)
+        command = ([sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", f"127.0.0.1:{self.port}",
+                    "--log-level", "warning", "benchmarks.media_bench:bench_app()"] if gunicorn
+                   else [sys.executable, __file__, "--_serve", str(self.port)])
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env)
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited at start (code {self.proc.returncode})")
-            with contextlib.suppress(requests.ConnectionError):
+            # A worker still importing under load may accept and not answer for a while.
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 if requests.get(f"{self.url}/healthz", timeout=5).status_code == 200:
                     break
             if time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError("the server did not answer /healthz within 60 s")
             time.sleep(0.1)
 
@@ -368,9 +414,177 @@ def not_images(count: int, size: int, seed: int) -> list[bytes]:
     return [hashlib.sha256(f"{seed}-{i}".encode()).digest() * (size // 32) for i in range(count)]
 
 
+# -- field photos: slow phones through the production serving model -----------------------------
+
+#: Phones on a weak link, each sending whole photos one after another in one PATCH each
+#: (tus-js-client's default), beside phones on Wi-Fi sending as fast as they can.
+SLOW_CLIENTS, FAST_CLIENTS, SLOW_BYTES_PER_S = 8, 2, 200_000
+#: The fast phones send a photo in two PATCHes: everything but this much, then this much, so
+#: the last PATCH's time shows what ingest inside it adds to a phone's wait.
+LAST_PATCH = 1 << 20
+
+
+def field_unit(settings: dict[str, Any]) -> int:
+    """A unit in a team of alice's, so the syncing phone's findings are in scope."""
+    import sqlalchemy as sa
+
+    from server import create_app
+    from server.auth.models import User
+    from server.campaigns.models import Campaign
+    from tests import factories
+
+    app = create_app(settings)
+    with app.extensions["xuncha.db"].session() as session:
+        alice = session.scalars(sa.select(User).where(User.username == "alice")).one()
+        campaign = session.get(Campaign, alice.campaign_id)
+        unit = factories.unit(session, campaign, name="江北大道片区")
+        rnd = factories.round_(session, campaign, factories.standard(session, campaign))
+        factories.team(session, rnd, members=[alice], units=[unit], name="field")
+        session.commit()
+        unit_id = unit.id
+    app.extensions["xuncha.db"].dispose()
+    return unit_id
+
+
+def phone_token(server: Server) -> str:
+    from sample_client import Device, HttpTransport
+
+    device = Device(HttpTransport(server.url, timeout=120))
+    device.login("alice", PASSWORD)
+    return device.store.get("token")
+
+
+def create_upload(server: Server, auth: dict[str, str], data: bytes) -> str:
+    import base64
+
+    import requests
+
+    metadata = "sha256 " + base64.b64encode(hashlib.sha256(data).hexdigest().encode()).decode()
+    answer = requests.post(f"{server.url}/api/v1/uploads/", timeout=120, headers={
+        **auth, "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)), "Upload-Metadata": metadata})
+    answer.raise_for_status()
+    return answer.headers["Location"]
+
+
+def throttled_patch(url: str, auth: dict[str, str], data: bytes, rate: int) -> int:
+    """The whole photo in one PATCH over a raw socket, paced to ``rate`` bytes/s by the client."""
+    host, _, path = url.removeprefix("http://").partition("/")
+    address, port = host.split(":")
+    headers = {**auth, "Host": host, "Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+               "Content-Type": "application/offset+octet-stream", "Content-Length": str(len(data))}
+    head = f"PATCH /{path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    piece = rate // 20
+    with socket.create_connection((address, int(port)), timeout=120) as conn:
+        conn.sendall(head.encode())
+        started = time.monotonic()
+        for sent in range(0, len(data), piece):
+            time.sleep(max(0.0, started + sent / rate - time.monotonic()))
+            conn.sendall(data[sent:sent + piece])
+        return int(conn.recv(4096).split(b" ", 2)[1])
+
+
+def fast_upload(server: Server, auth: dict[str, str], data: bytes) -> float:
+    """One photo in two PATCHes at full speed; the seconds the last one took."""
+    import requests
+
+    url = create_upload(server, auth, data)
+    headers = {**auth, "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
+    cut = len(data) - LAST_PATCH
+    first = requests.patch(url, data=data[:cut], headers={**headers, "Upload-Offset": "0"}, timeout=120)
+    started = time.perf_counter()
+    last = requests.patch(url, data=data[cut:], headers={**headers, "Upload-Offset": str(cut)}, timeout=120)
+    elapsed = time.perf_counter() - started
+    if (first.status_code, last.status_code) != (204, 204):
+        raise RuntimeError(f"fast upload answered {first.status_code}, {last.status_code}")
+    return elapsed
+
+
+def timed_pushes(device: Any, unit_id: int, keep_going: Callable[[int], bool]) -> list[float]:
+    """Push one finding at a time while ``keep_going(pushes so far)``; each push's seconds."""
+    times: list[float] = []
+    while keep_going(len(times)):
+        device.create("finding", {"unit_id": unit_id, "category": "市容环境",
+                                  "description": f"占道经营 {len(times)}"})
+        started = time.perf_counter()
+        results = device.push()
+        times.append(time.perf_counter() - started)
+        if [r["outcome"] for r in results] != ["applied"]:
+            raise RuntimeError(f"a push was not applied: {results}")
+    return times
+
+
+def p95(times: list[float]) -> float:
+    return 1000 * statistics.quantiles(times, n=20, method="inclusive")[-1]
+
+
+def stored_photos(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM photos"))
+    finally:
+        engine.dispose()
+
+
+def measure_field(server: Server, unit_id: int, photos: Photos, seconds: float, idle_pushes: int,
+                  database_url: str) -> dict[str, Any]:
+    from sample_client import Device, HttpTransport
+
+    syncer = Device(HttpTransport(server.url, timeout=120), batch_size=10)
+    syncer.login("alice", PASSWORD)
+    tokens = [{"Authorization": f"Bearer {phone_token(server)}"} for _ in range(SLOW_CLIENTS + FAST_CLIENTS)]
+    timed_pushes(syncer, unit_id, lambda done: done < 3)  # warm-up
+    idle = timed_pushes(syncer, unit_id, lambda done: done < idle_pushes)
+    fast_upload(server, tokens[0], photos.take(1)[0])  # warm-up: the first ingest imports scipy
+
+    before = stored_photos(database_url)
+    lock = threading.Lock()
+    slow_done: list[int] = []
+    fast_done: list[float] = []
+    started = time.monotonic()
+    deadline = started + seconds
+
+    def next_photo() -> bytes:
+        with lock:
+            return photos.take(1)[0]
+
+    def slow(auth: dict[str, str]) -> None:
+        while True:
+            data = next_photo()
+            if time.monotonic() + len(data) / SLOW_BYTES_PER_S > deadline:
+                return  # would not arrive in time: a photo started is a photo finished
+            status = throttled_patch(create_upload(server, auth, data), auth, data, SLOW_BYTES_PER_S)
+            if status != 204:
+                raise RuntimeError(f"a slow upload answered {status}")
+            slow_done.append(len(data))
+
+    def fast(auth: dict[str, str]) -> None:
+        while time.monotonic() < deadline:
+            fast_done.append(fast_upload(server, auth, next_photo()))
+
+    with ThreadPoolExecutor(SLOW_CLIENTS + FAST_CLIENTS) as pool:
+        futures = [pool.submit(slow, auth) for auth in tokens[:SLOW_CLIENTS]]
+        futures += [pool.submit(fast, auth) for auth in tokens[SLOW_CLIENTS:]]
+        during = timed_pushes(syncer, unit_id, lambda _done: not all(f.done() for f in futures))
+        for future in futures:
+            future.result()
+    answered = time.monotonic() - started
+    # With ingest after the 204, photos answered are not yet photos stored: wait for them.
+    expected = before + len(slow_done) + len(fast_done)
+    while stored_photos(database_url) < expected and time.monotonic() - started < answered + 300:
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    return {"seconds": elapsed, "answered_s": answered, "slow": len(slow_done), "fast": len(fast_done),
+            "stored": stored_photos(database_url) - before,
+            "photos_per_s": (len(slow_done) + len(fast_done)) / elapsed,
+            "last_patch_ms": 1000 * statistics.median(fast_done), "idle": idle, "during": during}
+
+
 # -- run ----------------------------------------------------------------------------------------
 
-def run(sizes: dict[str, int], workdir: Path, chunk: int) -> dict[str, Any]:
+def run(sizes: dict[str, int], workdir: Path, chunk: int, compare_deferred: bool = False) -> dict[str, Any]:
     from server.cli import upgrade_database
 
     photos = Photos(sizes["scenes"])
@@ -378,7 +592,7 @@ def run(sizes: dict[str, int], workdir: Path, chunk: int) -> dict[str, Any]:
     say(f"made {sizes['scenes']} scenes of {SIZE[0]}x{SIZE[1]} in {photos.made_s:.1f} s; "
         f"a photo is {len(sample) / 1e6:.2f} MB (JPEG quality 90, EXIF with orientation 6 and GPS)")
 
-    say(f"\n[1/3] ingest of {sizes['ingest']} photos, media.ingest and the naive pipeline alternating")
+    say(f"\n[1/4] ingest of {sizes['ingest']} photos, media.ingest and the naive pipeline alternating")
     ingest = measure_ingest(photos.take(sizes["ingest"]))
     fast_ms, slow_ms = (1000 * statistics.mean(ingest[k]) for k in ("fast", "slow"))
     say(f"  {ingest['pinning']}; media.ingest mean {fast_ms:.1f} ms (median "
@@ -396,13 +610,13 @@ def run(sizes: dict[str, int], workdir: Path, chunk: int) -> dict[str, Any]:
         say(f"\nserver: werkzeug, threaded, on {server.url} (pid {server.proc.pid}); "
             f"clients: tuspy {chunk / (1 << 20):g} MiB chunks, requests PUT; a new connection per request for both")
         n = sizes["uploads"]
-        say(f"\n[2/3] {n} photos by tus and {n} others by one plain PUT each, alternating")
+        say(f"\n[2/4] {n} photos by tus and {n} others by one plain PUT each, alternating")
         uploads = measure_uploads(server, auth, photos.take(n + 1), photos.take(n + 1), expect_stored=True,
                                   chunk=chunk)
         say(f"  tus {uploads['tus']:.1f} MB/s ({uploads['tus_ms']:.0f} ms a photo), plain PUT {uploads['put']:.1f} "
             f"MB/s ({uploads['put_ms']:.0f} ms a photo); photos of {uploads['mb']:.2f} MB on average")
         n = sizes["transport"]
-        say(f"\n[3/3] transfer alone: {n}+{n} payloads of {len(sample) / 1e6:.2f} MB that are not images "
+        say(f"\n[3/4] transfer alone: {n}+{n} payloads of {len(sample) / 1e6:.2f} MB that are not images "
             f"(hashed, then refused with 422)")
         transport = measure_uploads(server, auth, not_images(n + 1, len(sample), 1),
                                     not_images(n + 1, len(sample), 2), expect_stored=False, chunk=chunk)
@@ -410,11 +624,33 @@ def run(sizes: dict[str, int], workdir: Path, chunk: int) -> dict[str, Any]:
             f"{transport['put']:.1f} MB/s ({transport['put_ms']:.0f} ms each)")
     finally:
         server.stop()
-    return {"ingest": ingest, "uploads": uploads, "transport": transport}
+
+    settings["LOGIN_RATE_LIMIT"] = "1000 per minute"  # a dozen phones log in at once
+    unit_id = field_unit(settings)
+    say(f"\n[4/4] field: gunicorn {' '.join(GUNICORN_ARGS)} (docs/operations.md); {SLOW_CLIENTS} phones at "
+        f"{SLOW_BYTES_PER_S // 1000} KB/s sending whole photos in one PATCH each and {FAST_CLIENTS} at full "
+        f"speed, for {sizes['field_s']} s, while another phone pushes one finding at a time")
+    fields = {}
+    for ingest_mode in ("inline", "deferred") if compare_deferred else ("inline",):
+        server = Server(settings, gunicorn=True, ingest=ingest_mode)
+        try:
+            field = fields[ingest_mode] = measure_field(server, unit_id, photos, sizes["field_s"],
+                                                        sizes["idle_pushes"], url)
+        finally:
+            server.stop()
+        where = "inside the last PATCH" if ingest_mode == "inline" else "after the final 204 (measurement only)"
+        say(f"  ingest {where}: {field['slow']} slow + {field['fast']} fast photos answered in "
+            f"{field['answered_s']:.0f} s, {field['stored']} stored after {field['seconds']:.0f} s: "
+            f"{field['photos_per_s']:.2f} photos/s; the fast phones' last PATCH ({LAST_PATCH >> 20} MiB) took "
+            f"{field['last_patch_ms']:.0f} ms (median)")
+        say(f"    push p95 {p95(field['idle']):.0f} ms with no uploads ({len(field['idle'])} pushes), "
+            f"{p95(field['during']):.0f} ms during them ({len(field['during'])} pushes)")
+    return {"ingest": ingest, "uploads": uploads, "transport": transport, "field": fields["inline"],
+            "deferred": fields.get("deferred")}
 
 
 def report(r: dict[str, Any]) -> dict[str, Any]:
-    ingest, uploads, transport = r["ingest"], r["uploads"], r["transport"]
+    ingest, uploads, transport, field = r["ingest"], r["uploads"], r["transport"], r["field"]
     fast = len(ingest["fast"]) / sum(ingest["fast"])
     slow = len(ingest["slow"]) / sum(ingest["slow"])
     ratio = fast / slow
@@ -426,6 +662,9 @@ def report(r: dict[str, Any]) -> dict[str, Any]:
     say(f"uploads   tus {uploads['tus']:.1f} MB/s, plain PUT {uploads['put']:.1f} MB/s → {tus_ratio:.2f}× "
         f"(goal ≥ {GOALS['tus_vs_plain']}×), both ingesting and storing every photo")
     say(f"transfer  tus {transport['tus']:.1f} MB/s, plain PUT {transport['put']:.1f} MB/s → {transport_ratio:.2f}×")
+    say(f"field     {field['photos_per_s']:.2f} photos/s ({SLOW_CLIENTS} phones at {SLOW_BYTES_PER_S // 1000} KB/s, "
+        f"{FAST_CLIENTS} at full speed); push p95 {p95(field['during']):.0f} ms during, "
+        f"{p95(field['idle']):.0f} ms without uploads")
     return {
         "ingest_photos_per_s": round(fast, 2),
         "naive_photos_per_s": round(slow, 2),
@@ -437,6 +676,14 @@ def report(r: dict[str, Any]) -> dict[str, Any]:
         "tus_transport_mb_per_s": round(transport["tus"], 1),
         "plain_transport_mb_per_s": round(transport["put"], 1),
         "tus_transport_vs_plain": round(transport_ratio, 3),
+        "field_photos_per_s": round(field["photos_per_s"], 2),
+        "field_last_patch_ms": round(field["last_patch_ms"]),
+        "sync_p95_ms_no_uploads": round(p95(field["idle"])),
+        "sync_p95_ms_during_uploads": round(p95(field["during"])),
+        **({} if r["deferred"] is None else {
+            "deferred_field_photos_per_s": round(r["deferred"]["photos_per_s"], 2),
+            "deferred_field_last_patch_ms": round(r["deferred"]["last_patch_ms"]),
+            "deferred_sync_p95_ms_during_uploads": round(p95(r["deferred"]["during"]))}),
     }
 
 
@@ -446,6 +693,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploads", type=int, help="photos per upload method (default 50)")
     parser.add_argument("--ingest", type=int, help="photos through each ingest pipeline")
     parser.add_argument("--chunk-mib", type=float, default=CHUNK / (1 << 20), help="tus PATCH size in MiB (default 2)")
+    parser.add_argument("--compare-deferred", action="store_true",
+                        help="run the field scenario again with ingest after the final 204 (measurement only)")
     parser.add_argument("--_serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._serve:
@@ -465,7 +714,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"code: {_revision()}; load average {_load()} (other work on the machine skews every figure)")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="xuncha_media_bench_") as tmp:
-        results = run(sizes, Path(tmp), int(args.chunk_mib * (1 << 20)))
+        results = run(sizes, Path(tmp), int(args.chunk_mib * (1 << 20)), args.compare_deferred)
     summary = report(results)
     say(f"total time {time.perf_counter() - started:.0f} s; load average now {_load()}")
     say(json.dumps(summary))

@@ -13,7 +13,7 @@ import io
 
 from PIL import Image, ImageCms
 
-from .formats import decoding_errors
+from .formats import decoding_errors, format_of
 
 PREVIEW_SIZE = 1280
 THUMBNAIL_SIZE = 320
@@ -60,7 +60,7 @@ def make_derivatives(img: Image.Image, orientation: int) -> Derivatives:
     the full entropy-coded stream (row a11).
     """
     icc_profile = img.info.get("icc_profile")
-    if img.format == "JPEG":
+    if format_of(img) == "JPEG":
         # A square box would make Pillow pick no scaling at all for a 4:3 photo (row a7).
         img.draft("RGB", _fit(img.size, PREVIEW_SIZE))
     with decoding_errors():
@@ -92,9 +92,19 @@ def _shrink(img: Image.Image, long_side: int) -> Image.Image:
     return img.resize(size, RESAMPLE)
 
 
+#: Modes holding more than 8 bits per sample. ``convert("RGB")`` clips them at 255, which
+#: turns a 16-bit greyscale PNG (0..65535) solid white; they are scaled to 8 bits instead.
+_WIDE_MODES = {"I;16": 65535, "I;16L": 65535, "I;16B": 65535, "I;16N": 65535, "I": 65535, "F": 1.0}
+
+
 def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode == "RGB":
         return img
+    if img.mode in _WIDE_MODES:
+        # Mode I from a PNG holds 16-bit samples too; F (TIFF-like floats) is taken as 0..1.
+        top = _WIDE_MODES[img.mode]
+        wide = img.convert("F") if img.mode != "F" else img
+        return wide.point(lambda value: value * (255 / top)).convert("L").convert("RGB")
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         # Transparent areas would turn black in a JPEG; paper-white reads better in a report.
         rgba = img.convert("RGBA")

@@ -23,6 +23,16 @@ MIME_TYPES: dict[str, str] = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": 
 if pillow_heif is not None:
     MIME_TYPES["HEIF"] = "image/heic"
 
+#: Formats Pillow names apart that are one of the above as evidence. A multi-picture JPEG
+#: (MPO: iPhones write their HDR gain map, cameras a stereo pair, as a second image after the
+#: first) is a JPEG whose first image is the photo; every JPEG viewer shows only that one.
+SAME_AS = {"MPO": "JPEG"}
+
+
+def format_of(img: Image.Image) -> str:
+    """The accepted format of an opened image: JPEG, PNG, WEBP or HEIF."""
+    return SAME_AS.get(img.format or "", img.format or "")
+
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
@@ -56,6 +66,7 @@ def open_image(stream: BinaryIO, limits: Limits) -> Image.Image:
     with decoding_errors():
         try:
             # Restricting the plugins tried means no decoder we do not accept ever parses the file.
+            # The JPEG plugin itself hands multi-picture files to the MPO plugin (SAME_AS).
             img = Image.open(stream, formats=list(MIME_TYPES))
         except UnidentifiedImageError as exc:
             raise UnsupportedFormat() from exc

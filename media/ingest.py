@@ -10,7 +10,7 @@ import os
 from .derivatives import Derivative, make_derivatives
 from .errors import EmptyFile, TooLarge
 from .exif import ExifInfo, read_exif
-from .formats import MIME_TYPES, Limits, decoding_errors, open_image
+from .formats import MIME_TYPES, Limits, decoding_errors, format_of, open_image
 from .heif import orientation_to_apply
 from .phash import perceptual_hash
 
@@ -23,7 +23,8 @@ class IngestedPhoto:
     #: SHA-256 of the original bytes, which are evidence and are stored exactly as received.
     sha256: str
     size_bytes: int
-    #: Pillow's name for the format found in the content: JPEG, PNG, WEBP or HEIF.
+    #: Pillow's name for the format found in the content: JPEG (a multi-picture JPEG too), PNG,
+    #: WEBP or HEIF.
     format: str
     mime_type: str
     #: Dimensions as the photo is meant to be seen (EXIF orientation applied).
@@ -47,12 +48,12 @@ def ingest(source: bytes | str | os.PathLike[str], *, limits: Limits = Limits())
         # eXIf chunk placed after the pixel data.
         with decoding_errors():
             exif = read_exif(img)
-        if img.format == "HEIF":
+        image_format = format_of(img)
+        if image_format == "HEIF":
             exif = dataclasses.replace(exif, orientation=orientation_to_apply(data, img.info))
         width, height = img.size
         if exif.orientation in _QUARTER_TURNS:
             width, height = height, width
-        image_format = img.format
         made = make_derivatives(img, exif.orientation)
     return IngestedPhoto(
         sha256=hashlib.sha256(data).hexdigest(),

@@ -1,7 +1,7 @@
 """Every model, imported in one place so the metadata is complete for Alembic and the tests."""
 
 from server.assessment.models import Circular, CircularStatus, RankingExclusion, RoundAssessment, TierMethod
-from server.attachments.models import FlagKind, Photo, PhotoFlag, PhotoRef, PhotoRole
+from server.attachments.models import FlagKind, Photo, PhotoFlag, PhotoRef, PhotoRole, PhotoUploader
 from server.audit.models import ActorKind, AuditEvent
 from server.auth.models import AuthToken, Device, RateLimitCounter, Role, User
 from server.campaigns.models import AssessmentGroup, Campaign
@@ -20,8 +20,9 @@ from server.worktime.models import HolidayYear, OfficialDay
 
 __all__ = [
     "ActorKind", "Answer", "AnswerResult", "AssessmentGroup", "Assignment", "AuditEvent", "AuthToken",
-    "Base", "Campaign", "RateLimitCounter", "ContactRole", "Device", "Finding", "FindingStatus", "Order", "OrderStatus",
-    "FlagKind", "Photo", "PhotoFlag", "PhotoRef", "PhotoRole", "Response", "Role", "Round", "RoundMode", "RoundStatus",
+    "Base", "Campaign", "ContactRole", "Device", "Finding", "FindingStatus", "Order", "OrderStatus",
+    "FlagKind", "Photo", "PhotoFlag", "PhotoRef", "PhotoRole", "PhotoUploader", "RateLimitCounter", "Response", "Role",
+    "Round", "RoundMode", "RoundStatus",
     "ScoringModel", "Severity", "Standard", "StandardItem", "StandardSection", "Team", "TeamMember",
     "Unit", "UnitContact", "User", "Visit", "VisitStatus", "Zone", "ZoneKind",
     "DevicePush", "DeviceSyncState", "QuarantinedMutation", "ScopeSnapshot", "SyncConflict", "SyncCounter",

@@ -203,6 +203,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Two photos whose 64-bit perceptual hashes differ in at most this many bits are flagged as reused."),
     Setting("UPLOAD_EXPIRY_HOURS", _positive_int, 72,
             "How long an unfinished resumable (tus) photo upload is kept before it is deleted."),
+    Setting("UPLOAD_FINISHED_KEEP_HOURS", _positive_int, 24,
+            "How long a finished photo upload still answers HEAD (its final offset), for a phone that lost the reply."),
     Setting("SYNC_MAX_BATCH", _positive_int, 1000,
             "Most mutations one sync push may carry (413 above); clients split larger outboxes."),
     Setting("SYNC_LOCK_TIMEOUT_MS", _positive_int, 3000,

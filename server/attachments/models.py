@@ -27,7 +27,12 @@ class Photo(Base):
     captured_at: Mapped[dt.datetime | None]
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
+    #: Metres above sea level (negative below).
+    altitude: Mapped[float | None]
+    #: Make and model together, as a person reads them; apart below, as EXIF has them.
     camera: Mapped[str] = mapped_column(sa.String(100), default="")
+    camera_make: Mapped[str | None] = mapped_column(sa.String(60))
+    camera_model: Mapped[str | None] = mapped_column(sa.String(60))
     #: Perceptual hash (hex), to flag evidence that looks reused.
     phash: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     #: The phash cut into four 16-bit segments, each indexed, so look-alikes are found without
@@ -42,6 +47,26 @@ class Photo(Base):
 
 
 PHASH_SEGMENTS = (Photo.phash_0, Photo.phash_1, Photo.phash_2, Photo.phash_3)
+
+
+class PhotoUploader(IntPrimaryKey, Base):
+    """Who sent a photo's bytes: every user and device that finished an upload of it.
+
+    The phone that took a photo may read it back at once, before any record names it, even
+    when another phone's upload of the same bytes got there first (issue 15): its HEAD then
+    says 200 and it stops sending them.
+    """
+
+    __tablename__ = "photo_uploaders"
+    __table_args__ = (
+        sa.UniqueConstraint("sha256", "user_id", "device_id"),
+    )
+
+    sha256: Mapped[str] = mapped_column(sa.ForeignKey("photos.sha256", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: None for a token without a device (a browser session).
+    device_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("devices.id", ondelete="CASCADE"))
+    uploaded_at: Mapped[dt.datetime]
 
 
 class PhotoRole(enum.Enum):

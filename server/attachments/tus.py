@@ -3,12 +3,16 @@ checksum, termination, expiration).
 
 A plain Flask blueprint: tus speaks headers and raw bytes, not JSON. Errors still come out as
 problem+json. Only the device (and user) that created an upload may see or touch it; any
-other caller gets 404, as for an upload that does not exist.
+other caller gets 404, as for an upload that does not exist. A finished upload still answers
+HEAD (and an empty PATCH at its end) for UPLOAD_FINISHED_KEEP_HOURS, so a phone that lost the
+final 204 learns the photo arrived instead of sending it again.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import logging
 from email.utils import format_datetime
 
 from flask import Blueprint, Response, current_app, request, url_for
@@ -16,8 +20,8 @@ from flask import Blueprint, Response, current_app, request, url_for
 import media
 from server import db
 from server.attachments.uploads import (
-    CHECKSUMS, BadMetadata, ChecksumMismatch, OffsetMismatch, TooLong, UnsupportedChecksum, Upload, UploadStore,
-    finish, parse_metadata)
+    CHECKSUMS, BadMetadata, ChecksumMismatch, EmptyUpload, OffsetMismatch, TooLong, UnsupportedChecksum, Upload,
+    UploadStore, finish, parse_metadata)
 from server.auth.security import Principal, authenticate_request
 from server.clock import app_clock
 from server.errors import problem_response
@@ -28,6 +32,8 @@ blp = Blueprint("tus", __name__, url_prefix="/api/v1/uploads")
 TUS_VERSION = "1.0.0"
 OFFSET_OCTET_STREAM = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = "460 Checksum Mismatch"
+
+log = logging.getLogger(__name__)
 
 
 class _Refused(Exception):
@@ -101,9 +107,24 @@ def _int_header(name: str) -> int:
     return int(value)
 
 
+def _metadata_header(upload: Upload) -> str:
+    """``Upload-Metadata`` as the client sent it (the creation extension: HEAD MUST return it)."""
+    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" if value else key
+                    for key, value in upload.metadata.items())
+
+
 def _append(upload: Upload, offset: int) -> Upload:
     """Stream the request body into the upload; complete it when the last byte is in."""
     store = _store()
+    if upload.finished:
+        # Nothing more can be written; an empty PATCH at the end is a phone asking again.
+        if offset != upload.length:
+            raise _Refused(409, ProblemCode.CONFLICT, "Wrong offset",
+                           f"The upload is finished: its offset is {upload.length}.")
+        if request.content_length:
+            raise _Refused(413, ProblemCode.PAYLOAD_TOO_LARGE, "Past the upload's length",
+                           "The upload is finished: no more bytes fit.")
+        return upload
     try:
         upload = store.append(upload.id, request.stream, offset=offset, declared=request.content_length,
                               checksum=request.headers.get("Upload-Checksum"))
@@ -127,7 +148,7 @@ def _complete(store: UploadStore, upload: Upload) -> None:
     try:
         finish(db.session(), app_clock(), current_app.extensions["xuncha.media"], store, upload,
                limits=media.Limits(max_bytes=config["MEDIA_MAX_BYTES"], max_pixels=config["MEDIA_MAX_PIXELS"]),
-               timezone=config["TIMEZONE"])
+               timezone=config["TIMEZONE"], keep=dt.timedelta(hours=config["UPLOAD_FINISHED_KEEP_HOURS"]))
     except ChecksumMismatch as exc:
         raise _Refused(460, ProblemCode.VALIDATION_FAILED, "Checksum mismatch",
                        f"{exc} The upload was deleted; upload the photo again.") from None
@@ -136,6 +157,12 @@ def _complete(store: UploadStore, upload: Upload) -> None:
                                     errors=[{"field": "photo", "message": exc.message, "code": exc.code}],
                                     media_code=exc.code)
         raise _Rejected(response) from None
+    except Exception:
+        # The bytes are all here and kept: the phone need send none of them again.
+        log.exception("storing the photo of upload %s failed", upload.id)
+        raise _Refused(503, ProblemCode.SERVICE_UNAVAILABLE, "The photo could not be stored yet",
+                       f"Every byte arrived and is kept; send an empty PATCH at Upload-Offset {upload.length} "
+                       "to try again.", **{"Retry-After": "5", "Upload-Offset": str(upload.offset)}) from None
 
 
 @blp.route("/", methods=["OPTIONS"], strict_slashes=False)
@@ -164,6 +191,12 @@ def create() -> Response:
             now=clock.now(), lifetime=dt.timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"]))
     except BadMetadata as exc:
         raise _Refused(400, ProblemCode.MALFORMED_REQUEST, "Bad Upload-Metadata", str(exc)) from None
+    except EmptyUpload as exc:
+        # Before any file is made: both real tus clients report an empty file done after the POST.
+        raise _Rejected(problem_response(
+            422, ProblemCode.VALIDATION_FAILED, "An empty file is no photo", str(exc),
+            errors=[{"field": "Upload-Length", "message": str(exc), "code": media.EmptyFile.code}],
+            media_code=media.EmptyFile.code)) from None
     headers = {"Location": url_for("tus.upload", upload_id=upload.id, _external=True),
                "Upload-Expires": _http_date(upload.expires)}
     if request.mimetype == OFFSET_OCTET_STREAM:  # creation-with-upload
@@ -175,9 +208,15 @@ def create() -> Response:
 @blp.route("/<upload_id>", methods=["HEAD"])
 def upload(upload_id: str) -> Response:
     found = _owned(upload_id, authenticate_request())
+    if found.complete and not found.finished:
+        # Storing the photo failed after its last byte (a 503). A client resuming asks HEAD,
+        # and tus-js-client takes "offset = length" as done without another PATCH: finish now,
+        # or the photo would never be stored. Idempotent, as every completion is.
+        _complete(_store(), found)
     return Response(status=200, headers={
         "Upload-Offset": str(found.offset), "Upload-Length": str(found.length),
-        "Upload-Expires": _http_date(found.expires), "Cache-Control": "no-store"})
+        "Upload-Metadata": _metadata_header(found), "Upload-Expires": _http_date(found.expires),
+        "Cache-Control": "no-store"})
 
 
 @blp.route("/<upload_id>", methods=["PATCH"])

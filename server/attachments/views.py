@@ -14,8 +14,9 @@ from server import db
 from server.api import Blueprint, file_response
 from server.attachments.flags import flags_query
 from server.attachments.models import PhotoFlag
-from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema
-from server.attachments.services import visible_photo
+from server.attachments import services
+from server.attachments.schemas import PhotoFlagArgsSchema, PhotoFlagSchema, PhotoMetadataSchema
+from server.attachments.services import PhotoMetadata, visible_photo
 from server.auth.permissions import Permission
 from server.auth.security import authenticate_request, current_reach, requires
 from server.errors import NotFound
@@ -24,6 +25,9 @@ from server.pagination import page_schema, paginate
 blp = Blueprint("photos", __name__, url_prefix="/api/v1", description="Photo evidence (原图, 预览, 缩略图)")
 
 _VARIANTS = {"": None, "preview": PREVIEW_SUFFIX, "thumb": THUMBNAIL_SUFFIX}
+#: A photo's bytes never change (its name is their hash), but who may see them does: any cache
+#: may keep them as long as it likes, a shared one never (the answer depends on the token).
+CACHE_CONTROL = f"private, max-age={365 * 24 * 3600}, immutable"
 
 
 @blp.route("/photos/<string:sha256>", methods=["GET", "HEAD"], defaults={"variant": ""})
@@ -51,19 +55,28 @@ def photo(sha256: str, variant: str) -> Response:
     # From a file object rather than a path, so an S3 body streams the same way; the size is
     # given here because send_file cannot know it, and Range needs it.
     response = send_file(body, mimetype=found.content_type if not variant else "image/jpeg", etag=key,
-                         conditional=False, max_age=365 * 24 * 3600)
+                         conditional=False)
     response.content_length = size
     try:
         response = response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     except HTTPException:
         response.close()  # 416: the open body must not leak
         raise
-    response.cache_control.private = True
-    response.cache_control.immutable = True
+    response.headers["Cache-Control"] = CACHE_CONTROL
     if request.method == "HEAD":
         response.headers["X-Photo-Width"] = str(found.width)
         response.headers["X-Photo-Height"] = str(found.height)
     return response
+
+
+@blp.get("/photos/<string:sha256>/metadata")
+@requires(Permission.READ_UNITS)
+@blp.response(200, PhotoMetadataSchema)
+def photo_metadata(sha256: str) -> PhotoMetadata:
+    """When, where and with what the photo was taken (EXIF), its size, format and pixels, and
+    for supervisors its flags; within the same scope as the photo itself (404 otherwise)."""
+    principal = authenticate_request()
+    return services.photo_metadata(db.session(), current_reach(), sha256, principal.caller.device_id)
 
 
 @blp.get("/photo-flags")

@@ -15,6 +15,7 @@ from PIL import Image
 import media
 from server.attachments.models import Photo
 from server.attachments.services import receive_photo
+from server.auth.models import Device
 from server.findings.models import Finding, FindingStatus
 from tests.world import finding_fields
 from tests.test_auth import bearer
@@ -40,8 +41,10 @@ def fetch(client, path, headers, method="GET"):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def store(app, session, clock):  # type: ignore[no-untyped-def]
     def receive(data: bytes, device_id=None):  # type: ignore[no-untyped-def]
-        photo = receive_photo(session, clock, app.extensions["xuncha.media"], data,
-                              limits=media.Limits(), timezone="Asia/Shanghai", device_id=device_id)
+        """As a finished upload from this device (and the user on it) stores it."""
+        user_id = session.get(Device, device_id).user_id if device_id else None
+        photo = receive_photo(session, clock, app.extensions["xuncha.media"], data, limits=media.Limits(),
+                              timezone="Asia/Shanghai", device_id=device_id, user_id=user_id)
         session.commit()
         return photo
 

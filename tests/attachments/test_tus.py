@@ -21,7 +21,7 @@ from tusclient.exceptions import TusCommunicationError
 from werkzeug.serving import make_server
 
 from server.attachments.models import Photo
-from server.attachments.uploads import expire_uploads
+from server.attachments.uploads import expire_uploads, parse_metadata
 from server.scheduling import JOBS
 from tests.attachments.test_photos import jpeg
 from tests.test_auth import bearer
@@ -84,7 +84,7 @@ def test_options_advertises_the_protocol(server, app):  # type: ignore[no-untype
     assert answer.headers["Tus-Checksum-Algorithm"] == "sha1,sha256"
 
 
-def test_a_whole_upload_becomes_a_photo(server, auth, alice, photo, session):  # type: ignore[no-untyped-def]
+def test_a_whole_upload_becomes_a_photo(server, auth, alice, photo, session, app):  # type: ignore[no-untyped-def]
     sha = sha_of(photo)
     upload = uploader(server, auth, photo, chunk_size=16 * 1024, upload_checksum=True)
     upload.upload()
@@ -93,8 +93,9 @@ def test_a_whole_upload_becomes_a_photo(server, auth, alice, photo, session):  #
     assert row is not None and row.width == 1200 and str(row.uploaded_by_device) == alice.device_id
     original = call("GET", f"{server}/api/v1/photos/{sha}", headers=auth)
     assert original.status_code == 200 and original.content == photo
-    # The partial files are gone once the photo is stored.
-    assert call("HEAD", upload.url, headers={**auth, **TUS}).status_code == 404
+    # The bytes are gone once the photo is stored; the answers stay (see test_field_uploads).
+    upload_id = upload.url.rsplit("/", 1)[1]
+    assert not os.path.exists(os.path.join(app.config["MEDIA_ROOT"], "uploads", f"{upload_id}.part"))
 
 
 def test_an_interrupted_upload_resumes_from_the_servers_offset(server, auth, photo, session):  # type: ignore[no-untyped-def]
@@ -108,6 +109,8 @@ def test_an_interrupted_upload_resumes_from_the_servers_offset(server, auth, pho
     head = call("HEAD", first.url, headers={**auth, **TUS})
     assert head.status_code == 200 and head.headers["Cache-Control"] == "no-store"
     assert head.headers["Upload-Offset"] == str(2 * chunk) and head.headers["Upload-Length"] == str(len(photo))
+    # The creation extension: HEAD MUST give Upload-Metadata back.
+    assert parse_metadata(head.headers["Upload-Metadata"]) == {"sha256": sha_of(photo)}
 
     sent: list[int] = []
     resumed = uploader(server, auth, photo, chunk_size=chunk, url=first.url)

@@ -341,3 +341,71 @@ def test_an_unreadable_colour_profile_is_ignored():
     preview = decode(ingest(data).preview.data)
 
     assert _near(preview.getpixel((10, 10)), (230, 20, 20), tolerance=8)
+
+
+def iphone_mpo(img: Image.Image, exif: Image.Exif) -> bytes:
+    """A multi-picture JPEG as recent iPhones write one: the photo, then a small greyscale gain map."""
+    gain_map = Image.new("RGB", (img.width // 4, img.height // 4), (128, 128, 128))
+    return encode(img, "MPO", save_all=True, append_images=[gain_map], quality=90, exif=exif)
+
+
+def test_a_multi_picture_jpeg_is_its_first_picture(rotated_photo):
+    img = photo_like(7, (4000, 3000))
+    img.paste(RED, (0, 0, 400, 400))
+    data = iphone_mpo(img, phone_exif(orientation=6))
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+
+    photo = ingest(data)
+
+    assert (photo.format, photo.mime_type) == ("JPEG", "image/jpeg")
+    assert photo.sha256 == hashlib.sha256(data).hexdigest() and photo.size_bytes == len(data)
+    assert (photo.width, photo.height) == (3000, 4000)
+    assert (photo.exif.make, photo.exif.latitude is not None) == ("HUAWEI", True)
+    preview = decode(photo.preview.data)
+    assert preview.size == (960, 1280)
+    assert _near(preview.getpixel((950, 10)), RED) and not _near(preview.getpixel((10, 10)), RED)
+    # The same picture as the plain JPEG of the same pixels: the gain map is not the evidence.
+    assert hamming(photo.phash, ingest(rotated_photo).phash) <= 4
+
+
+def test_heic_with_a_second_image_shows_its_primary():
+    # pillow-heif cannot write an auxiliary gain map; a second top-level image, the primary
+    # not the first, is the harder case of the same thing: the primary is the photo.
+    gain_map = Image.new("RGB", (320, 240), (128, 128, 128))
+    scene = photo_like(9, (800, 600))
+    scene.paste(RED, (0, 0, 200, 200))
+    data = encode(gain_map, "HEIF", save_all=True, append_images=[scene], primary_index=1, quality=80)
+
+    photo = ingest(data)
+
+    assert (photo.format, photo.width, photo.height) == ("HEIF", 800, 600)
+    assert _near(decode(photo.preview.data).getpixel((20, 20)), RED)
+
+
+def test_heic_with_ten_bits_per_sample_keeps_its_tones():
+    import numpy as np
+    import pillow_heif
+
+    grey = np.full((600, 800, 3), 40000, dtype=np.uint16)  # 61 % of full scale
+    out = io.BytesIO()
+    pillow_heif.from_bytes(mode="RGB;16", size=(800, 600), data=grey.tobytes()).save(out, quality=80)
+
+    photo = ingest(out.getvalue())
+
+    assert _near(decode(photo.preview.data).getpixel((400, 300)), (156, 156, 156), tolerance=6)
+
+
+def test_a_sixteen_bit_greyscale_png_keeps_its_tones():
+    ramp = Image.new("I;16", (1024, 256))
+    ramp.putdata([(x % 1024) * 64 for x in range(1024 * 256)])  # 0 .. 65472, dark to light
+    data = encode(ramp, "PNG")
+    assert Image.open(io.BytesIO(data)).mode in ("I;16", "I")
+
+    photo = ingest(data)
+
+    for derivative in (photo.preview, photo.thumbnail):
+        grey = decode(derivative.data).convert("L")
+        w, h = grey.size
+        dark, light = grey.getpixel((w // 20, h // 2)), grey.getpixel((w - w // 20, h // 2))
+        assert dark < 30 and light > 225, (dark, light)
+        assert grey.getpixel((w // 2, h // 2)) == pytest.approx(128, abs=10)
