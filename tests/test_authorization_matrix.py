@@ -163,6 +163,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("HEAD", "/api/v1/photos/{sha256}"): Row(ALL, {"sha256": PHOTOS}),
     ("GET", "/api/v1/photos/{sha256}/{variant}"): Row(ALL, {"sha256": PHOTOS}),
     ("HEAD", "/api/v1/photos/{sha256}/{variant}"): Row(ALL, {"sha256": PHOTOS}),
+    ("GET", "/api/v1/photos/{sha256}/metadata"): Row(ALL, {"sha256": PHOTOS}),
     ("GET", "/api/v1/photo-flags"): Row(STAFF),
     ("POST", "/api/v1/uploads/"): Row(ALL, headers=_TUS_BEGIN),
     ("HEAD", "/api/v1/uploads/{upload_id}"): Row(ALL, {"upload_id": ("inspector_upload", "none")}, headers=_TUS),
