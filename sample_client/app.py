@@ -60,6 +60,12 @@ class FieldApp:
     def close(self) -> None:
         self.store.close()
 
+    def __enter__(self) -> FieldApp:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
+
     # -- session -------------------------------------------------------------------------------
     def login(self, username: str, password: str) -> dict[str, Any]:
         body = self.engine.retrying(lambda: self.device.login(username, password), may_log_in=False)

@@ -27,15 +27,21 @@ out = Console()
 
 
 class _State:
-    def __init__(self, home: Path, server: str | None, password: str | None, attempts: int) -> None:
+    def __init__(self, home: Path, server: str | None, password: str | None, attempts: int, batch_size: int) -> None:
         self.home, self.server, self.password, self.attempts = home, server, password, attempts
+        self.batch_size = batch_size
         self._app: FieldApp | None = None
 
     @property
     def app(self) -> FieldApp:
         if self._app is None:
-            self._app = FieldApp(self.home, server=self.server, password=self.password, attempts=self.attempts)
+            self._app = FieldApp(self.home, server=self.server, password=self.password, attempts=self.attempts,
+                                 batch_size=self.batch_size)
         return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
 
 
 def _run(action: Callable[[], Any]) -> Any:
@@ -62,10 +68,14 @@ def _run(action: Callable[[], Any]) -> Any:
 @click.option("--server", envvar="XUNCHA_CLIENT_SERVER", help="Server URL (remembered after the first use).")
 @click.option("--password", envvar="XUNCHA_CLIENT_PASSWORD", help="To log in again by itself if the token lapses.")
 @click.option("--attempts", default=8, show_default=True, help="Tries per request before giving up for now.")
+@click.option("--batch-size", default=500, show_default=True, envvar="XUNCHA_CLIENT_BATCH_SIZE",
+              help="Mutations per push (fewer on a weak link).")
 @click.pass_context
-def cli(ctx: click.Context, home: Path, server: str | None, password: str | None, attempts: int) -> None:
+def cli(ctx: click.Context, home: Path, server: str | None, password: str | None, attempts: int,
+        batch_size: int) -> None:
     """The Xuncha reference client: capture offline, sync when there is a network."""
-    ctx.obj = _State(home, server, password, attempts)
+    ctx.obj = _State(home, server, password, attempts, batch_size)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()

@@ -28,9 +28,9 @@ def serve(url: str, port: int, instance: Path) -> subprocess.Popen:  # type: ign
     env = {**os.environ, "XUNCHA_DATABASE_URL": url, "XUNCHA_INSTANCE_DIR": str(instance),
            **{f"XUNCHA_{k}": str(v) for k, v in FAST_ARGON2.items()}}
     env.pop("FLASK_RUN_FROM_CLI", None)
-    log = (instance.parent / f"server-{port}.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "server.cli", "run", "--port", str(port), "--no-reload",
-                                "--no-debugger", "--with-threads"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    with (instance.parent / f"server-{port}.log").open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "server.cli", "run", "--port", str(port), "--no-reload",
+                                    "--no-debugger", "--with-threads"], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with socket.socket() as s:
@@ -46,8 +46,9 @@ def serve(url: str, port: int, instance: Path) -> subprocess.Popen:  # type: ign
 def live_server(world, database_url_for_tests: str, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The server's base URL; stopped before the ``app`` fixture empties the database."""
     port = free_port()
-    (tmp_path / "instance").mkdir()
-    process = serve(database_url_for_tests, port, tmp_path / "instance")
+    instance = tmp_path / "server-instance"
+    instance.mkdir()
+    process = serve(database_url_for_tests, port, instance)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
