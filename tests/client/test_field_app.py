@@ -7,7 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from sample_client import WSGITransport
+from sample_client import NetworkError, WSGITransport
 from sample_client.app import FieldApp
 from sample_client.engine import Backoff
 from sample_client.errors import GaveUp, HandOverRefused
@@ -105,3 +105,72 @@ def test_rejections_are_kept_and_shown(app, world, tmp_path):
     assert phone.status()["outbox"] == 0 and phone.status()["conflicts"] == 1
 
 
+
+
+class _Recorder(FaultyLink):
+    """Records each request; ``cut_patch`` loses the n-th PATCH on the way (a lost signal)."""
+
+    def __init__(self, inner, cut_patch: int | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(inner, compress=False)
+        self.sent: list[tuple[str, dict[str, str], int]] = []
+        self.cut_patch = cut_patch
+
+    def send(self, method, path, *, data=None, headers=None):  # type: ignore[no-untyped-def]
+        patches = sum(m == "PATCH" for m, _h, _n in self.sent)
+        if method == "PATCH" and self.cut_patch is not None and patches + 1 == self.cut_patch:
+            self.sent.append(("LOST", headers or {}, len(data or b"")))
+            raise NetworkError("the signal went in the middle of the upload")
+        self.sent.append((method, headers or {}, len(data or b"")))
+        return super().send(method, path, data=data, headers=headers)
+
+
+def test_a_photo_upload_cut_at_half_sends_only_the_rest_next_time(app, world, session, tmp_path, camera):
+    photo = camera(900)
+    size = photo.stat().st_size
+    half = (size + 1) // 2
+    first = _Recorder(WSGITransport(app), cut_patch=2)
+    with _field_app(app, tmp_path / "phone", first, attempts=1, chunk_bytes=half) as phone:
+        phone.login("alice", PASSWORD)
+        phone.pull()
+        phone.start_visit(world.units[0].id)
+        phone.add_finding("环境卫生", "墙边杂物", photos=[photo])
+        try:
+            phone.sync()
+            raise AssertionError("the upload was cut")
+        except GaveUp:
+            pass
+        kept = phone.store.photos()[0]
+        assert kept["status"] == "pending" and kept["offset"] == half and kept["upload_url"]
+
+    # The app was closed (killed); the next run resumes from the server's offset.
+    again = _Recorder(WSGITransport(app))
+    with _field_app(app, tmp_path / "phone", again, chunk_bytes=half) as phone:
+        phone.sync()
+        assert phone.store.photos()[0]["status"] == "done"
+        assert phone.photos.sent_bytes == size - half
+    patches = [(h, n) for m, h, n in again.sent if m == "PATCH"]
+    assert [(h["Upload-Offset"], n) for h, n in patches] == [(str(half), size - half)]
+    assert not [m for m, _h, _n in again.sent if m == "POST" and _h.get("Upload-Length")]  # no new upload
+    session.rollback()
+    stored = session.scalars(sa.select(Photo)).one()
+    assert stored.size_bytes == size and stored.sha256 == kept["sha256"]
+
+
+def test_retry_after_is_honoured_before_resending(app, world, tmp_path):
+    """A 503 with Retry-After (a proxy, or a busy server): the phone waits at least that long."""
+
+    class Busy(FaultyLink):
+        pushes = 0
+
+        def send(self, method, path, *, data=None, headers=None):  # type: ignore[no-untyped-def]
+            if path.startswith("/api/v1/sync/push") and Busy.pushes < 2:
+                Busy.pushes += 1
+                return 503, {"Retry-After": "7", "Content-Type": "application/problem+json"}, \
+                    b'{"code": "sync_busy", "status": 503}'
+            return super().send(method, path, data=data, headers=headers)
+
+    with _field_app(app, tmp_path / "phone", Busy(WSGITransport(app), compress=False)) as phone:
+        phone.login("alice", PASSWORD)
+        phone.device.create("finding", {"unit_id": world.units[0].id, "category": "环境卫生", "description": "杂物"})
+        phone.sync()
+        assert phone.waits[:2] == [7.0, 7.0] and phone.status()["outbox"] == 0

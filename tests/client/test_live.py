@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,46 @@ def test_a_visit_recorded_offline_becomes_orders_that_escalate_to_the_phone(
         assert sorted(o["level"] for o in phone.records("order")) == [2, 2, 2]
     listed = _client(home, "orders")[1]
     assert all(str(o.id)[:8] in listed for o in orders)
+
+
+def test_a_sync_killed_at_random_points_twenty_times_leaves_each_capture_once(
+        live_server, world, session, tmp_path, camera):
+    home = tmp_path / "phone"
+    rng = random.Random(18)
+    findings: set[str] = set()
+    shas: set[str] = set()
+
+    def capture(count: int) -> None:
+        with FieldApp(home) as phone:
+            for _ in range(count):
+                photo = camera()
+                findings.add(phone.add_finding("环境卫生", f"杂物堆积{len(findings)}", photos=[photo]))
+                shas.add(phone.store.photos()[-1]["sha256"])
+
+    with FieldApp(home, server=live_server) as phone:
+        phone.login("alice", PASSWORD)
+        phone.pull()
+        phone.start_visit(world.units[0].id)
+    capture(10)
+    command = [sys.executable, "-m", "sample_client.cli", "--home", str(home), "--batch-size", "2", "sync"]
+    killed = 0
+    for _ in range(20):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 1.8))
+        process.send_signal(signal.SIGKILL)
+        killed += process.wait(timeout=10) == -signal.SIGKILL
+        capture(2)  # the inspector keeps working between the cut-off syncs
+    assert killed >= 10  # most runs were cut off, not finished
+
+    with FieldApp(home) as phone:
+        assert phone.store.outbox_depth() < len(findings)  # the cut-off runs sent some
+        phone.sync()
+        assert phone.device.unsent() == 0
+        device_id, sent = uuid.UUID(phone.device.device_id), phone.store.get("next_seq") - 1
+    session.rollback()
+    held = [str(i) for i in session.scalars(sa.select(Finding.id).where(Finding.device_id == device_id))]
+    assert sorted(held) == sorted(findings)  # each capture once: none lost, none twice
+    receipts = session.scalar(sa.select(sa.func.count()).select_from(SyncReceipt)
+                              .where(SyncReceipt.device_id == device_id))
+    assert receipts == sent == len(findings) + 1  # the visit, then the findings
+    assert set(session.scalars(sa.select(Photo.sha256))) == shas
