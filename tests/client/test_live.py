@@ -126,3 +126,17 @@ def test_a_sync_killed_at_random_points_twenty_times_leaves_each_capture_once(
                               .where(SyncReceipt.device_id == device_id))
     assert receipts == sent == len(findings) + 1  # the visit, then the findings
     assert set(session.scalars(sa.select(Photo.sha256))) == shas
+
+
+def test_a_short_patrol_with_loss_arrives_whole_and_converges(live_server, world, tmp_path):
+    simulation = Simulation(live_server, devices=3, seconds=8, loss=0.1, latency_ms=5,
+                            accounts=[("alice", PASSWORD), ("bob", PASSWORD)], supervisor=("sup", PASSWORD),
+                            home=tmp_path / "sim", seed=5, photo_px=240)
+    outcome = simulation.run()
+    figures = outcome.figures()
+    assert outcome.problems == []
+    assert figures["lost"] == 0 and figures["duplicated"] == 0 and figures["diverged"] == 0
+    assert figures["photos_unverified"] == 0
+    assert figures["mutations"] > 0 and figures["photos"] > 0
+    assert figures["messages_lost"] > 0 and figures["retries"] > 0  # the link really lost some
+    assert sum(len(p.findings) for p in simulation.phones) > 0
