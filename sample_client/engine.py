@@ -93,9 +93,12 @@ class SyncEngine:
         """Run ``step`` until it succeeds, waiting between attempts; ``may_log_in=False`` for
         the login itself, whose 401 means a wrong password."""
         attempt = 0
-        logged_in_again = False
+        log_in = logged_in_again = False
         while True:
             try:
+                if log_in:  # inside the try: a login refused (revoked, say) is judged as any answer
+                    log_in = False
+                    self.relogin()  # type: ignore[misc]
                 return step()
             except NetworkError:
                 delay = self.backoff.delay(attempt)
@@ -108,8 +111,7 @@ class SyncEngine:
                 if refused.status == 401 or refused.code in RELOGIN_CODES:
                     if self.relogin is None or logged_in_again:
                         raise LoginRequired(str(refused)) from refused
-                    self.relogin()
-                    logged_in_again = True
+                    log_in = logged_in_again = True
                     continue
                 if refused.status not in RETRY_STATUSES:
                     raise

@@ -3,6 +3,7 @@ over tus, retries, hand-over of a shared phone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sample_client import NetworkError, WSGITransport
 from sample_client.app import FieldApp
 from sample_client.engine import Backoff
-from sample_client.errors import GaveUp, HandOverRefused
+from sample_client.errors import GaveUp, HandOverRefused, SyncStopped
 from sample_client.faults import FaultyLink
 from server.attachments.models import Photo
 from server.findings.models import Finding
@@ -174,3 +175,59 @@ def test_retry_after_is_honoured_before_resending(app, world, tmp_path):
         phone.device.create("finding", {"unit_id": world.units[0].id, "category": "环境卫生", "description": "杂物"})
         phone.sync()
         assert phone.waits[:2] == [7.0, 7.0] and phone.status()["outbox"] == 0
+
+
+def test_months_offline_the_phone_logs_in_again_and_starts_its_pull_over(app, world, session, clock, tmp_path):
+    """The token lapsed (401: log in again, same device id) and the cursor is older than the
+    tombstones (410: push, drop pulled data, pull from scratch); what was captured goes."""
+    from server.scheduling import JOBS, run_job
+
+    with _field_app(app, tmp_path / "other") as other, \
+            _field_app(app, tmp_path / "idle", password=PASSWORD, clock=clock.now) as idle:
+        other.login("alice", PASSWORD)
+        idle.login("alice", PASSWORD)
+        other.pull()
+        idle.pull()
+        other.start_visit(world.units[0].id)
+        gone = other.add_finding("环境卫生", "墙边杂物")
+        other.sync()
+        idle.pull()
+        device_id, token = idle.device.device_id, idle.store.get("token")
+        assert ("finding", gone) in idle.store.records()
+        idle.start_visit(world.units[1].id)
+        kept = idle.add_finding("环境卫生", "绿化带垃圾")  # captured offline, months ago
+        other.device.delete("finding", gone)
+        other.sync()
+        clock.advance(dt.timedelta(days=app.config["SYNC_TOMBSTONE_DAYS"] + 1))
+        assert run_job(app, next(job for job in JOBS if job.id == "sync.purge_tombstones")) >= 1
+        report = idle.sync()
+        assert report.pushed == 2 and idle.status()["outbox"] == 0
+        assert idle.device.device_id == device_id and idle.store.get("token") != token  # logged in again
+        assert ("finding", gone) not in idle.store.records()  # its tombstone was purged: only a fresh pull knows
+        assert ("finding", kept) in idle.store.records()
+    session.rollback()
+    assert session.get(Finding, uuid.UUID(kept)) is not None
+
+
+def test_a_revoked_phone_stops_syncing_and_keeps_its_captures(app, world, session, hasher, tmp_path):
+    from server.auth.models import Role
+    from tests import factories
+
+    factories.user(session, hasher, Role.ADMIN, username="root")
+    session.commit()
+    with _field_app(app, tmp_path / "admin") as admin, \
+            _field_app(app, tmp_path / "phone", password=PASSWORD) as phone:
+        admin.login("root", PASSWORD)
+        phone.login("alice", PASSWORD)
+        phone.pull()
+        phone.start_visit(world.units[0].id)
+        status, _body = admin.transport.request("POST", f"/api/v1/devices/{phone.device.device_id}/revoke",
+                                                body={"reason": "手机丢失"}, token=admin.store.get("token"))
+        assert status == 200
+        for _ in range(2):  # the second time without asking the server
+            try:
+                phone.sync()
+                raise AssertionError("a revoked phone must not sync")
+            except SyncStopped:
+                pass
+        assert phone.status()["stopped"] == "device_revoked" and phone.status()["outbox"] == 1
