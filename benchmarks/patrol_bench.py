@@ -5,9 +5,9 @@
     python benchmarks/patrol_bench.py                    # 50 phones for 5 minutes
     python benchmarks/patrol_bench.py --kill-worker      # ... and one worker SIGKILLed halfway
 
-A throwaway PostgreSQL database ``xuncha_patrol_<pid>`` is built by the real migrations and
+A throwaway PostgreSQL database ``xuncha_bench_<pid>`` is built by the real migrations and
 filled with the demo campaign (``xuncha demo``: its ten inspectors and its supervisor); the app
-is served by gunicorn (sync workers) with media on the filesystem, and the scheduler runs as its
+is served by gunicorn (two sync workers) with media on the filesystem, and the scheduler runs as its
 own process beside it. The phones (``sample_client.simulator``, one thread each, in this
 process) lose requests and answers at ``--loss`` and wait ``--latency`` ms each way, then the
 run checks that the server holds exactly what they captured, every photo byte for byte, and
@@ -25,21 +25,19 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.sync_bench import ServerProcess, app_settings, postgres_database  # noqa: E402
 from sample_client.simulator import DEMO_INSPECTORS, DEMO_SUPERVISOR, Simulation  # noqa: E402
-
 
 _STARTED = time.monotonic()
 
@@ -48,107 +46,54 @@ def say(message: str) -> None:
     print(f"[{time.monotonic() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _admin(base: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=5) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit(f"the server stopped at start:\n{log.read_text()}")
-        time.sleep(0.2)
-    raise SystemExit("the server did not start")
-
-
-def _workers(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children")
-    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
-
-
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    name = f"xuncha_patrol_{os.getpid()}"
-    base = args.postgres.rstrip("/")
-    url = f"{base}/{name}"
-    _admin(base, f'CREATE DATABASE "{name}"')
-    processes: list[subprocess.Popen] = []  # type: ignore[type-arg]
-    try:
+    with postgres_database(args.postgres) as url:
+        settings = {**app_settings(url, workdir / "instance"), "MEDIA_ROOT": str(workdir / "media")}
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")},
-               "XUNCHA_DATABASE_URL": url, "XUNCHA_INSTANCE_DIR": str(workdir / "instance"),
-               "XUNCHA_MEDIA_ROOT": str(workdir / "media"), "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "server.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        say("database migrated")
-        subprocess.run([sys.executable, "-m", "server.cli", "demo"], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        say("demo campaign loaded")
-        port = _free_port()
-        server_url = f"http://127.0.0.1:{port}"
-        log = workdir / "gunicorn.log"
-        with log.open("w") as out:
-            gunicorn = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-                 "--timeout", "60", "--log-level", "warning", "server:create_app()"],
-                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-            processes.append(gunicorn)
-            processes.append(subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"], env=env, cwd=ROOT,
-                                              stdout=out, stderr=subprocess.STDOUT))
-        _wait_until_up(server_url, gunicorn, log)
-        say(f"gunicorn ({args.workers} workers) and the scheduler on {name}; "
-            f"{args.devices} phones for {args.minutes} min, loss {args.loss}, latency {args.latency} ms")
-        killed: list[int] = []
-        if args.kill_worker:
-            def kill_one() -> None:
-                workers = _workers(gunicorn.pid)
-                if workers:
-                    os.kill(workers[0], signal.SIGKILL)
-                    killed.append(workers[0])
-                    say(f"worker {workers[0]} killed (SIGKILL)")
+               **{f"XUNCHA_{k}": str(v) for k, v in settings.items()}, "PYTHONPATH": str(ROOT)}
+        for command in (["db", "upgrade"], ["demo"]):
+            subprocess.run([sys.executable, "-m", "server.cli", *command], env=env, cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        say("database migrated, demo campaign loaded")
+        server = ServerProcess(settings, "gunicorn", None)
+        scheduler = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"], env=env, cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            say(f"gunicorn (2 workers) and the scheduler; {args.devices} phones for {args.minutes} min, "
+                f"loss {args.loss}, latency {args.latency} ms")
+            killed: list[int] = []
+            if args.kill_worker:
+                def kill_one() -> None:
+                    worker = server.pids()[0]
+                    os.kill(worker, signal.SIGKILL)
+                    killed.append(worker)
+                    say(f"worker {worker} killed (SIGKILL)")
 
-            threading.Timer(args.minutes * 60 / 2, kill_one).start()
-        simulation = Simulation(server_url, devices=args.devices, seconds=args.minutes * 60, loss=args.loss,
-                                latency_ms=args.latency, accounts=list(DEMO_INSPECTORS), supervisor=DEMO_SUPERVISOR,
-                                home=workdir / "phones", seed=args.seed, say=say)
-        outcome = simulation.run()
+                threading.Timer(args.minutes * 60 / 2, kill_one).start()
+            simulation = Simulation(f"http://127.0.0.1:{server.port}", devices=args.devices,
+                                    seconds=args.minutes * 60, loss=args.loss, latency_ms=args.latency,
+                                    accounts=list(DEMO_INSPECTORS), supervisor=DEMO_SUPERVISOR,
+                                    home=workdir / "phones", seed=args.seed, say=say)
+            outcome = simulation.run()
+        finally:
+            scheduler.send_signal(signal.SIGTERM)
+            server.stop()
+            scheduler.wait(timeout=30)
         for problem in outcome.problems:
             say(f"problem: {problem}")
-        return {**outcome.figures(), "workers": args.workers, "worker_killed": bool(killed), "ok": outcome.ok}
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return {**outcome.figures(), "worker_killed": bool(killed), "ok": outcome.ok}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="4 phones for 15 s (CI)")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432",
+    parser.add_argument("--postgres",
+                        default=os.environ.get("XUNCHA_CI_POSTGRES", "postgresql://postgres@127.0.0.1:5432"),
                         help="PostgreSQL base URL; a throwaway database is made there (default: %(default)s)")
     parser.add_argument("--devices", type=int, help="phones (default 50; quick 4)")
     parser.add_argument("--minutes", type=float, help="how long they work (default 5; quick 0.25)")
     parser.add_argument("--loss", type=float, default=0.05, help="chance a request or its answer is lost")
     parser.add_argument("--latency", type=float, default=50, help="one-way latency in ms (jittered)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--kill-worker", action="store_true", help="SIGKILL one worker halfway through")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)

@@ -24,7 +24,7 @@ import datetime as dt
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from sample_client.device import Device
 from sample_client.errors import GaveUp, LoginRequired, NetworkError, ServerRefused, SyncStopped
@@ -182,7 +182,8 @@ class SyncEngine:
         self.stats.pulled += applied
         return applied, missing
 
-    def upload_photos(self, missing: list[str] = (), on_bytes: Callable[[int], None] | None = None) -> tuple[int, int]:  # type: ignore[assignment]
+    def upload_photos(self, missing: Iterable[str] = (),
+                      on_bytes: Callable[[int], None] | None = None) -> tuple[int, int]:
         for sha256 in missing:  # the server lacks a photo it once had: send it again
             kept = self.store.photo(sha256)
             if kept is not None and kept["status"] == "done":
