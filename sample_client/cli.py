@@ -263,11 +263,9 @@ def units(state: _State) -> None:
 @click.pass_obj
 def orders(state: _State) -> None:
     """Orders (整改通知 / 督办单) the phone holds."""
-    table = Table("id", "unit", "level", "status", "due")
     for order in sorted(state.app.records("order"), key=lambda o: o.get("due_at") or ""):
-        table.add_row(order["id"], str(order.get("unit_id")), str(order.get("level")), str(order.get("status")),
-                      str(order.get("due_at")))
-    out.print(table)
+        out.print(f"{order['id']}  unit {order.get('unit_id')}  level {order.get('level')}  {order.get('status')}"
+                  f"  due {order.get('due_at')}", soft_wrap=True)
 
 
 cli.add_command(simulate_command)

@@ -140,3 +140,37 @@ def test_a_short_patrol_with_loss_arrives_whole_and_converges(live_server, world
     assert figures["mutations"] > 0 and figures["photos"] > 0
     assert figures["messages_lost"] > 0 and figures["retries"] > 0  # the link really lost some
     assert sum(len(p.findings) for p in simulation.phones) > 0
+
+
+def test_a_liaison_answers_an_order_with_after_photos_and_a_refusal_is_shown(live_server, world, session, tmp_path,
+                                                                               camera):
+    inspector, liaison = tmp_path / "inspector", tmp_path / "liaison"
+    assert _client(inspector, "login", "alice", "--password", PASSWORD, server=live_server)[0] == 0
+    code, output = _client(inspector, "patrol-finding", "--lat", "32.6843", "--lon", "109.0290",
+                           "--category", "占道经营", "--description", "门前占道摆摊", "--photo", str(camera()))
+    assert code == 0, output
+    assert _client(inspector, "pull")[0] == 0
+    assert _client(inspector, "visit", "start", str(world.units[0].id))[0] == 0
+    assert _client(inspector, "finding", "add", "--category", "环境卫生", "--description", "墙边杂物")[0] == 0
+    assert _client(inspector, "sync")[0] == 0
+    session.rollback()
+    patrol, visited = sorted(session.scalars(sa.select(Finding)), key=lambda f: f.unit_id is not None)
+    assert patrol.unit_id is None and visited.unit_id == world.units[0].id  # no zone holds the point: triage
+    order = session.scalars(sa.select(Order).where(Order.finding_id == visited.id)).one()
+
+    assert _client(liaison, "login", "liaison", "--password", PASSWORD, server=live_server)[0] == 0
+    assert _client(liaison, "pull")[0] == 0
+    assert str(order.id) in _client(liaison, "orders")[1]
+    code, output = _client(liaison, "respond", str(order.id), "--measures", "已清理", "--photo", str(camera()))
+    assert code == 0, output
+    # The inspector tries to answer for the unit: the server refuses, the phone shows why.
+    assert _client(inspector, "respond", str(order.id), "--measures", "代为整改")[0] == 0
+    assert "pushed 1" in _client(inspector, "sync")[1]
+    refused = json.loads(_client(inspector, "conflicts", "--json")[1])
+    assert [(r["entity"], r["outcome"]) for r in refused] == [("order", "rejected")]
+    assert refused[0]["problem"]["code"] == "forbidden"
+    code, output = _client(liaison, "sync")
+    assert code == 0 and "photos sent 1" in output, output
+    session.rollback()
+    assert session.get(Order, order.id).status.value == "responded"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Photo)) == 2  # before and after
