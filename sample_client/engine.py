@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TypeVar
 
 from sample_client.device import Device
-from sample_client.errors import GaveUp, LoginRequired, NetworkError, ServerRefused, SyncStopped
+from sample_client.errors import ClientError, GaveUp, LoginRequired, NetworkError, ServerRefused, SyncStopped
 from sample_client.uploads import PhotoQueue
 
 T = TypeVar("T")
@@ -126,6 +126,7 @@ class SyncEngine:
     def push(self, on_batch: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
         answered: list[dict[str, Any]] = []
         while self.store.outbox_depth():
+            oldest = self.store.outbox(1)[0]["seq"]
             try:
                 results = self.retrying(self._push_one)
             except ServerRefused as refused:
@@ -133,6 +134,9 @@ class SyncEngine:
                     raise
                 continue
             answered += results
+            if self.store.outbox(1) and self.store.outbox(1)[0]["seq"] == oldest:
+                # The server took none of the batch: sending it again would get the same answer.
+                raise ClientError(f"the server acknowledged nothing from seq {oldest}; the outbox is kept")
             if on_batch:
                 on_batch(len(results))
         self.stats.pushed += len(answered)

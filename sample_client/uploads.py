@@ -93,6 +93,7 @@ class PhotoQueue:
             url, offset = self._create(photo), 0
         if progress and offset:
             progress(offset - photo["offset"])
+        damaged = 0
         with open(photo["path"], "rb") as f:
             while offset < photo["size"]:
                 f.seek(offset)
@@ -104,6 +105,9 @@ class PhotoQueue:
                 if status == 204:
                     new = int(headers["Upload-Offset"])
                 elif status == 409 or status == 460:  # not where the server is, or damaged on the way
+                    damaged += status == 460
+                    if damaged > 3:  # the bytes kept here no longer hash to the photo's name
+                        return self._fail(sha256, headers, status)
                     new = self._offset(url)
                     if new is None:
                         return self.upload(sha256, progress)
