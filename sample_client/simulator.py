@@ -48,6 +48,7 @@ DESCRIPTIONS = ("办公楼西侧杂物堆积墙边", "门前垃圾未及时清�
 class Phone:
     number: int
     username: str
+    password: str
     app: FieldApp
     link: FaultyLink
     rng: random.Random
@@ -132,9 +133,7 @@ class Simulation:
                        backoff=Backoff(base=0.05, cap=2.0, rng=random.Random(rng.random())), page_size=1000,
                        batch_size=200)
         app.store.put("server", self.server)
-        phone = Phone(number, username, app, link, rng)
-        app.login(username, password)
-        return phone
+        return Phone(number, username, password, app, link, rng)
 
     # -- one phone's day -------------------------------------------------------------------------
     def _work(self, phone: Phone, until: float) -> None:
@@ -205,6 +204,9 @@ class Simulation:
     # -- the run -------------------------------------------------------------------------------
     def run(self) -> Outcome:
         self.phones = [self._phone(n) for n in range(self.devices)]
+        self._each(lambda phone: phone.app.login(phone.username, phone.password))
+        if any(phone.errors for phone in self.phones):
+            raise ClientError("; ".join(e for phone in self.phones for e in phone.errors))
         self.say(f"{self.devices} phones logged in; working for {self.seconds:.0f} s")
         started = time.monotonic()
         self._each(lambda phone: self._work(phone, started + self.seconds))
@@ -260,7 +262,7 @@ class Simulation:
         for phone in self.phones:
             if phone.errors:
                 continue
-            fresh = self._fresh(phone.username, phone.app._password or "")
+            fresh = self._fresh(phone.username, phone.password)
             if fresh.store.records() != phone.app.store.records():
                 diverged += 1
                 problems.append(f"phone {phone.number} ({phone.username}) did not converge")
