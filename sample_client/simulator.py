@@ -258,16 +258,21 @@ class Simulation:
         incomplete = [f for f in findings if held["finding"][("finding", f)].get("status") != "complete"]
         if incomplete:
             problems.append(f"{len(incomplete)} findings still wait for their photos")
-        diverged = 0
-        for phone in self.phones:
-            if phone.errors:
-                continue
-            fresh = self._fresh(phone.username, phone.password)
-            if fresh.store.records() != phone.app.store.records():
-                diverged += 1
-                problems.append(f"phone {phone.number} ({phone.username}) did not converge")
-            fresh.close()
         boss.close()
+        converged: list[bool] = []
+
+        def compare(phone: Phone) -> None:
+            if phone.errors:  # already reported
+                return
+            with self._fresh(phone.username, phone.password) as fresh:
+                same = fresh.store.records() == phone.app.store.records()
+            converged.append(same)
+            if not same:
+                problems.append(f"phone {phone.number} ({phone.username}) did not converge")
+
+        self._each(compare)
+        diverged = converged.count(False)
+        problems += [e for phone in self.phones for e in phone.errors if e not in problems]
         stats = [phone.app.engine.stats for phone in self.phones]
         return Outcome(
             devices=self.devices, seconds=elapsed, mutations=sum(s.pushed for s in stats),
