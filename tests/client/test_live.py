@@ -3,10 +3,12 @@ killed in the middle of syncs, and the patrol simulator with loss."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -103,19 +105,27 @@ def test_a_sync_killed_at_random_points_twenty_times_leaves_each_capture_once(
         phone.login("alice", PASSWORD)
         phone.pull()
         phone.start_visit(world.units[0].id)
-    capture(10)
     command = [sys.executable, "-m", "sample_client.cli", "--home", str(home), "--batch-size", "2", "sync"]
     killed = 0
     for _ in range(20):
+        capture(3)  # the inspector keeps working between the cut-off syncs
+        depth, done, pending = _progress(home)
+        # A random point of the sync, counted in what it has done: mutations acknowledged and
+        # photos stored (0: while it starts), then a moment more to land inside a request.
+        target = rng.randrange(depth + pending)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.5, 1.8))
+        while process.poll() is None:
+            now_depth, now_done, _pending = _progress(home)
+            if (depth - now_depth) + (now_done - done) >= target:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.02))
         process.send_signal(signal.SIGKILL)
         killed += process.wait(timeout=10) == -signal.SIGKILL
-        capture(2)  # the inspector keeps working between the cut-off syncs
-    assert killed >= 10  # most runs were cut off, not finished
+    assert killed >= 15  # cut off, not finished: each run had more to do than its target
 
     with FieldApp(home) as phone:
-        assert phone.store.outbox_depth() < len(findings)  # the cut-off runs sent some
+        assert phone.store.outbox_depth() < len(findings) / 2  # the cut-off runs sent most
         phone.sync()
         assert phone.device.unsent() == 0
         device_id, sent = uuid.UUID(phone.device.device_id), phone.store.get("next_seq") - 1
@@ -140,6 +150,15 @@ def test_a_short_patrol_with_loss_arrives_whole_and_converges(live_server, world
     assert figures["mutations"] > 0 and figures["photos"] > 0
     assert figures["messages_lost"] > 0 and figures["retries"] > 0  # the link really lost some
     assert sum(len(p.findings) for p in simulation.phones) > 0
+
+
+def _progress(home: Path) -> tuple[int, int, int]:
+    """Outbox depth, photos stored and photos pending, read beside the running client."""
+    with contextlib.closing(sqlite3.connect(f"file:{home / 'client.sqlite3'}?mode=ro", uri=True, timeout=10)) as db:
+        depth = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        done = db.execute("SELECT count(*) FROM photos WHERE status = 'done'").fetchone()[0]
+        pending = db.execute("SELECT count(*) FROM photos WHERE status = 'pending'").fetchone()[0]
+    return depth, done, pending
 
 
 def test_a_liaison_answers_an_order_with_after_photos_and_a_refusal_is_shown(live_server, world, session, tmp_path,
