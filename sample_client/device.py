@@ -54,6 +54,7 @@ class Device:
             if previous not in (None, username):
                 self.store.forget_pulled()  # the previous user's scope is not this one's
                 self.store.db.execute("DELETE FROM rejected")
+                self.store.put("current_visit", None)
             self.store.put("token", body["token"])
             self.store.put("username", username)
             self.store.put("user", body.get("user"))
