@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -254,7 +255,9 @@ class Simulation:
         captured_photos = set().union(*(p.photos for p in self.phones))
         lost += len(captured_photos - set(photo_refs))
         duplicated += len(photo_refs) - len(set(photo_refs)) + len(set(photo_refs) - captured_photos)
-        photos_missing = sum(not self._photo_intact(boss, sha) for sha in {sha for _f, sha in captured_photos})
+        with ThreadPoolExecutor(max_workers=8) as pool:  # one request per photo: not one after another
+            intact = pool.map(lambda sha: self._photo_intact(boss, sha), {sha for _f, sha in captured_photos})
+            photos_missing = sum(not ok for ok in intact)
         incomplete = [f for f in findings if held["finding"][("finding", f)].get("status") != "complete"]
         if incomplete:
             problems.append(f"{len(incomplete)} findings still wait for their photos")
