@@ -12,10 +12,10 @@ import time
 from typing import Callable
 
 from sample_client.errors import NetworkError
-from sample_client.transport import Transport, _Wire
+from sample_client.transport import Transport, Wire
 
 
-class FaultyLink(_Wire):
+class FaultyLink(Wire):
     def __init__(self, inner: Transport, *, loss: float = 0.0, latency_ms: float = 0.0,
                  rng: random.Random | None = None, sleep: Callable[[float], None] = time.sleep,
                  compress: bool = True) -> None:

@@ -39,10 +39,11 @@ def _url(path: str, params: dict[str, Any] | None) -> str:
 COMPRESS_FROM = 1024
 
 
-class _Wire:
+class Wire:
     """What a compressing transport does to bodies, and the bytes that crossed the wire:
     bodies of ``COMPRESS_FROM`` bytes or more go gzip-encoded and answers are asked for
-    gzip-encoded (on a weak mobile link the bytes are the cost)."""
+    gzip-encoded (on a weak mobile link the bytes are the cost). A transport subclasses it and
+    supplies ``send``; :class:`~sample_client.faults.FaultyLink` does so around another one."""
 
     def __init__(self, compress: bool) -> None:
         self.compress = compress
@@ -91,7 +92,7 @@ class _Wire:
         return status, body
 
 
-class HttpTransport(_Wire):
+class HttpTransport(Wire):
     """Real HTTP; compressing unless ``compress`` is false."""
 
     def __init__(self, base_url: str, timeout: float = 30, *, compress: bool = True) -> None:
@@ -112,7 +113,7 @@ class HttpTransport(_Wire):
             raise NetworkError(str(error)) from error
 
 
-class WSGITransport(_Wire):
+class WSGITransport(Wire):
     """Calls a WSGI application directly, no sockets; ``drop`` may discard answers to simulate
     loss. Plain bodies unless ``compress``."""
 
