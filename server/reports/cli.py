@@ -67,14 +67,23 @@ def scores_command(round_id: int) -> None:
 
 @report_command.command("generate")
 @click.argument("round_id", type=int)
+@click.option("--number", help="文号, e.g. 安双创办发〔2008〕19号.")
+@click.option("--addressees", help="主送机关 (default: the groups of the round's units).")
+@click.option("--copies", help="抄送 in the 版记.")
+@click.option("--dated", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 (default: today), YYYY-MM-DD.")
 @with_appcontext
-def generate_command(round_id: int) -> None:
-    """Generate (or regenerate) the draft circular of ROUND_ID from the data."""
+def generate_command(round_id: int, number: str | None, addressees: str | None, copies: str | None,
+                     dated: dt.datetime | None) -> None:
+    """Generate (or regenerate) the draft circular of ROUND_ID from the data; the 文号, 主送, date
+    and 抄送 of an earlier draft stay unless given here."""
     from server.cli import _clock, _session
     from server.reports import services
+    from server.reports.document import chinese_date
 
+    header = {k: v for k, v in (("number", number), ("addressees", addressees), ("copies", copies),
+                                ("dated", chinese_date(dated.date()) if dated else None)) if v is not None}
     with _session() as session:
-        circular = services.generate(session, _clock(), _round(session, round_id), None,
+        circular = services.generate(session, _clock(), _round(session, round_id), None, header=header,
                                      examples=current_app.config["REPORT_EXAMPLES_PER_CATEGORY"])
         session.commit()
         click.echo(f"draft circular {circular.id} (version {circular.version}): {circular.document['title']}")
@@ -92,8 +101,13 @@ def preview_command(circular_id: int) -> None:
         circular = _circular(session, circular_id)
         click.echo(f"[{circular.status.value}, version {circular.version}]")
         for kind, value in walk(circular.document):
-            indent = "" if kind in ("title", "addressees", "signature") else "  "
-            click.echo(f"{indent}{value}" if kind != "figure" else f"  [图：{value}]")
+            if kind == "attachment":
+                click.echo(f"[{value['title']}：{len(value['rows'])}行]")
+            elif kind == "imprint":
+                click.echo("  ".join(line for line in value if line))
+            else:
+                indent = "" if kind in ("issuer", "number", "title", "addressees", "signature") else "  "
+                click.echo(f"{indent}{value}" if kind != "figure" else f"  [图：{value}]")
 
 
 @report_command.command("publish")
@@ -131,7 +145,7 @@ def download_command(circular_id: int, fmt: str, output: Path) -> None:
     with _session() as session:
         circular = _circular(session, circular_id)
         if fmt == "docx":
-            output.write_bytes(write_docx(circular.document))
+            output.write_bytes(write_docx(circular.document, created=circular.published_at or circular.generated_at))
         elif fmt == "html":
             output.write_text(write_html(circular.document), encoding="utf-8")
         else:

@@ -137,7 +137,42 @@ class SectionSchema(SubsectionSchema):
     subsections = ma.fields.List(ma.fields.Nested(SubsectionSchema), load_default=list)
 
 
-class DocumentSchema(ma.Schema):
+_cell = ma.fields.String(validate=ma.validate.Length(max=500))
+
+
+class AttachmentSchema(ma.Schema):
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    headers = ma.fields.List(_cell, required=True, validate=ma.validate.Length(min=1, max=30))
+    rows = ma.fields.List(ma.fields.List(_cell, validate=ma.validate.Length(max=30)), load_default=list,
+                          validate=ma.validate.Length(max=5000))
+
+
+class CircularHeaderSchema(ma.Schema):
+    """What the clerk sets on a circular rather than the data; kept when the draft is generated again."""
+
+    issuer = ma.fields.String(validate=ma.validate.Length(max=100),
+                              metadata={"description": "发文机关标志, e.g. 安康市双创办文件; empty: none"})
+    number = ma.fields.String(validate=ma.validate.Length(max=100),
+                              metadata={"description": "文号, e.g. 安双创办发〔2008〕19号"})
+    addressees = ma.fields.String(validate=ma.validate.Length(max=2000),
+                                  metadata={"description": "主送机关; default: the groups of the round's units"})
+    dated = ma.fields.String(validate=ma.validate.Length(max=40),
+                             metadata={"description": "成文日期 as printed, e.g. 2008年11月29日; publishing keeps it"})
+    copies = ma.fields.String(validate=ma.validate.Length(max=2000), metadata={"description": "版记: 抄送"})
+    printer = ma.fields.String(validate=ma.validate.Length(max=200),
+                               metadata={"description": "版记: 印发机关; empty: the 落款's office"})
+    printed = ma.fields.String(validate=ma.validate.Length(max=40),
+                               metadata={"description": "版记: 印发日期; empty: the 成文日期"})
+
+
+class DocumentSchema(CircularHeaderSchema):
+    issuer = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
+    number = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
+    copies = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    printer = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    printed = ma.fields.String(load_default="", validate=ma.validate.Length(max=40))
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), load_default=list,
+                                 validate=ma.validate.Length(max=10))
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     addressees = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
     opening = ma.fields.List(_text, load_default=list)

@@ -61,9 +61,15 @@ def draft_of(session: Session, round_id: int) -> Circular | None:
                                                     Circular.status == CircularStatus.DRAFT))
 
 
-def generate(session: Session, clock: Clock, round_: Round, user: User | None, *, examples: int) -> Circular:
-    """Write the round's draft circular from the data as it is now; an existing draft, edits and
-    all, is replaced (a published one is never touched). Does not commit."""
+#: What the clerk sets on a circular rather than the data: kept when a draft is generated again.
+HEADER_FIELDS = ("issuer", "number", "addressees", "dated", "copies", "printer", "printed")
+
+
+def generate(session: Session, clock: Clock, round_: Round, user: User | None, *, examples: int,
+             header: dict[str, str] | None = None) -> Circular:
+    """Write the round's draft circular from the data as it is now; an existing draft's text is
+    replaced (a published one is never touched) but its 文号, 主送, date and 版记 stay, unless
+    ``header`` gives them anew. Does not commit."""
     now = clock.now()
     result = assess_round(session, round_, now)
     config = config_for(session, round_.id)
@@ -71,6 +77,8 @@ def generate(session: Session, clock: Clock, round_: Round, user: User | None, *
                        requirements=config.requirements, closing=config.closing, examples=examples,
                        dated=local_today(session, round_, clock))
     circular = draft_of(session, round_.id)
+    kept = {k: circular.document[k] for k in HEADER_FIELDS if circular and k in circular.document}
+    document.update({**kept, **{k: v for k, v in (header or {}).items() if k in HEADER_FIELDS}})  # type: ignore[typeddict-item]
     if circular is None:
         circular = Circular(round_id=round_.id, status=CircularStatus.DRAFT, version=0)
         session.add(circular)
@@ -107,10 +115,12 @@ def edit(session: Session, clock: Clock, circular: Circular, user: User | None, 
 
 
 def publish(session: Session, clock: Clock, circular: Circular, user: User | None) -> Circular:
-    """Freeze the draft as it reads now, dated today; its snapshot stays what it was generated from."""
+    """Freeze the draft as it reads now, with the date the clerk set (today when there is none);
+    its snapshot stays what it was generated from."""
     _editable(circular)
-    round_ = session.get_one(Round, circular.round_id)
-    circular.document = {**circular.document, "dated": chinese_date(local_today(session, round_, clock))}
+    if not circular.document.get("dated", "").strip():
+        round_ = session.get_one(Round, circular.round_id)
+        circular.document = {**circular.document, "dated": chinese_date(local_today(session, round_, clock))}
     circular.status = CircularStatus.PUBLISHED
     circular.published_at, circular.published_by = clock.now(), user.id if user else None
     circular.version += 1

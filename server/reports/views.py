@@ -29,7 +29,7 @@ from server.errors import NotFound, ValidationFailed
 from server.reports import services
 from server.reports.html_writer import write_html
 from server.reports.schemas import (AssessmentConfigSchema, BulletinArgsSchema, BulletinSchema, CircularEditSchema,
-                                    CircularSchema, RoundResultSchema)
+                                    CircularHeaderSchema, CircularSchema, RoundResultSchema)
 from server.rounds.models import Round
 from server.units.models import Unit
 
@@ -67,10 +67,10 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 # python-docx and openpyxl load lxml and more; imported when a document is asked for, so
 # building the app (every worker, every CLI command) does not pay for them.
 
-def write_docx(*args: Any) -> bytes:
+def write_docx(*args: Any, **kwargs: Any) -> bytes:
     from server.reports.docx_writer import write_docx as write
 
-    return write(*args)
+    return write(*args, **kwargs)
 
 
 def write_score_sheet(result: RoundResult) -> bytes:
@@ -140,11 +140,13 @@ def get_score_sheet(round_id: int) -> Response:
 
 @blp.post("/rounds/<int:round_id>/circulars")
 @requires(Permission.MANAGE_REPORTS)
+@blp.arguments(CircularHeaderSchema, required=False)
 @blp.response(201, CircularSchema)
-def generate_circular(round_id: int) -> Circular:
-    """Generate the round's draft circular from the data (replacing an earlier draft)."""
+def generate_circular(header: dict[str, Any] | None, round_id: int) -> Circular:
+    """Generate the round's draft circular from the data (replacing an earlier draft's text; its
+    文号, 主送, date and 版记 stay unless the body gives them)."""
     session = db.session()
-    circular = services.generate(session, app_clock(), _round(round_id), current_user(),
+    circular = services.generate(session, app_clock(), _round(round_id), current_user(), header=header,
                                  examples=current_app.config["REPORT_EXAMPLES_PER_CATEGORY"])
     session.commit()
     return circular
@@ -196,7 +198,8 @@ def publish_circular(circular_id: int) -> Circular:
 @requires(Permission.READ_REPORTS)
 def circular_docx(circular_id: int) -> Response:
     circular = _circular(circular_id)
-    return _download(write_docx(circular.document), DOCX, f"circular-{circular.id}.docx")
+    return _download(write_docx(circular.document, created=circular.published_at or circular.generated_at), DOCX,
+                     f"circular-{circular.id}.docx")
 
 
 @blp.get("/circulars/<int:circular_id>/html")

@@ -45,8 +45,11 @@ def test_a_unit_not_visited_is_reported_not_scored_zero(client, bearer, session,
     headers = bearer("sup", PASSWORD)
     circular = client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=headers).get_json()
     paragraphs = [p for s in circular["document"]["sections"] for p in s["paragraphs"]]
-    assert "市财政局本次未检查，未参加排序。" in paragraphs
-    assert any(p.startswith("本次检查应检查3个单位，实际检查2个，市财政局1个单位未检查。") for p in paragraphs)
+    # Counted once in the text, named once in the attachment.
+    assert "本次检查应检查3个单位，实际检查2个，1个单位未检查（名单见附件）。" in paragraphs
+    assert not any("市财政局" in p for p in paragraphs)
+    [table] = circular["document"]["attachments"]
+    assert [row for row in table["rows"] if "市财政局" in row] == [["3", "市财政局", "", "", "未检查"]]
 
 
 def test_weighted_standard_scores_by_weight(client, bearer, session, world):

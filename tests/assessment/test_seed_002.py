@@ -112,7 +112,7 @@ def test_the_circular_docx_lists_each_tier_in_the_seeds_order(client, configured
     paragraphs = _paragraphs(response.data)
     texts = [t for _s, t in paragraphs]
 
-    assert texts[0] == "关于2008年下半年双创目标任务检查情况的通报"
+    assert [t for s, t in paragraphs if s == "公文标题"] == ["关于2008年下半年双创目标任务检查情况的通报"]
     assert [t for s, t in paragraphs if s == "公文一级标题"] == [
         "一、基本情况", "二、存在的主要问题", "三、结果排序", "四、工作要求"]
     listed = {}
@@ -124,9 +124,10 @@ def test_the_circular_docx_lists_each_tier_in_the_seeds_order(client, configured
     assert any("（西铁安康办因体制问题未解决、化龙山管理局因正在建设中暂未排序）：" in t for t in texts)
     assert any("新华书店办公楼西侧杂物堆积墙边" in t and t.startswith("一是环境卫生方面问题3个") for t in texts)
     assert any(t.startswith("二是档案台帐方面问题1个") for t in texts)
-    assert "10月23—30日，市双创办组成5个检查组，对115个单位" in texts[2]
+    body = [t for s, t in paragraphs if s == "公文正文" and t]
+    assert "10月23—30日，市双创办组成5个检查组，对115个单位" in body[0]
     assert "二是要进一步加强对档案资料的收集和管理。" in texts and CLOSING in texts
-    assert texts[-2:] == ["市双创办", "2026年10月23日"]
+    assert [t for s, t in paragraphs if s == "公文落款"] == ["市双创办", "2026年10月23日"]
 
 
 def test_the_docx_follows_official_document_conventions(client, configured):
