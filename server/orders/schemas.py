@@ -172,6 +172,8 @@ class PolicySchema(ma.Schema):
     rebound_days = ma.fields.Integer()
     rebound_distance_m = ma.fields.Float()
     max_bounces = ma.fields.Integer()
+    measures = ma.fields.List(ma.fields.Dict(), metadata={"description": "the bulletin's action and measure "
+                                                                            "word per category"})
 
 
 class IssuedFindingsSchema(ma.Schema):

@@ -220,7 +220,11 @@ class BulletinRowSchema(ma.Schema):
     found = ma.fields.Integer()
     rectified = ma.fields.Integer()
     overdue = ma.fields.Integer()
-    escalated = ma.fields.Integer()
+    escalated = ma.fields.Integer(metadata={"description": "orders that climbed (not steps)"})
+    on_time = ma.fields.Integer(metadata={"description": "of the rectified, those never escalated for a missed deadline"})
+    rebounds = ma.fields.Integer(metadata={"description": "反弹: orders raised for a problem found again after closing"})
+    action = ma.fields.String(metadata={"description": "by category: the work as reports name it, e.g. 清理乱堆杂物"})
+    word = ma.fields.String(metadata={"description": "by category: the measure word, e.g. 起, 条, 人次"})
 
 
 class BulletinSchema(ma.Schema):
@@ -231,3 +235,8 @@ class BulletinSchema(ma.Schema):
     by_category = ma.fields.List(ma.fields.Nested(BulletinRowSchema))
     by_unit = ma.fields.List(ma.fields.Nested(BulletinRowSchema))
     by_level = ma.fields.List(ma.fields.Nested(BulletinRowSchema))
+    ordered = ma.fields.Integer(metadata={"description": "orders of the findings found in the period"})
+    ordered_closed = ma.fields.Integer(metadata={"description": "of those, closed by the period's end"})
+    rectification_rate = ma.fields.Float(allow_none=True, metadata={"description": "整改率: ordered_closed / ordered"})
+    on_time_rate = ma.fields.Float(allow_none=True, metadata={"description": "on_time / rectified"})
+    number = ma.fields.Integer(allow_none=True, metadata={"description": "第N期 once the period is issued"})
