@@ -10,6 +10,7 @@ from server.findings.models import Finding, FindingStatus, Severity
 from server.notifications.models import Delivery, DeliveryChannel, DeliveryStatus, Notification
 from server.orders.models import (Escalation, Order, OrderRequest, OrderStatus, PolicyVersion, RequestKind,
                                   RequestStatus, Response)
+from server.reports.models import BulletinIssue
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team, TeamMember
 from server.sync.models import (DevicePush, DeviceSyncState, QuarantinedMutation, ScopeSnapshot, SyncConflict,
                                  SyncCounter, SyncReceipt, SyncRow)
@@ -27,5 +28,5 @@ __all__ = [
     "DevicePush", "DeviceSyncState", "QuarantinedMutation", "ScopeSnapshot", "SyncConflict", "SyncCounter",
     "SyncReceipt", "SyncRow", "Delivery", "DeliveryChannel", "DeliveryStatus", "Notification",
     "Circular", "CircularStatus", "RankingExclusion", "RoundAssessment", "TierMethod",
-    "HolidayYear", "OfficialDay", "Escalation", "OrderRequest", "PolicyVersion", "RequestKind", "RequestStatus",
+    "HolidayYear", "OfficialDay", "BulletinIssue", "Escalation", "OrderRequest", "PolicyVersion", "RequestKind", "RequestStatus",
 ]

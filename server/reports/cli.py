@@ -174,26 +174,34 @@ def score_sheet_command(round_id: int, output: Path) -> None:
 @click.option("--campaign", help="Campaign name (default: the only campaign).")
 @click.option("--format", "fmt", type=click.Choice(("docx", "html")), default="docx")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--issue", is_flag=True, help="Number the period's bulletin (第N期) before writing it.")
 @with_appcontext
-def bulletin_command(start: dt.datetime, end: dt.datetime, campaign: str | None, fmt: str, output: Path) -> None:
-    """Write the bulletin (快报) of a period as DOCX or HTML, and print its totals."""
+def bulletin_command(start: dt.datetime, end: dt.datetime, campaign: str | None, fmt: str, output: Path,
+                     issue: bool) -> None:
+    """Write the bulletin (快报) of a period as DOCX or HTML, and print its totals. With --issue the
+    period gets the campaign's next number (a period issued before keeps its own)."""
     from server.cli import _campaign, _clock, _session
     from server.reports.docx_writer import write_docx
     from server.reports.html_writer import write_html
-    from server.reports.services import bulletin_document
+    from server.reports.services import bulletin_document, issue_bulletin
 
     first, last = start.date(), end.date()
     longest = current_app.config["BULLETIN_MAX_DAYS"]
     if last < first or (last - first).days >= longest:
         raise click.ClickException(f"the period must run forward and cover at most {longest} days")
     with _session() as session:
+        found = _campaign(session, campaign)
+        if issue:
+            issue_bulletin(session, _clock(), found, first, last, None)
+            session.commit()
         counts, document, figures = bulletin_document(
-            session, _clock(), _campaign(session, campaign), first, last,
+            session, _clock(), found, first, last,
             font=current_app.config["CHART_FONT"], max_units=current_app.config["BULLETIN_CHART_UNITS"])
     if fmt == "docx":
         output.write_bytes(write_docx(document, figures))
     else:
         output.write_text(write_html(document, figures), encoding="utf-8")
     t = counts.totals
-    click.echo(f"found {t.found}, rectified {t.rectified}, overdue {t.overdue}, escalated {t.escalated}; "
-               f"{len(figures)} charts; wrote {output}")
+    number = f"第{counts.number}期: " if counts.number else ""
+    click.echo(f"{number}found {t.found}, rectified {t.rectified}, overdue {t.overdue}, escalated {t.escalated}, "
+               f"rebounds {t.rebounds}; {len(figures)} charts; wrote {output}")

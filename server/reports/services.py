@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.assessment.models import Circular, CircularStatus
@@ -22,6 +23,7 @@ from server.reports import bulletin as bulletins
 from server.reports.bulletin import Bulletin
 from server.reports.circular import OrderTally, Problem, compose
 from server.reports.document import Document, chinese_date, text_length
+from server.reports.models import BulletinIssue
 from server.rounds.models import Round
 from server.units.models import Unit
 
@@ -135,12 +137,44 @@ def snapshot_of(circular: Circular) -> RoundResult:
 
 # -- bulletins -----------------------------------------------------------------------------------
 
+def bulletin_counts(session: Session, clock: Clock, campaign: Campaign, start: dt.date, end: dt.date) -> Bulletin:
+    """The period's counts, with its number when the period was issued."""
+    found = bulletins.collect(session, campaign, start, end, clock.now())
+    found.number = session.scalar(sa.select(BulletinIssue.number).where(
+        BulletinIssue.campaign_id == campaign.id, BulletinIssue.starts_on == start, BulletinIssue.ends_on == end))
+    return found
+
+
+def issue_bulletin(session: Session, clock: Clock, campaign: Campaign, start: dt.date, end: dt.date,
+                   user: User | None) -> BulletinIssue:
+    """Give the period the campaign's next number (第N期); a period issued before keeps its own.
+    Does not commit."""
+    where = (BulletinIssue.campaign_id == campaign.id, BulletinIssue.starts_on == start, BulletinIssue.ends_on == end)
+    issued = session.scalar(sa.select(BulletinIssue).where(*where))
+    if issued is not None:
+        return issued
+    last = session.scalar(sa.select(sa.func.max(BulletinIssue.number)).where(BulletinIssue.campaign_id == campaign.id))
+    issued = BulletinIssue(campaign_id=campaign.id, number=(last or 0) + 1, starts_on=start, ends_on=end,
+                           issued_at=clock.now(), issued_by=user.id if user else None)
+    savepoint = session.begin_nested()
+    try:
+        session.add(issued)
+        session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        raise Conflict("Another bulletin was issued at the same time; nothing was changed. Try again.") from None
+    savepoint.commit()
+    record(session, clock, "bulletin.issued", actor_id=user.id if user else None, entity="bulletin_issue",
+           entity_id=issued.id, data={"number": issued.number, "start": start.isoformat(), "end": end.isoformat()})
+    return issued
+
+
 def bulletin_document(session: Session, clock: Clock, campaign: Campaign, start: dt.date, end: dt.date, *,
                       font: str, max_units: int) -> tuple[Bulletin, Document, dict[str, bytes]]:
     """The bulletin's counts, its text, and its charts (none when no Chinese font is found)."""
     from server.reports.charts import find_cjk_font
 
-    found = bulletins.collect(session, campaign, start, end, clock.now())
+    found = bulletin_counts(session, clock, campaign, start, end)
     font_path = find_cjk_font(font)
     figures = bulletins.draw_charts(found, font_path, max_units=max_units) if font_path else {}
     today = clock.now().astimezone(ZoneInfo(campaign.timezone)).date()

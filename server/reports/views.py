@@ -247,8 +247,21 @@ def _bulletin(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.response(200, BulletinSchema)
 def get_bulletin(args: dict[str, Any]) -> Any:
     """Counts for the period ``start``–``end`` (days in the campaign's time zone, both included)."""
-    return services.bulletins.collect(db.session(), _campaign(args["campaign_id"]), args["start"], args["end"],
-                                      app_clock().now())
+    return services.bulletin_counts(db.session(), app_clock(), _campaign(args["campaign_id"]), args["start"],
+                                    args["end"])
+
+
+@blp.post("/bulletins/issue")
+@requires(Permission.MANAGE_REPORTS)
+@blp.arguments(BulletinArgsSchema, location="query")
+@blp.response(200, BulletinSchema)
+def issue_bulletin(args: dict[str, Any]) -> Any:
+    """Number the period's bulletin: the campaign's next 第N期, or the number it was issued with."""
+    session = db.session()
+    campaign = _campaign(args["campaign_id"])
+    services.issue_bulletin(session, app_clock(), campaign, args["start"], args["end"], current_user())
+    session.commit()
+    return services.bulletin_counts(session, app_clock(), campaign, args["start"], args["end"])
 
 
 @blp.get("/bulletins/docx")
