@@ -3,7 +3,7 @@
 from server.assessment.models import Circular, CircularStatus, RankingExclusion, RoundAssessment, TierMethod
 from server.attachments.models import FlagKind, Photo, PhotoFlag, PhotoRef, PhotoRole
 from server.audit.models import ActorKind, AuditEvent
-from server.auth.models import AuthToken, Device, RateLimitCounter, Role, User
+from server.auth.models import AuthToken, Device, EnrolmentCode, RateLimitCounter, Role, User
 from server.campaigns.models import AssessmentGroup, Campaign
 from server.db import Base
 from server.findings.models import Finding, FindingStatus, Severity
@@ -28,5 +28,5 @@ __all__ = [
     "DevicePush", "DeviceSyncState", "QuarantinedMutation", "ScopeSnapshot", "SyncConflict", "SyncCounter",
     "SyncReceipt", "SyncRow", "Delivery", "DeliveryChannel", "DeliveryStatus", "Notification",
     "Circular", "CircularStatus", "RankingExclusion", "RoundAssessment", "TierMethod",
-    "HolidayYear", "OfficialDay", "BulletinIssue", "Escalation", "OrderRequest", "PolicyVersion", "RequestKind", "RequestStatus",
+    "HolidayYear", "OfficialDay", "BulletinIssue", "EnrolmentCode", "Escalation", "OrderRequest", "PolicyVersion", "RequestKind", "RequestStatus",
 ]

@@ -74,3 +74,17 @@ class ResetPasswordSchema(ma.Schema):
 class AccountChangedSchema(ma.Schema):
     user = ma.fields.Nested(UserSchema)
     revoked = ma.fields.Integer(metadata={"description": "Tokens of the account revoked by this request"})
+
+
+class EnrolSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100), load_only=True,
+                            metadata={"description": "The one-time code from the QR code"})
+    device = ma.fields.Nested(DeviceSchema, load_default=dict)
+
+
+class EnrolmentCodeSchema(ma.Schema):
+    user_id = ma.fields.Integer()
+    code = ma.fields.String(metadata={"description": "One-time; shown once, stored only as its hash"})
+    expires_at = ma.fields.AwareDateTime()
+    uri = ma.fields.String(metadata={"description": "xuncha://enrol?server=…&code=…, what the QR code holds"})
+    qr_png = ma.fields.String(metadata={"description": "The QR code as a base64 PNG"})
