@@ -152,7 +152,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/api/v1/rounds/{round_id}/assessment"): Row(STAFF, {"round_id": ("foreign_round",)}, "assessment"),
     ("GET", "/api/v1/rounds/{round_id}/scores"): Row(STAFF, {"round_id": ROUNDS}),
     ("GET", "/api/v1/rounds/{round_id}/score-sheet"): Row(STAFF, {"round_id": ROUNDS}),
-    ("POST", "/api/v1/rounds/{round_id}/circulars"): Row(STAFF, {"round_id": ("foreign_round",)}),
+    ("POST", "/api/v1/rounds/{round_id}/circulars"): Row(STAFF, {"round_id": ("foreign_round",)}, body={}),
     ("GET", "/api/v1/rounds/{round_id}/circulars"): Row(ALL, {"round_id": ROUNDS}),
     ("GET", "/api/v1/circulars/{circular_id}"): Row(ALL, {"circular_id": ("none",)}),
     ("PUT", "/api/v1/circulars/{circular_id}"): Row(STAFF, {"circular_id": ("none",)}, "circular"),
