@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any, Callable
 
-from sample_client.errors import ServerRefused
+from sample_client.errors import HandOverRefused, ServerRefused
 from sample_client.store import Store
 from sample_client.transport import Transport
 from sync_protocol.version import PROTOCOL_VERSION
@@ -30,22 +30,35 @@ class Device:
 
     # -- session -------------------------------------------------------------------------------
     def login(self, username: str, password: str) -> dict[str, Any]:
-        """Log in. An id the server says is another user's (``device_taken``) is replaced by a new
-        one, if nothing captured here waits to be sent: an outbox is only ever sent by its user."""
-        status, body = self._login(username, password)
-        if status == 409 and isinstance(body, dict) and body.get("code") == "device_taken" \
-                and not self.store.outbox_depth():
-            self.device_id = str(uuid.uuid4())
-            self.store.put("device_id", self.device_id)
-            status, body = self._login(username, password)
-        if status != 200:
-            raise ServerRefused(status, body)
-        self.store.put("token", body["token"])
-        return body
+        """Log in with this phone's device id (registering it on its first login).
 
-    def _login(self, username: str, password: str) -> tuple[int, Any]:
-        return self.transport.request("POST", "/api/v1/auth/login", body={
-            "username": username, "password": password, "device": {"id": self.device_id, "platform": "sample"}})
+        A phone changes hands only once the previous user's captures are all sent (they are
+        applied as the user whose token pushes them): until then another user's login is
+        refused here, before asking the server. A device id the server has bound to another
+        user is refused there (``device_taken``); the phone then takes a new id, which restarts
+        its sequence, its cursor and its pulled data, and logs in with that.
+        """
+        previous = self.store.get("username")
+        if previous not in (None, username) and self.unsent():
+            raise HandOverRefused(f"{previous}'s captures are not all sent yet: sync before {username} logs in")
+        try:
+            body = self._login(username, password)
+        except ServerRefused as refused:
+            if refused.code != "device_taken":
+                raise
+            if self.unsent():  # their numbers belong to the old id: never renumber them
+                raise
+            self.new_identity()
+            body = self._login(username, password)
+        with self.store.transaction():
+            if previous not in (None, username):
+                self.store.forget_pulled()  # the previous user's scope is not this one's
+                self.store.db.execute("DELETE FROM rejected")
+                self.store.put("current_visit", None)
+            self.store.put("token", body["token"])
+            self.store.put("username", username)
+            self.store.put("user", body.get("user"))
+        return body
 
     def release(self) -> None:
         """Hand the phone to a colleague (docs/sync-protocol.md, 'A shared phone'): send the outbox,
@@ -55,15 +68,38 @@ class Device:
         self._call("POST", f"/api/v1/devices/{self.device_id}/release",
                    body={"last_seq": self.store.get("next_seq", 1) - 1})
         with self.store.transaction():
-            for entity, record_id in self.store.records():
-                self.store.remove(entity, record_id)
-            self.store.put("cursor", "")
+            self.store.forget_pulled()
+            self.store.db.execute("DELETE FROM rejected")
+            self.store.put("current_visit", None)
             self.store.put("token", None)
+            self.store.put("username", None)
+            self.store.put("user", None)
+
+    def _login(self, username: str, password: str) -> dict[str, Any]:
+        status, body, headers = self.transport.exchange("POST", "/api/v1/auth/login", body={
+            "username": username, "password": password, "device": {"id": self.device_id, "platform": "sample"}})
+        if status != 200:
+            raise ServerRefused(status, body, _retry_after(headers))
+        return body
+
+    def unsent(self) -> int:
+        """Captures this phone still has to send: mutations and photos not yet on the server."""
+        return self.store.outbox_depth() + len(self.store.photos("pending"))
+
+    def new_identity(self) -> None:
+        """A new device id: its sequence starts at 1 and its cursor and uploads are its own."""
+        with self.store.transaction():
+            self.store.put("device_id", str(uuid.uuid4()))
+            self.store.put("next_seq", 1)
+            self.store.put("token", None)
+            self.store.forget_pulled()
+            self.store.db.execute("UPDATE photos SET upload_url = NULL, \"offset\" = 0 WHERE status = 'pending'")
+        self.device_id = self.store.get("device_id")
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        status, body = self.transport.request(method, path, token=self.store.get("token"), **kwargs)
+        status, body, headers = self.transport.exchange(method, path, token=self.store.get("token"), **kwargs)
         if status != 200:
-            raise ServerRefused(status, body)
+            raise ServerRefused(status, body, _retry_after(headers))
         return body
 
     # -- capture (offline) ---------------------------------------------------------------------
@@ -75,27 +111,32 @@ class Device:
                     "base_version": current.get("version", 0), "device_time": self.clock().isoformat()}
         if command:
             mutation["command"] = command
-        with self.store.transaction():
-            self.store.enqueue(mutation)
-            self.store.put("next_seq", seq + 1)
+        self.store.enqueue(mutation)
+        self.store.put("next_seq", seq + 1)
         return seq
 
+    # Each capture writes its local copy, its mutation and the next sequence number in one
+    # local transaction (protocol §11.1): a phone killed at any point has all of it or none.
     def create(self, entity: str, fields: dict[str, Any], record_id: str | None = None) -> str:
         record_id = record_id or str(uuid.uuid4())
-        self._enqueue(entity, record_id, "create", fields)
-        self.store.save(entity, record_id, {**fields, "id": record_id, "pending": True})
+        with self.store.transaction():
+            self._enqueue(entity, record_id, "create", fields)
+            self.store.save(entity, record_id, {**fields, "id": record_id, "pending": True})
         return record_id
 
     def update(self, entity: str, record_id: str, fields: dict[str, Any]) -> None:
-        self._enqueue(entity, record_id, "update", fields)
-        self.store.save(entity, record_id, {**(self.store.record(entity, record_id) or {}), **fields})
+        with self.store.transaction():
+            self._enqueue(entity, record_id, "update", fields)
+            self.store.save(entity, record_id, {**(self.store.record(entity, record_id) or {}), **fields})
 
     def delete(self, entity: str, record_id: str) -> None:
-        self._enqueue(entity, record_id, "delete", {})
-        self.store.remove(entity, record_id)
+        with self.store.transaction():
+            self._enqueue(entity, record_id, "delete", {})
+            self.store.remove(entity, record_id)
 
     def command(self, entity: str, record_id: str, command: str, fields: dict[str, Any]) -> None:
-        self._enqueue(entity, record_id, "command", fields, command=command)
+        with self.store.transaction():
+            self._enqueue(entity, record_id, "command", fields, command=command)
 
     # -- sync ----------------------------------------------------------------------------------
     def push(self, max_batches: int | None = None) -> list[dict[str, Any]]:
@@ -137,7 +178,7 @@ class Device:
         elif result.get("server") is not None:
             self.store.save(result["entity"], result["id"], result["server"])
 
-    def pull(self) -> int:
+    def pull(self, on_page: Callable[[dict[str, Any]], None] | None = None) -> int:
         """Pull pages until caught up; returns the number of changes applied.
 
         A pull with no cursor is a snapshot of the device's scope: once it is complete, records
@@ -165,9 +206,20 @@ class Device:
                 if snapshot and not body["has_more"]:
                     self.store.end_snapshot()
             applied += len(body["changes"])
+            if on_page is not None:
+                on_page(body)
             if not body["has_more"]:
                 return applied
 
     def sync(self) -> None:
         self.push()
         self.pull()
+
+
+def _retry_after(headers: dict[str, str]) -> float | None:
+    """Retry-After in seconds (the API sends delta-seconds, never a date)."""
+    value = headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

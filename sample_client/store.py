@@ -12,15 +12,28 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, mutation TEXT NOT NU
 CREATE TABLE IF NOT EXISTS rejected (seq INTEGER PRIMARY KEY, result TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS snapshot (entity TEXT, id TEXT, PRIMARY KEY (entity, id));
+CREATE TABLE IF NOT EXISTS photos (
+    sha256 TEXT PRIMARY KEY,
+    path TEXT NOT NULL,           -- the bytes, kept by the app until the server has them
+    size INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',  -- pending, done, failed
+    upload_url TEXT,              -- the tus upload, once created: resumed after a restart
+    "offset" INTEGER NOT NULL DEFAULT 0,     -- what the server acknowledged last
+    problem TEXT                  -- why the server refused the photo (failed)
+);
 """
+
+#: Photo columns a caller may set.
+PHOTO_FIELDS = frozenset({"status", "upload_url", "offset", "problem"})
 
 
 class Store:
     """One device's store; used by one thread at a time (any thread: sync may run in the background)."""
 
     def __init__(self, path: str = ":memory:") -> None:
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.executescript(SCHEMA)
+        self._depth = 0
 
     def close(self) -> None:
         self.db.close()
@@ -77,6 +90,36 @@ class Store:
         self.db.execute("DELETE FROM snapshot")
         self.put("snapshot", False)
 
+    def forget_pulled(self) -> None:
+        """Drop pulled records, the cursor and any snapshot in progress (a cursor that expired,
+        another user or another device id): the outbox and the sequence counter stay."""
+        self.db.execute("DELETE FROM records")
+        self.db.execute("DELETE FROM snapshot")
+        self.put("snapshot", False)
+        self.put("cursor", "")
+
+    # photos
+    def add_photo(self, sha256: str, path: str, size: int) -> None:
+        self.db.execute("INSERT OR IGNORE INTO photos (sha256, path, size) VALUES (?, ?, ?)", (sha256, path, size))
+
+    def photo(self, sha256: str) -> dict[str, Any] | None:
+        cursor = self.db.execute("SELECT * FROM photos WHERE sha256 = ?", (sha256,))
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row)) if row else None
+
+    def photos(self, status: str | None = None) -> list[dict[str, Any]]:
+        cursor = (self.db.execute("SELECT * FROM photos WHERE status = ? ORDER BY rowid", (status,)) if status
+                  else self.db.execute("SELECT * FROM photos ORDER BY rowid"))
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def set_photo(self, sha256: str, **fields: Any) -> None:
+        unknown = set(fields) - PHOTO_FIELDS
+        if unknown:
+            raise ValueError(f"not photo columns: {sorted(unknown)}")
+        assignments = ", ".join(f'"{name}" = ?' for name in fields)
+        self.db.execute(f"UPDATE photos SET {assignments} WHERE sha256 = ?", (*fields.values(), sha256))
+
     def outbox_depth(self) -> int:
         return self.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
 
@@ -97,15 +140,22 @@ class Store:
         return [json.loads(r) for (r,) in self.db.execute("SELECT result FROM rejected ORDER BY seq")]
 
     def transaction(self) -> Iterator[None]:
-        return _Transaction(self.db)  # type: ignore[return-value]
+        return _Transaction(self)  # type: ignore[return-value]
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
+    """Nests: only the outermost one begins and commits, so a capture and the photos it names
+    are written together even when each step opens its own transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN")
+        if self.store._depth == 0:
+            self.store.db.execute("BEGIN IMMEDIATE")
+        self.store._depth += 1
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        self.store._depth -= 1
+        if self.store._depth == 0:
+            self.store.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,8 +1,9 @@
 """How the client reaches a server: real HTTP, or any WSGI app in-process (for tests).
 
-A transport sends one request and returns ``(status, body)``; it raises
-:class:`~sample_client.errors.NetworkError` when no answer came back, which is what a
-lost response looks like to a phone.
+A transport sends one JSON request and returns ``(status, body)`` (``exchange`` adds the
+answer's headers: ``Retry-After`` matters to a phone); ``send`` carries raw bytes, for the tus
+photo uploads. Both raise :class:`~sample_client.errors.NetworkError` when no answer came back,
+which is what a lost response looks like to a phone.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ class Transport(Protocol):
     def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
                 token: str | None = None) -> tuple[int, Any]: ...
 
+    def exchange(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+                 token: str | None = None) -> tuple[int, Any, dict[str, str]]: ...
+
+    def send(self, method: str, path: str, *, data: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]: ...
+
 
 def _url(path: str, params: dict[str, Any] | None) -> str:
     query = {k: v for k, v in (params or {}).items() if v is not None}
@@ -32,10 +39,11 @@ def _url(path: str, params: dict[str, Any] | None) -> str:
 COMPRESS_FROM = 1024
 
 
-class _Wire:
+class Wire:
     """What a compressing transport does to bodies, and the bytes that crossed the wire:
     bodies of ``COMPRESS_FROM`` bytes or more go gzip-encoded and answers are asked for
-    gzip-encoded (on a weak mobile link the bytes are the cost)."""
+    gzip-encoded (on a weak mobile link the bytes are the cost). A transport subclasses it and
+    supplies ``send``; :class:`~sample_client.faults.FaultyLink` does so around another one."""
 
     def __init__(self, compress: bool) -> None:
         self.compress = compress
@@ -65,8 +73,26 @@ class _Wire:
             raise NetworkError(f"the server answered in an encoding not asked for: {encoding}")
         return _decode(raw)
 
+    def send(self, method: str, path: str, *, data: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        raise NotImplementedError
 
-class HttpTransport(_Wire):
+    def exchange(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+                 token: str | None = None) -> tuple[int, Any, dict[str, str]]:
+        data, headers = self.outgoing(body)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        status, answer_headers, raw = self.send(method, _url(path, params), data=data, headers=headers)
+        answer_headers = {k.title(): v for k, v in answer_headers.items()}
+        return status, self.incoming(raw, answer_headers.get("Content-Encoding")), answer_headers
+
+    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+                token: str | None = None) -> tuple[int, Any]:
+        status, body, _headers = self.exchange(method, path, body=body, params=params, token=token)
+        return status, body
+
+
+class HttpTransport(Wire):
     """Real HTTP; compressing unless ``compress`` is false."""
 
     def __init__(self, base_url: str, timeout: float = 30, *, compress: bool = True) -> None:
@@ -74,22 +100,20 @@ class HttpTransport(_Wire):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-                token: str | None = None) -> tuple[int, Any]:
-        data, headers = self.outgoing(body)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        req = urllib.request.Request(self.base_url + _url(path, params), data=data, method=method, headers=headers)
+    def send(self, method: str, path: str, *, data: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        url = path if "://" in path else self.base_url + path
+        req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:
-                return response.status, self.incoming(response.read(), response.headers.get("Content-Encoding"))
+                return response.status, dict(response.headers.items()), response.read()
         except urllib.error.HTTPError as error:
-            return error.code, self.incoming(error.read(), error.headers.get("Content-Encoding"))
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            return error.code, dict(error.headers.items()), error.read()
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as error:
             raise NetworkError(str(error)) from error
 
 
-class WSGITransport(_Wire):
+class WSGITransport(Wire):
     """Calls a WSGI application directly, no sockets; ``drop`` may discard answers to simulate
     loss. Plain bodies unless ``compress``."""
 
@@ -100,15 +124,15 @@ class WSGITransport(_Wire):
         self.client = Client(app)
         self.drop = drop
 
-    def request(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-                token: str | None = None) -> tuple[int, Any]:
-        data, headers = self.outgoing(body)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        response = self.client.open(_url(path, params), method=method, data=data, headers=headers)
-        if self.drop is not None and self.drop(method, path):
+    def send(self, method: str, path: str, *, data: bytes | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        if "://" in path:  # a Location the app answered with: keep its path and query
+            parts = urllib.parse.urlsplit(path)
+            path = parts.path + ("?" + parts.query if parts.query else "")
+        response = self.client.open(path, method=method, data=data, headers=headers or {})
+        if self.drop is not None and self.drop(method, path.split("?")[0]):
             raise NetworkError("the response was lost")
-        return response.status_code, self.incoming(response.get_data(), response.headers.get("Content-Encoding"))
+        return response.status_code, dict(response.headers.items()), response.get_data()
 
 
 def _decode(raw: bytes) -> Any:

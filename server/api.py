@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import http
-from typing import Any
+from typing import Any, Iterable
 
 import flask_smorest
 import marshmallow as ma
@@ -20,6 +20,9 @@ from sync_protocol.problems import PROBLEM_MEDIA_TYPE
 class FieldErrorSchema(ma.Schema):
     field = ma.fields.String(allow_none=True, metadata={"description": "Dotted path of the offending field"})
     message = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "A stable code for this error, where it has one"})
+    line = ma.fields.Integer(allow_none=True, metadata={"description": "An imported file's line (row) number"})
+    column = ma.fields.String(allow_none=True, metadata={"description": "An imported file's column"})
 
 
 class ProblemSchema(ma.Schema):
@@ -46,10 +49,13 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = RequestParser()
 
 
-def file_response(media_type: str, description: str) -> dict[str, Any]:
-    """``@blp.doc(**file_response(...))``: the 200 of a view that answers a file, not JSON."""
-    schema = {"type": "string"} if media_type.startswith("text/") else {"type": "string", "format": "binary"}
-    return {"responses": {"200": {"description": description, "content": {media_type: {"schema": schema}}}}}
+def file_response(media_types: str | Iterable[str], description: str) -> dict[str, Any]:
+    """``@blp.doc(**file_response(...))``: the 200 of a view that answers a file, not JSON (one
+    media type, or several when the caller picks the format)."""
+    types = [media_types] if isinstance(media_types, str) else list(media_types)
+    content = {media_type: {"schema": {"type": "string"} if media_type.startswith("text/")
+                            else {"type": "string", "format": "binary"}} for media_type in types}
+    return {"responses": {"200": {"description": description, "content": content}}}
 
 
 class IdConverter(IntegerConverter):

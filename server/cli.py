@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import logging
 import os
@@ -178,6 +179,31 @@ def reset_password_command(username: str, password: str | None, reason: str) -> 
             raise _click_error(exc) from exc
         session.commit()
         click.echo(f"password of {user.username} reset; {revoked} token(s) revoked")
+
+
+@cli.command("enrol")
+@click.argument("username")
+@click.option("--server", "server_url", required=True, help="The server's address as phones reach it, "
+              "e.g. https://xuncha.example.gov.cn")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the QR code (PNG).")
+@with_appcontext
+def enrol_command(username: str, server_url: str, output: Path) -> None:
+    """Issue a one-time code that sets up USERNAME's phone, as a QR code PNG to show or print."""
+    from server.auth import accounts, enrolment
+    from server.errors import AppError
+
+    with _session() as session:
+        try:
+            user = accounts.user_by_username(session, username)
+            issued = enrolment.issue(session, _clock(), user.id, actor=None, ttl=dt.timedelta(
+                minutes=current_app.config["ENROLMENT_CODE_TTL_MINUTES"]))
+        except AppError as exc:
+            raise _click_error(exc) from exc
+        session.commit()
+        output.write_bytes(enrolment.qr_png(issued.uri(server_url)))
+        click.echo(f"set-up code for {user.username} written to {output}; valid once, until "
+                   f"{issued.record.expires_at.isoformat()}")
 
 
 @cli.command("disable-user")

@@ -3,13 +3,14 @@
 from server.assessment.models import Circular, CircularStatus, RankingExclusion, RoundAssessment, TierMethod
 from server.attachments.models import FlagKind, Photo, PhotoFlag, PhotoRef, PhotoRole, PhotoUploader
 from server.audit.models import ActorKind, AuditEvent
-from server.auth.models import AuthToken, Device, RateLimitCounter, Role, User
+from server.auth.models import AuthToken, Device, EnrolmentCode, RateLimitCounter, Role, User
 from server.campaigns.models import AssessmentGroup, Campaign
 from server.db import Base
 from server.findings.models import Finding, FindingStatus, Severity
 from server.notifications.models import Delivery, DeliveryChannel, DeliveryStatus, Notification
 from server.orders.models import (Escalation, Order, OrderRequest, OrderStatus, PolicyVersion, RequestKind,
                                   RequestStatus, Response)
+from server.reports.models import BulletinIssue
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team, TeamMember
 from server.sync.models import (DevicePush, DeviceSyncState, QuarantinedMutation, ScopeSnapshot, SyncConflict,
                                  SyncCounter, SyncReceipt, SyncRow)
@@ -28,5 +29,5 @@ __all__ = [
     "DevicePush", "DeviceSyncState", "QuarantinedMutation", "ScopeSnapshot", "SyncConflict", "SyncCounter",
     "SyncReceipt", "SyncRow", "Delivery", "DeliveryChannel", "DeliveryStatus", "Notification",
     "Circular", "CircularStatus", "RankingExclusion", "RoundAssessment", "TierMethod",
-    "HolidayYear", "OfficialDay", "Escalation", "OrderRequest", "PolicyVersion", "RequestKind", "RequestStatus",
+    "HolidayYear", "OfficialDay", "BulletinIssue", "EnrolmentCode", "Escalation", "OrderRequest", "PolicyVersion", "RequestKind", "RequestStatus",
 ]

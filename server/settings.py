@@ -181,6 +181,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAGE_SIZE_MAX", _positive_int, 1000, "Largest page a list request may ask for."),
     Setting("TOKEN_TTL_HOURS", _positive_int, 24 * 30,
             "Lifetime of a login token. Long, because inspectors work offline for days."),
+    Setting("ENROLMENT_CODE_TTL_MINUTES", _positive_int, 15,
+            "Lifetime of a one-time code (QR) that sets up a phone instead of a typed password."),
     Setting("LOGIN_RATE_LIMIT", _rate_limit, "20 per 15 minutes",
             "Failed logins allowed per account, from any address (429 above); a wrong current password "
             "on a password change counts too. A successful login clears the count."),

@@ -69,6 +69,8 @@ VISIBLE: dict[str, set[str]] = {
     # a release only from the phone itself, by its owner
     "inspector_device": {"inspector"}, "nobodys_device": set(),
     "spare_token": ADMIN, "spare_user": ADMIN, "spare_device": ADMIN,
+    # the same inspector, as their campaign's supervisors set up the phone (enrolment)
+    "campaign_user": STAFF - {"other_supervisor"},
     # a partial photo upload (tus): only the device and user that began it, not even an admin;
     # the one ended is the admin's, the last role walked, so the others try it while it exists
     "inspector_upload": {"inspector"}, "admin_upload": {"admin"},
@@ -120,7 +122,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/devices/{device_id}/release"): Row(ALL, {"device_id": ("inspector_device", "nobodys_device")},
                                                          {"last_seq": 10**9}),
     ("POST", "/api/v1/auth/password"): Row(ALL, body={"old_password": "x", "new_password": ""}),  # refused: no write
+    ("POST", "/api/v1/auth/enrol"): Row(ALL, body={"code": "no such code"}, public=True),
     ("GET", "/api/v1/users"): Row(STAFF),
+    ("POST", "/api/v1/users/{user_id}/enrolment"): Row(STAFF, {"user_id": ("campaign_user", "none")}),
     ("POST", "/api/v1/users/{user_id}/password"): Row(ADMIN, {"user_id": ("spare_user", "none")},
                                                       {"password": "巡查矩阵-Wq7#vLp2-重设", **_REASON}),
     ("POST", "/api/v1/users/{user_id}/disable"): Row(ADMIN, {"user_id": ("spare_user", "none")}, _REASON),
@@ -182,7 +186,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PUT", "/api/v1/rounds/{round_id}/assessment"): Row(STAFF, {"round_id": ("foreign_round",)}, "assessment"),
     ("GET", "/api/v1/rounds/{round_id}/scores"): Row(STAFF, {"round_id": ROUNDS}),
     ("GET", "/api/v1/rounds/{round_id}/score-sheet"): Row(STAFF, {"round_id": ROUNDS}),
-    ("POST", "/api/v1/rounds/{round_id}/circulars"): Row(STAFF, {"round_id": ("foreign_round",)}),
+    ("POST", "/api/v1/rounds/{round_id}/circulars"): Row(STAFF, {"round_id": ("foreign_round",)}, body={}),
     ("GET", "/api/v1/rounds/{round_id}/circulars"): Row(ALL, {"round_id": ROUNDS}),
     ("GET", "/api/v1/circulars/{circular_id}"): Row(ALL, {"circular_id": ("none",)}),
     ("PUT", "/api/v1/circulars/{circular_id}"): Row(STAFF, {"circular_id": ("none",)}, "circular"),
@@ -214,6 +218,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/rounds/{round_id}/teams/export"): Row(STAFF, {"round_id": ROUNDS}, query={"format": "csv"}),
     ("GET", "/api/v1/rounds/{round_id}/assignments/export"): Row(STAFF, {"round_id": ROUNDS},
                                                                  query={"format": "csv"}),
+    ("POST", "/api/v1/bulletins/issue"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
     ("GET", "/api/v1/bulletins"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
     ("GET", "/api/v1/bulletins/docx"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
     ("GET", "/api/v1/bulletins/html"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
@@ -256,7 +261,8 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     factories.team(session, foreign_round, members=[carol], units=[foreign_unit])
     ids = {"own_unit": str(world.units[0].id), "other_unit": str(world.units[2].id),
            "foreign_unit": str(foreign_unit.id), "open_round": str(world.round.id), "secret_round": str(secret.id),
-           "foreign_round": str(foreign_round.id), "spare_user": str(spare.id), "none": "987654",
+           "foreign_round": str(foreign_round.id), "spare_user": str(spare.id),
+           "campaign_user": str(spare.id), "none": "987654",
            "secret_team": str(secret_team.id), "team_a": str(world.team_a.id),
            "own_campaign": str(world.campaign.id), "foreign_campaign": str(other.id),
            "own_standard": str(world.standard.id), "foreign_standard": str(foreign_standard.id)}

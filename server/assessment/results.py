@@ -85,9 +85,17 @@ class RoundResult:
     items: list[ItemColumn]
     units: list[UnitResult]
     ranking: list[RankingGroup]
+    #: The rounds an annual result combines, each {"name", "weight"}; empty for a round of its own.
+    sources: list[dict[str, str]] = field(default_factory=list)
 
     def unit(self, unit_id: int) -> UnitResult:
         return next(u for u in self.units if u.unit_id == unit_id)
+
+    def in_order(self) -> list[UnitResult]:
+        """The ranked units as listed, then the others: excluded before not visited, by code."""
+        ranked = [self.unit(i) for g in self.ranking for i in g.unit_ids]
+        seen = {u.unit_id for u in ranked}
+        return ranked + sorted((u for u in self.units if u.unit_id not in seen), key=lambda u: (u.status, u.code))
 
     def with_status(self, status: str) -> list[UnitResult]:
         return [u for u in self.units if u.status == status]

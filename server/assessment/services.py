@@ -336,4 +336,6 @@ def assess_round(session: Session, round_: Round, as_of: dt.datetime) -> RoundRe
         methods=_methods(session, round_.id), tier_method=config.tier_method.value, tiers=tiers,
         rank_by_group=config.rank_by_group,
         items=[ItemColumn(i.code, i.text, i.category, i.max_score) for i in items],
-        units=results, ranking=ranking)
+        units=results, ranking=ranking,
+        sources=[{"name": session.get_one(Round, s["round_id"]).name, "weight": str(s["weight"])}
+                 for s in config.sources or []])

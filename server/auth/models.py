@@ -86,3 +86,19 @@ class RateLimitCounter(Base):
     count: Mapped[int]
     #: Seconds since the epoch, as the ``limits`` library counts time; the row means nothing after it.
     expires_at: Mapped[float] = mapped_column(sa.Float, index=True)
+
+
+class EnrolmentCode(IntPrimaryKey, Base):
+    """A one-time code that sets up a user's phone instead of a typed password (shown as a QR
+    code); only its SHA-256 is stored. Used once, or it lapses at ``expires_at``."""
+
+    __tablename__ = "enrolment_codes"
+
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    #: The device it set up.
+    device_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("devices.id", ondelete="SET NULL"))

@@ -86,3 +86,17 @@ class ReleaseSchema(ma.Schema):
 class ReleasedSchema(ma.Schema):
     device_id = ma.fields.UUID()
     released_at = AwareDateTime()
+
+
+class EnrolSchema(ma.Schema):
+    code = String(required=True, validate=ma.validate.Length(min=1, max=100), load_only=True,
+                            metadata={"description": "The one-time code from the QR code"})
+    device = ma.fields.Nested(DeviceSchema, load_default=dict)
+
+
+class EnrolmentCodeSchema(ma.Schema):
+    user_id = Integer()
+    code = String(metadata={"description": "One-time; shown once, stored only as its hash"})
+    expires_at = AwareDateTime()
+    uri = String(metadata={"description": "xuncha://enrol?server=…&code=…, what the QR code holds"})
+    qr_png = String(metadata={"description": "The QR code as a base64 PNG"})

@@ -10,8 +10,8 @@ from server import db
 from server.api import Blueprint
 from server.auth import accounts, services
 from server.auth.permissions import Permission
-from server.auth.schemas import (ChangePasswordSchema, LoginSchema, MeSchema, ReleasedSchema, ReleaseSchema,
-                                 RevokedSchema, RevokeSchema, TokenSchema)
+from server.auth.schemas import (ChangePasswordSchema, EnrolSchema, LoginSchema, MeSchema, ReleasedSchema,
+                                 ReleaseSchema, RevokedSchema, RevokeSchema, TokenSchema)
 from server.auth.security import authenticate_request, current_user, requires
 from server.auth.throttle import client_address, throttle, throttled
 from server.clock import app_clock
@@ -52,6 +52,23 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
         raise
     session.commit()
     throttle().login_succeeded(body["username"])
+    return _token_answer(issued)
+
+
+@blp.post("/auth/enrol")
+@throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
+@blp.arguments(EnrolSchema)
+@blp.response(200, TokenSchema)
+@blp.doc(security=[])
+def enrol(body: dict[str, Any]) -> dict[str, Any]:
+    """Set up a phone with the one-time code from its QR code: answers as a login, once."""
+    from server.auth import enrolment
+
+    session = db.session()
+    issued = enrolment.exchange(session, app_clock(), body["code"], services.DeviceInfo(**body["device"]),
+                                ttl=_token_ttl())
+    session.commit()
     return _token_answer(issued)
 
 

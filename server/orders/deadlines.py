@@ -35,6 +35,12 @@ def calendar(session: Session) -> WorkCalendar:
 _CALENDAR = "xuncha.calendar"
 
 
+def forget_calendar(session: Session) -> None:
+    """The session's calendar and arithmetic are stale once a schedule is loaded in it."""
+    session.info.pop(_CALENDAR, None)
+    session.info.pop(_ARITHMETIC, None)
+
+
 _SCHEDULE = ("due_at", "due_provisional", "escalate_at", "remind_at", "reminder_index")
 
 

@@ -261,6 +261,7 @@ _UNIT_TEXTS = {
     "order.rejected": ("复查未通过", "复查未通过，请重新整改，期限{deadline}。原因：{reason}"),
     "order.extended": ("已延期", "整改期限已延至{deadline}。"),
     "order.resumed": ("挂账恢复", "挂账已恢复，剩余整改期限至{deadline}。"),
+    "order.rescheduled": ("期限已调整", "法定节假日安排已公布，整改期限由{previous}（暂定）调整为{deadline}。"),
     "request.approved": ("申请已同意", "您的申请已同意。{note}"),
     "request.refused": ("申请未同意", "您的申请未同意，请按期整改，期限{deadline}。{note}"),
 }
@@ -269,7 +270,7 @@ _UNIT_TEXTS = {
 def to_unit(session: Session, clock: Clock, order: Order, finding: Finding, *, kind: str,
             extra: dict[str, Any] | None = None) -> None:
     label, template = _UNIT_TEXTS[kind]
-    values = {"deadline": _deadline(order), "reason": "", "note": "", **(extra or {})}
+    values = {"deadline": _deadline(order), "reason": "", "note": "", "previous": "", **(extra or {})}
     _send(session, clock, order, finding, kind=kind, audiences=("liaison",),
           title=f"【{label}】{_unit_name(session, order.unit_id)}：{finding.category}",
           body=f"{_problem(session, order, finding)}。{template.format(**values)}",

@@ -58,6 +58,12 @@ class _LimitRuleSchema(ma.Schema):
     limit = String(required=True, validate=_limit)
 
 
+class _MeasureSchema(ma.Schema):
+    category = String(required=True, validate=ma.validate.Length(min=1, max=64))
+    action = String(load_default="", validate=ma.validate.Length(max=40))
+    word = String(required=True, validate=ma.validate.Length(min=1, max=8))
+
+
 class _ReminderSchema(ma.Schema):
     at = ma.fields.Float(load_default=None, validate=ma.validate.Range(min=0, max=1, min_inclusive=False,
                                                                        max_inclusive=False))
@@ -80,6 +86,7 @@ class _PolicySchema(ma.Schema):
     levels = ma.fields.List(ma.fields.Nested(_LevelSchema), required=True, validate=ma.validate.Length(min=1))
     limits = ma.fields.List(ma.fields.Nested(_LimitRuleSchema), required=True, validate=ma.validate.Length(min=1))
     reminders = ma.fields.List(ma.fields.Nested(_ReminderSchema), load_default=list)
+    measures = ma.fields.List(ma.fields.Nested(_MeasureSchema), load_default=list)
 
     @ma.validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
@@ -129,6 +136,17 @@ class Reminder:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """How the bulletin counts a category's work: 清理乱堆杂物220起, 清除野广告800条."""
+
+    category: str
+    #: What was done about it, e.g. 清理乱堆杂物; empty: the category's name.
+    action: str
+    #: The measure word, e.g. 起, 条, 人次, 处.
+    word: str
+
+
+@dataclass(frozen=True)
 class Policy:
     version: int
     name: str
@@ -139,6 +157,11 @@ class Policy:
     rebound_days: int
     rebound_distance_m: float
     max_bounces: int
+    measures: tuple[Measure, ...] = ()
+
+    def measure(self, category: str) -> Measure:
+        """The category's measure; 起 (the circulars' word for a problem) when none is set."""
+        return next((m for m in self.measures if m.category == category), Measure(category, "", "起"))
 
     def level(self, number: int) -> Level:
         return self.levels[number - 1]
@@ -189,7 +212,8 @@ def _build(version: int, doc: dict[str, Any]) -> Policy:
                                          audience(r["notify"])) for r in doc["reminders"]),
                                key=lambda r: r.at if r.at is not None else 1.0)),
         leadership=tuple(doc["leadership"]), rebound_days=doc["rebound_days"],
-        rebound_distance_m=doc["rebound_distance_m"], max_bounces=doc["max_bounces"])
+        rebound_distance_m=doc["rebound_distance_m"], max_bounces=doc["max_bounces"],
+        measures=tuple(Measure(m["category"], m.get("action", ""), m["word"]) for m in doc.get("measures", [])))
 
 
 _CACHE = "xuncha.policies"
@@ -246,5 +270,6 @@ def describe(policy_: Policy) -> dict[str, Any]:
                       for r in policy_.reminders],
         "leadership": list(policy_.leadership), "rebound_days": policy_.rebound_days,
         "rebound_distance_m": policy_.rebound_distance_m, "max_bounces": policy_.max_bounces,
+        "measures": [{"category": m.category, "action": m.action, "word": m.word} for m in policy_.measures],
     }
 

@@ -175,6 +175,8 @@ class PolicySchema(ma.Schema):
     rebound_days = Integer()
     rebound_distance_m = ma.fields.Float()
     max_bounces = Integer()
+    measures = ma.fields.List(ma.fields.Dict(), metadata={"description": "the bulletin's action and measure "
+                                                                            "word per category"})
 
 
 class IssuedFindingsSchema(ma.Schema):

@@ -67,14 +67,23 @@ def scores_command(round_id: int) -> None:
 
 @report_command.command("generate")
 @click.argument("round_id", type=int)
+@click.option("--number", help="文号, e.g. 安双创办发〔2008〕19号.")
+@click.option("--addressees", help="主送机关 (default: the groups of the round's units).")
+@click.option("--copies", help="抄送 in the 版记.")
+@click.option("--dated", type=click.DateTime(["%Y-%m-%d"]), help="成文日期 (default: today), YYYY-MM-DD.")
 @with_appcontext
-def generate_command(round_id: int) -> None:
-    """Generate (or regenerate) the draft circular of ROUND_ID from the data."""
+def generate_command(round_id: int, number: str | None, addressees: str | None, copies: str | None,
+                     dated: dt.datetime | None) -> None:
+    """Generate (or regenerate) the draft circular of ROUND_ID from the data; the 文号, 主送, date
+    and 抄送 of an earlier draft stay unless given here."""
     from server.cli import _clock, _session
     from server.reports import services
+    from server.reports.document import chinese_date
 
+    header = {k: v for k, v in (("number", number), ("addressees", addressees), ("copies", copies),
+                                ("dated", chinese_date(dated.date()) if dated else None)) if v is not None}
     with _session() as session:
-        circular = services.generate(session, _clock(), _round(session, round_id), None,
+        circular = services.generate(session, _clock(), _round(session, round_id), None, header=header,
                                      examples=current_app.config["REPORT_EXAMPLES_PER_CATEGORY"])
         session.commit()
         click.echo(f"draft circular {circular.id} (version {circular.version}): {circular.document['title']}")
@@ -92,8 +101,13 @@ def preview_command(circular_id: int) -> None:
         circular = _circular(session, circular_id)
         click.echo(f"[{circular.status.value}, version {circular.version}]")
         for kind, value in walk(circular.document):
-            indent = "" if kind in ("title", "addressees", "signature") else "  "
-            click.echo(f"{indent}{value}" if kind != "figure" else f"  [图：{value}]")
+            if kind == "attachment":
+                click.echo(f"[{value['title']}：{len(value['rows'])}行]")
+            elif kind == "imprint":
+                click.echo("  ".join(line for line in value if line))
+            else:
+                indent = "" if kind in ("issuer", "number", "title", "addressees", "signature") else "  "
+                click.echo(f"{indent}{value}" if kind != "figure" else f"  [图：{value}]")
 
 
 @report_command.command("publish")
@@ -131,7 +145,7 @@ def download_command(circular_id: int, fmt: str, output: Path) -> None:
     with _session() as session:
         circular = _circular(session, circular_id)
         if fmt == "docx":
-            output.write_bytes(write_docx(circular.document))
+            output.write_bytes(write_docx(circular.document, created=circular.published_at or circular.generated_at))
         elif fmt == "html":
             output.write_text(write_html(circular.document), encoding="utf-8")
         else:
@@ -160,26 +174,34 @@ def score_sheet_command(round_id: int, output: Path) -> None:
 @click.option("--campaign", help="Campaign name (default: the only campaign).")
 @click.option("--format", "fmt", type=click.Choice(("docx", "html")), default="docx")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--issue", is_flag=True, help="Number the period's bulletin (第N期) before writing it.")
 @with_appcontext
-def bulletin_command(start: dt.datetime, end: dt.datetime, campaign: str | None, fmt: str, output: Path) -> None:
-    """Write the bulletin (快报) of a period as DOCX or HTML, and print its totals."""
+def bulletin_command(start: dt.datetime, end: dt.datetime, campaign: str | None, fmt: str, output: Path,
+                     issue: bool) -> None:
+    """Write the bulletin (快报) of a period as DOCX or HTML, and print its totals. With --issue the
+    period gets the campaign's next number (a period issued before keeps its own)."""
     from server.cli import _campaign, _clock, _session
     from server.reports.docx_writer import write_docx
     from server.reports.html_writer import write_html
-    from server.reports.services import bulletin_document
+    from server.reports.services import bulletin_document, issue_bulletin
 
     first, last = start.date(), end.date()
     longest = current_app.config["BULLETIN_MAX_DAYS"]
     if last < first or (last - first).days >= longest:
         raise click.ClickException(f"the period must run forward and cover at most {longest} days")
     with _session() as session:
+        found = _campaign(session, campaign)
+        if issue:
+            issue_bulletin(session, _clock(), found, first, last, None)
+            session.commit()
         counts, document, figures = bulletin_document(
-            session, _clock(), _campaign(session, campaign), first, last,
+            session, _clock(), found, first, last,
             font=current_app.config["CHART_FONT"], max_units=current_app.config["BULLETIN_CHART_UNITS"])
     if fmt == "docx":
         output.write_bytes(write_docx(document, figures))
     else:
         output.write_text(write_html(document, figures), encoding="utf-8")
     t = counts.totals
-    click.echo(f"found {t.found}, rectified {t.rectified}, overdue {t.overdue}, escalated {t.escalated}; "
-               f"{len(figures)} charts; wrote {output}")
+    number = f"第{counts.number}期: " if counts.number else ""
+    click.echo(f"{number}found {t.found}, rectified {t.rectified}, overdue {t.overdue}, escalated {t.escalated}, "
+               f"rebounds {t.rebounds}; {len(figures)} charts; wrote {output}")

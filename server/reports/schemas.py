@@ -138,7 +138,42 @@ class SectionSchema(SubsectionSchema):
     subsections = ma.fields.List(ma.fields.Nested(SubsectionSchema), load_default=list)
 
 
-class DocumentSchema(ma.Schema):
+_cell = String(validate=ma.validate.Length(max=500))
+
+
+class AttachmentSchema(ma.Schema):
+    title = String(required=True, validate=ma.validate.Length(min=1, max=200))
+    headers = ma.fields.List(_cell, required=True, validate=ma.validate.Length(min=1, max=30))
+    rows = ma.fields.List(ma.fields.List(_cell, validate=ma.validate.Length(max=30)), load_default=list,
+                          validate=ma.validate.Length(max=5000))
+
+
+class CircularHeaderSchema(ma.Schema):
+    """What the clerk sets on a circular rather than the data; kept when the draft is generated again."""
+
+    issuer = String(validate=ma.validate.Length(max=100),
+                              metadata={"description": "发文机关标志, e.g. 安康市双创办文件; empty: none"})
+    number = String(validate=ma.validate.Length(max=100),
+                              metadata={"description": "文号, e.g. 安双创办发〔2008〕19号"})
+    addressees = String(validate=ma.validate.Length(max=2000),
+                                  metadata={"description": "主送机关; default: the groups of the round's units"})
+    dated = String(validate=ma.validate.Length(max=40),
+                             metadata={"description": "成文日期 as printed, e.g. 2008年11月29日; publishing keeps it"})
+    copies = String(validate=ma.validate.Length(max=2000), metadata={"description": "版记: 抄送"})
+    printer = String(validate=ma.validate.Length(max=200),
+                               metadata={"description": "版记: 印发机关; empty: the 落款's office"})
+    printed = String(validate=ma.validate.Length(max=40),
+                               metadata={"description": "版记: 印发日期; empty: the 成文日期"})
+
+
+class DocumentSchema(CircularHeaderSchema):
+    issuer = String(load_default="", validate=ma.validate.Length(max=100))
+    number = String(load_default="", validate=ma.validate.Length(max=100))
+    copies = String(load_default="", validate=ma.validate.Length(max=2000))
+    printer = String(load_default="", validate=ma.validate.Length(max=200))
+    printed = String(load_default="", validate=ma.validate.Length(max=40))
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), load_default=list,
+                                 validate=ma.validate.Length(max=10))
     title = String(required=True, validate=ma.validate.Length(min=1, max=200))
     addressees = String(load_default="", validate=ma.validate.Length(max=2000))
     opening = ma.fields.List(_text, load_default=list)
@@ -186,7 +221,11 @@ class BulletinRowSchema(ma.Schema):
     found = Integer()
     rectified = Integer()
     overdue = Integer()
-    escalated = Integer()
+    escalated = Integer(metadata={"description": "orders that climbed (not steps)"})
+    on_time = Integer(metadata={"description": "of the rectified, those never escalated for a missed deadline"})
+    rebounds = Integer(metadata={"description": "反弹: orders raised for a problem found again after closing"})
+    action = String(metadata={"description": "by category: the work as reports name it, e.g. 清理乱堆杂物"})
+    word = String(metadata={"description": "by category: the measure word, e.g. 起, 条, 人次"})
 
 
 class BulletinSchema(ma.Schema):
@@ -197,3 +236,8 @@ class BulletinSchema(ma.Schema):
     by_category = ma.fields.List(ma.fields.Nested(BulletinRowSchema))
     by_unit = ma.fields.List(ma.fields.Nested(BulletinRowSchema))
     by_level = ma.fields.List(ma.fields.Nested(BulletinRowSchema))
+    ordered = Integer(metadata={"description": "orders of the findings found in the period"})
+    ordered_closed = Integer(metadata={"description": "of those, closed by the period's end"})
+    rectification_rate = ma.fields.Float(allow_none=True, metadata={"description": "整改率: ordered_closed / ordered"})
+    on_time_rate = ma.fields.Float(allow_none=True, metadata={"description": "on_time / rectified"})
+    number = Integer(allow_none=True, metadata={"description": "第N期 once the period is issued"})

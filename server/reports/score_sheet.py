@@ -9,18 +9,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from server.assessment.results import EXCLUDED, NOT_VISITED, RoundResult, UnitResult
+from server.assessment.results import EXCLUDED, NOT_VISITED, RoundResult
 
 STATUS_TEXT = {NOT_VISITED: "未检查", EXCLUDED: "暂未排序"}
 FIXED_BEFORE = ("排名", "单位", "编码", "考核组别")
 FIXED_AFTER = ("细则得分", "整改扣分", "总分", "等次", "说明")
-
-
-def _order(result: RoundResult) -> list[UnitResult]:
-    ranked = [result.unit(i) for g in result.ranking for i in g.unit_ids]
-    seen = {u.unit_id for u in ranked}
-    rest = sorted((u for u in result.units if u.unit_id not in seen), key=lambda u: (u.status, u.code))
-    return ranked + rest
 
 
 def write_score_sheet(result: RoundResult) -> bytes:
@@ -35,7 +28,7 @@ def write_score_sheet(result: RoundResult) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for unit in _order(result):
+    for unit in result.in_order():
         note = STATUS_TEXT.get(unit.status, "")
         if unit.reason:
             note = f"{note}：{unit.reason}"

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.assessment.models import Circular, CircularStatus
@@ -22,6 +23,7 @@ from server.reports import bulletin as bulletins
 from server.reports.bulletin import Bulletin
 from server.reports.circular import OrderTally, Problem, compose
 from server.reports.document import Document, chinese_date, text_length
+from server.reports.models import BulletinIssue
 from server.rounds.models import Round
 from server.units.models import Unit
 
@@ -61,9 +63,15 @@ def draft_of(session: Session, round_id: int) -> Circular | None:
                                                     Circular.status == CircularStatus.DRAFT))
 
 
-def generate(session: Session, clock: Clock, round_: Round, user: User | None, *, examples: int) -> Circular:
-    """Write the round's draft circular from the data as it is now; an existing draft, edits and
-    all, is replaced (a published one is never touched). Does not commit."""
+#: What the clerk sets on a circular rather than the data: kept when a draft is generated again.
+HEADER_FIELDS = ("issuer", "number", "addressees", "dated", "copies", "printer", "printed")
+
+
+def generate(session: Session, clock: Clock, round_: Round, user: User | None, *, examples: int,
+             header: dict[str, str] | None = None) -> Circular:
+    """Write the round's draft circular from the data as it is now; an existing draft's text is
+    replaced (a published one is never touched) but its 文号, 主送, date and 版记 stay, unless
+    ``header`` gives them anew. Does not commit."""
     now = clock.now()
     result = assess_round(session, round_, now)
     config = config_for(session, round_.id)
@@ -71,6 +79,8 @@ def generate(session: Session, clock: Clock, round_: Round, user: User | None, *
                        requirements=config.requirements, closing=config.closing, examples=examples,
                        dated=local_today(session, round_, clock))
     circular = draft_of(session, round_.id)
+    kept = {k: circular.document[k] for k in HEADER_FIELDS if circular and k in circular.document}
+    document.update({**kept, **{k: v for k, v in (header or {}).items() if k in HEADER_FIELDS}})  # type: ignore[typeddict-item]
     if circular is None:
         circular = Circular(round_id=round_.id, status=CircularStatus.DRAFT, version=0)
         session.add(circular)
@@ -107,10 +117,12 @@ def edit(session: Session, clock: Clock, circular: Circular, user: User | None, 
 
 
 def publish(session: Session, clock: Clock, circular: Circular, user: User | None) -> Circular:
-    """Freeze the draft as it reads now, dated today; its snapshot stays what it was generated from."""
+    """Freeze the draft as it reads now, with the date the clerk set (today when there is none);
+    its snapshot stays what it was generated from."""
     _editable(circular)
-    round_ = session.get_one(Round, circular.round_id)
-    circular.document = {**circular.document, "dated": chinese_date(local_today(session, round_, clock))}
+    if not circular.document.get("dated", "").strip():
+        round_ = session.get_one(Round, circular.round_id)
+        circular.document = {**circular.document, "dated": chinese_date(local_today(session, round_, clock))}
     circular.status = CircularStatus.PUBLISHED
     circular.published_at, circular.published_by = clock.now(), user.id if user else None
     circular.version += 1
@@ -125,12 +137,44 @@ def snapshot_of(circular: Circular) -> RoundResult:
 
 # -- bulletins -----------------------------------------------------------------------------------
 
+def bulletin_counts(session: Session, clock: Clock, campaign: Campaign, start: dt.date, end: dt.date) -> Bulletin:
+    """The period's counts, with its number when the period was issued."""
+    found = bulletins.collect(session, campaign, start, end, clock.now())
+    found.number = session.scalar(sa.select(BulletinIssue.number).where(
+        BulletinIssue.campaign_id == campaign.id, BulletinIssue.starts_on == start, BulletinIssue.ends_on == end))
+    return found
+
+
+def issue_bulletin(session: Session, clock: Clock, campaign: Campaign, start: dt.date, end: dt.date,
+                   user: User | None) -> BulletinIssue:
+    """Give the period the campaign's next number (第N期); a period issued before keeps its own.
+    Does not commit."""
+    where = (BulletinIssue.campaign_id == campaign.id, BulletinIssue.starts_on == start, BulletinIssue.ends_on == end)
+    issued = session.scalar(sa.select(BulletinIssue).where(*where))
+    if issued is not None:
+        return issued
+    last = session.scalar(sa.select(sa.func.max(BulletinIssue.number)).where(BulletinIssue.campaign_id == campaign.id))
+    issued = BulletinIssue(campaign_id=campaign.id, number=(last or 0) + 1, starts_on=start, ends_on=end,
+                           issued_at=clock.now(), issued_by=user.id if user else None)
+    savepoint = session.begin_nested()
+    try:
+        session.add(issued)
+        session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        raise Conflict("Another bulletin was issued at the same time; nothing was changed. Try again.") from None
+    savepoint.commit()
+    record(session, clock, "bulletin.issued", actor_id=user.id if user else None, entity="bulletin_issue",
+           entity_id=issued.id, data={"number": issued.number, "start": start.isoformat(), "end": end.isoformat()})
+    return issued
+
+
 def bulletin_document(session: Session, clock: Clock, campaign: Campaign, start: dt.date, end: dt.date, *,
                       font: str, max_units: int) -> tuple[Bulletin, Document, dict[str, bytes]]:
     """The bulletin's counts, its text, and its charts (none when no Chinese font is found)."""
     from server.reports.charts import find_cjk_font
 
-    found = bulletins.collect(session, campaign, start, end, clock.now())
+    found = bulletin_counts(session, clock, campaign, start, end)
     font_path = find_cjk_font(font)
     figures = bulletins.draw_charts(found, font_path, max_units=max_units) if font_path else {}
     today = clock.now().astimezone(ZoneInfo(campaign.timezone)).date()

@@ -29,7 +29,7 @@ from server.errors import NotFound, ValidationFailed
 from server.reports import services
 from server.reports.html_writer import write_html
 from server.reports.schemas import (AssessmentConfigSchema, BulletinArgsSchema, BulletinSchema, CircularEditSchema,
-                                    CircularSchema, RoundResultSchema)
+                                    CircularHeaderSchema, CircularSchema, RoundResultSchema)
 from server.rounds.models import Round
 from server.units.models import Unit
 
@@ -67,10 +67,10 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 # python-docx and openpyxl load lxml and more; imported when a document is asked for, so
 # building the app (every worker, every CLI command) does not pay for them.
 
-def write_docx(*args: Any) -> bytes:
+def write_docx(*args: Any, **kwargs: Any) -> bytes:
     from server.reports.docx_writer import write_docx as write
 
-    return write(*args)
+    return write(*args, **kwargs)
 
 
 def write_score_sheet(result: RoundResult) -> bytes:
@@ -141,11 +141,13 @@ def get_score_sheet(round_id: int) -> Response:
 
 @blp.post("/rounds/<int:round_id>/circulars")
 @requires(Permission.MANAGE_REPORTS)
+@blp.arguments(CircularHeaderSchema)
 @blp.response(201, CircularSchema)
-def generate_circular(round_id: int) -> Circular:
-    """Generate the round's draft circular from the data (replacing an earlier draft)."""
+def generate_circular(header: dict[str, Any] | None, round_id: int) -> Circular:
+    """Generate the round's draft circular from the data (replacing an earlier draft's text; its
+    文号, 主送, date and 版记 stay unless the body gives them)."""
     session = db.session()
-    circular = services.generate(session, app_clock(), _round(round_id), current_user(),
+    circular = services.generate(session, app_clock(), _round(round_id), current_user(), header=header,
                                  examples=current_app.config["REPORT_EXAMPLES_PER_CATEGORY"])
     session.commit()
     return circular
@@ -198,7 +200,8 @@ def publish_circular(circular_id: int) -> Circular:
 @blp.doc(**file_response(DOCX, "The circular (DOCX)"))
 def circular_docx(circular_id: int) -> Response:
     circular = _circular(circular_id)
-    return _download(write_docx(circular.document), DOCX, f"circular-{circular.id}.docx")
+    return _download(write_docx(circular.document, created=circular.published_at or circular.generated_at), DOCX,
+                     f"circular-{circular.id}.docx")
 
 
 @blp.get("/circulars/<int:circular_id>/html")
@@ -248,8 +251,21 @@ def _bulletin(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.response(200, BulletinSchema)
 def get_bulletin(args: dict[str, Any]) -> Any:
     """Counts for the period ``start``–``end`` (days in the campaign's time zone, both included)."""
-    return services.bulletins.collect(db.session(), _campaign(args["campaign_id"]), args["start"], args["end"],
-                                      app_clock().now())
+    return services.bulletin_counts(db.session(), app_clock(), _campaign(args["campaign_id"]), args["start"],
+                                    args["end"])
+
+
+@blp.post("/bulletins/issue")
+@requires(Permission.MANAGE_REPORTS)
+@blp.arguments(BulletinArgsSchema, location="query")
+@blp.response(200, BulletinSchema)
+def issue_bulletin(args: dict[str, Any]) -> Any:
+    """Number the period's bulletin: the campaign's next 第N期, or the number it was issued with."""
+    session = db.session()
+    campaign = _campaign(args["campaign_id"])
+    services.issue_bulletin(session, app_clock(), campaign, args["start"], args["end"], current_user())
+    session.commit()
+    return services.bulletin_counts(session, app_clock(), campaign, args["start"], args["end"])
 
 
 @blp.get("/bulletins/docx")

@@ -8,7 +8,7 @@ from flask import Response, send_file
 from sqlalchemy.orm import Session, selectinload
 
 from server import db
-from server.api import Blueprint
+from server.api import Blueprint, file_response
 from server.auth.models import Role
 from server.auth.permissions import Permission
 from server.auth.scope import campaign_condition, rounds_condition
@@ -146,6 +146,7 @@ def put_results(body: dict[str, Any], round_id: int) -> ImportReport:
 @blp.get("/rounds/<int:round_id>/teams/export")
 @requires(Permission.MANAGE_ASSESSMENTS)
 @blp.arguments(ExportArgsSchema, location="query")
+@blp.doc(**file_response(MIMETYPES.values(), "The spreadsheet, as its import reads it back"))
 def export_teams(args: dict[str, Any], round_id: int) -> Response:
     """The round's teams as a file its teams import reads back (XLSX, or CSV UTF-8)."""
     return _export(teams.team_rows, round_id, args["format"], "teams")
@@ -154,6 +155,7 @@ def export_teams(args: dict[str, Any], round_id: int) -> Response:
 @blp.get("/rounds/<int:round_id>/assignments/export")
 @requires(Permission.MANAGE_ASSESSMENTS)
 @blp.arguments(ExportArgsSchema, location="query")
+@blp.doc(**file_response(MIMETYPES.values(), "The spreadsheet, as its import reads it back"))
 def export_assignments(args: dict[str, Any], round_id: int) -> Response:
     """The round's assignments as a file its assignments import reads back."""
     return _export(teams.assignment_rows, round_id, args["format"], "assignments")

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, send_file
-from server.api import Blueprint
+from server.api import Blueprint, file_response
 from sqlalchemy.orm import selectinload
 
 from server import db
@@ -88,6 +88,7 @@ def publish_standard(standard_id: int) -> Standard:
 @blp.get("/standards/<int:standard_id>/export")
 @requires(Permission.MANAGE_ASSESSMENTS)
 @blp.arguments(ExportArgsSchema, location="query")
+@blp.doc(**file_response(MIMETYPES.values(), "The spreadsheet, as its import reads it back"))
 def export_standard(args: dict[str, Any], standard_id: int) -> Response:
     """The standard as a spreadsheet its import reads back (XLSX, or CSV UTF-8)."""
     standard = _standard(standard_id)

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import base64
+import datetime as dt
+
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, request
 
 from server import db
 from server.api import Blueprint
 from server.auth import accounts
 from server.auth.models import User
 from server.auth.permissions import Permission
-from server.auth.schemas import AccountChangedSchema, ResetPasswordSchema, RevokeSchema, UserSchema
+from server.auth.schemas import (AccountChangedSchema, EnrolmentCodeSchema, ResetPasswordSchema, RevokeSchema,
+                                 UserSchema)
 from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
 from server.auth.throttle import throttled
@@ -63,6 +67,26 @@ def enable_user(body: dict[str, Any], user_id: int) -> dict[str, Any]:
     revoked = accounts.set_active(db.session(), app_clock(), user_id, True, actor_id=current_user().id,
                                   reason=body["reason"])
     return _changed(user_id, revoked)
+
+
+@blp.post("/users/<int:user_id>/enrolment")
+@throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
+@requires(Permission.READ_USERS)
+@blp.response(201, EnrolmentCodeSchema)
+def issue_enrolment(user_id: int) -> dict[str, Any]:
+    """A one-time code, and its QR code, that sets up an inspector's or liaison's phone instead of
+    a typed password (admins, and supervisors for their campaign). It lapses after
+    ENROLMENT_CODE_TTL_MINUTES and voids the user's earlier unused codes."""
+    from server.auth import enrolment
+
+    session = db.session()
+    issued = enrolment.issue(session, app_clock(), user_id, actor=current_user(),
+                             ttl=dt.timedelta(minutes=current_app.config["ENROLMENT_CODE_TTL_MINUTES"]))
+    session.commit()
+    uri = issued.uri(request.host_url)
+    return {"user_id": user_id, "code": issued.code, "expires_at": issued.record.expires_at, "uri": uri,
+            "qr_png": base64.b64encode(enrolment.qr_png(uri)).decode("ascii")}
 
 
 def _changed(user_id: int, revoked: int) -> dict[str, Any]:

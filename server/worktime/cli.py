@@ -32,20 +32,24 @@ def holidays_command() -> None:
 def load_command(file: Path, year: int, source: str | None) -> None:
     """Load a year's official schedule from FILE (.csv, .xlsx or .json); it replaces any loaded before."""
     from server.cli import _clock, _session
+    from server.orders.rescheduling import load_schedule
 
     parsed = read_schedule_file(file)
     if parsed.problems:
         _fail(file, parsed.problems)
     with _session() as session:
         try:
-            services.load_schedule(session, _clock(), year, parsed.days, actor_id=None,
-                                   source=source or parsed.source or file.name)
+            _loaded, rescheduled = load_schedule(session, _clock(), year, parsed.days, actor_id=None,
+                                                 source=source or parsed.source or file.name)
         except AppError as exc:
             _fail(file, [_located(problem, parsed.places) for problem in exc.errors or [{"message": str(exc)}]])
         session.commit()
         report = services.year_report(session, current_app.config, year)
     click.echo(f"{year}: {len(report.days_off)} days off and {len(report.make_up_days)} make-up working days "
                f"loaded from {file.name}; the year is confirmed")
+    if rescheduled.confirmed:
+        click.echo(f"{rescheduled.confirmed} provisional deadlines confirmed, {rescheduled.moved} moved "
+                   "(their units were notified)")
 
 
 @holidays_command.command("show")

@@ -29,9 +29,11 @@ def get_year(year: int) -> services.YearReport:
 @blp.arguments(HolidayScheduleInSchema)
 @blp.response(200, HolidayYearSchema)
 def put_year(body: dict[str, Any], year: int) -> services.YearReport:
-    """Load the year's official schedule; it replaces the package's and any loaded before."""
+    """Load the year's official schedule; it replaces the package's and any loaded before. Open
+    orders' provisional (暂定) deadlines are recomputed with it, and their units told of a change."""
+    from server.orders.rescheduling import load_schedule
+
     session = db.session()
-    services.load_schedule(session, app_clock(), year, body["days"], actor_id=current_user().id,
-                           source=body["source"])
+    load_schedule(session, app_clock(), year, body["days"], actor_id=current_user().id, source=body["source"])
     session.commit()
     return services.year_report(session, current_app.config, year)

@@ -43,10 +43,13 @@ def test_a_unit_not_visited_is_reported_not_scored_zero(client, bearer, session,
     assert units["市财政局"] == {**units["市财政局"], "status": "not_visited", "score": None, "rank": None,
                               "tier": None}
     headers = bearer("sup", PASSWORD)
-    circular = client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=headers).get_json()
+    circular = client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=headers, json={}).get_json()
     paragraphs = [p for s in circular["document"]["sections"] for p in s["paragraphs"]]
-    assert "市财政局本次未检查，未参加排序。" in paragraphs
-    assert any(p.startswith("本次检查应检查3个单位，实际检查2个，市财政局1个单位未检查。") for p in paragraphs)
+    # Counted once in the text, named once in the attachment.
+    assert "本次检查应检查3个单位，实际检查2个，1个单位未检查（名单见附件）。" in paragraphs
+    assert not any("市财政局" in p for p in paragraphs)
+    [table] = circular["document"]["attachments"]
+    assert [row for row in table["rows"] if "市财政局" in row] == [["3", "市财政局", "", "", "未检查"]]
 
 
 def test_weighted_standard_scores_by_weight(client, bearer, session, world):
@@ -109,7 +112,7 @@ def test_ranking_per_group_with_quotas(client, bearer, session, world):
         (1, "良好"), (1, "良好"), (3, "良好")]
     assert [(units[f"市测试单位{i}"]["rank"], units[f"市测试单位{i}"]["tier"]) for i in range(3)] == [
         (1, "优秀"), (2, "良好"), (3, "良好")]
-    circular = client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=headers).get_json()
+    circular = client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=headers, json={}).get_json()
     ranking = circular["document"]["sections"][2]
     assert [s["heading"] for s in ranking["subsections"]] == ["重点任务组", "共性任务组"]
     assert ranking["subsections"][1]["paragraphs"] == ["1、优秀：市测试单位0。", "2、良好：市测试单位1、市测试单位2。"]
@@ -144,13 +147,13 @@ def test_who_may_do_what(client, bearer, session, hasher, world):
     for username in ("alice", "liaison"):
         headers = bearer(username, PASSWORD)
         assert client.get(f"/api/v1/rounds/{world.round.id}/scores", headers=headers).status_code == 403
-        assert client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=headers).status_code == 403
+        assert client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=headers, json={}).status_code == 403
     other = factories.campaign(session)
     factories.user(session, hasher, Role.SUPERVISOR, campaign=other, username="stranger")
     session.commit()
     outsider = bearer("stranger", PASSWORD)
     assert client.get(f"/api/v1/rounds/{world.round.id}/scores", headers=outsider).status_code == 404
-    circular = client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=sup).get_json()
+    circular = client.post(f"/api/v1/rounds/{world.round.id}/circulars", headers=sup, json={}).get_json()
     assert client.get(f"/api/v1/circulars/{circular['id']}", headers=outsider).status_code == 404
     assert client.get(f"/api/v1/circulars/{circular['id']}/html", headers=bearer("liaison", PASSWORD)).status_code == 404
     assert client.post(f"/api/v1/circulars/{circular['id']}/publish", headers=sup).status_code == 200

@@ -162,3 +162,28 @@ def test_cli_writes_circulars_score_sheets_and_bulletins(run_cli, session, world
     assert out.exit_code == 0, out.output
     assert f"found {sum(period_data['found']['category'].values())}," in out.output
     assert len(read_docx(str(tmp_path / "b.docx")).inline_shapes) == 2
+
+
+def test_issued_bulletins_count_on_per_campaign(client, bearer, run_cli, session, world, tmp_path):
+    headers = bearer("sup", PASSWORD)
+    periods = [("2026-10-05", "2026-10-11"), ("2026-10-12", "2026-10-18")]
+    assert client.get(f"/api/v1/bulletins?start={periods[0][0]}&end={periods[0][1]}",
+                      headers=headers).get_json()["number"] is None
+    numbers = [client.post(f"/api/v1/bulletins/issue?start={a}&end={b}", headers=headers).get_json()["number"]
+               for a, b in periods]
+    assert numbers == [1, 2]
+    # Issuing a period again keeps its number; reading it shows the number.
+    again = client.post(f"/api/v1/bulletins/issue?start={periods[0][0]}&end={periods[0][1]}", headers=headers)
+    assert again.status_code == 200 and again.get_json()["number"] == 1
+    page = client.get(f"/api/v1/bulletins/html?start={periods[1][0]}&end={periods[1][1]}", headers=headers)
+    assert '<p class="number">第2期</p>' in page.get_data(as_text=True)
+    bad = client.post("/api/v1/bulletins/issue?start=2026-10-20&end=2026-10-19", headers=headers)
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+
+    session.rollback()
+    out = run_cli("report", "bulletin", "--start", "2026-10-19", "--end", "2026-10-25", "--issue",
+                  "--campaign", world.campaign.name, "-o", str(tmp_path / "b.docx"))
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("第3期: ")
+    doc = read_docx(str(tmp_path / "b.docx"))
+    assert [p.text for p in doc.paragraphs if p.style.name == "发文字号"] == ["第3期"]

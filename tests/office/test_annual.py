@@ -106,3 +106,30 @@ def test_rounds_that_cannot_be_combined_are_refused(client, office, year):
     zero = client.put(f"/api/v1/rounds/{annual}/assessment", headers=headers, json={"sources": [
         {"round_id": first, "weight": "0"}]})
     assert zero.status_code == 422
+
+
+def test_the_annual_circular_has_its_own_wording_and_lists_only_the_units_assessed(cli, client, office, year,
+                                                                                      tmp_path):
+    units, _scores, ids, annual, _missing = year
+    headers = office["supervisor"]
+    # A unit of the campaign that no combined round assessed is no part of the annual result.
+    cli("import", "units", str(write_xlsx(tmp_path / "extra.xlsx", [["单位编码", "单位名称", "考核组别"],
+                                                                    ["X001", "新设单位", "共性任务组"]])))
+    response = client.put(f"/api/v1/rounds/{annual}/assessment", headers=headers, json={
+        "rank_by_group": True, "tier_method": "quotas", "tiers": [{"name": "优秀", "quota": "0.3"}, {"name": "良好"}],
+        "sources": [{"round_id": int(ids[kind]), "weight": str(weight)} for kind, weight in WEIGHTS.items()]})
+    assert response.status_code == 200, response.get_json()
+    circular = client.post(f"/api/v1/rounds/{annual}/circulars", headers=headers, json={}).get_json()
+    document = circular["document"]
+    text = "".join([document["title"], *document["opening"],
+                    *(p for s in document["sections"] for p in s["paragraphs"] + [
+                        q for sub in s.get("subsections", []) for q in sub["paragraphs"]])])
+    assert document["title"] == "关于2019年度考核结果的通报"
+    assert document["opening"] == [("市双创办按照《年度考核细则》，综合2019年平时检查（权重0.4）、2019年季度考核（权重0.6）结果，"
+                                    f"对{len(units)}个单位进行了2019年度考核。现将考核结果通报如下：")]
+    assert [s["heading"] for s in document["sections"]] == ["基本情况", "考核结果", "工作要求"]
+    for absent in ("检查组", "未检查", "新设单位", "1月1日"):
+        assert absent not in text
+    [table] = document["attachments"]
+    assert table["title"] == "2019年度考核结果表"
+    assert sorted(row[1] for row in table["rows"]) == sorted(units)

@@ -71,7 +71,7 @@ def test_each_group_gets_its_own_share_of_excellent(client, office, grouped_roun
     assert [g["name"] for g in body["ranking"]] == list(GROUPS)
     assert all([t["name"] for t in g["tiers"]] == ["优秀", "良好"] for g in body["ranking"])
 
-    circular = client.post(f"/api/v1/rounds/{round_id}/circulars", headers=headers).get_json()
+    circular = client.post(f"/api/v1/rounds/{round_id}/circulars", headers=headers, json={}).get_json()
     ranking = next(s for s in circular["document"]["sections"] if s["heading"] == "结果排序")
     by_group = {sub["heading"]: sub["paragraphs"] for sub in ranking["subsections"]}
     for group in GROUPS:

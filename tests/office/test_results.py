@@ -79,7 +79,7 @@ def test_only_tiers_keep_the_clerks_order(client, office, round_id):
                        ("市妇联", "一般", 4)]
     assert units["市政府办"]["score"] is None
 
-    circular = client.post(f"/api/v1/rounds/{round_id}/circulars", headers=office["supervisor"]).get_json()
+    circular = client.post(f"/api/v1/rounds/{round_id}/circulars", headers=office["supervisor"], json={}).get_json()
     texts = [p for s in circular["document"]["sections"] for p in s["paragraphs"]]
     assert "1、好的部门、单位：市政府办、市人大办。" in texts
     assert any("经检查组综合评议后" in t and "西铁安康办因体制问题未解决暂未排序" in t for t in texts)
