@@ -41,11 +41,13 @@ class IssuedCode:
 
 def issue(session: Session, clock: Clock, user_id: int, *, actor: User | None, ttl: dt.timedelta) -> IssuedCode:
     """A new code for the user (``actor`` None: the command line). Does not commit."""
-    user = session.get(User, user_id)
-    if user is None or (actor is not None and actor.role is not Role.ADMIN and user.campaign_id != actor.campaign_id):
-        raise NotFound(f"No user {user_id}.")
-    if actor is not None and actor.role not in (Role.ADMIN, Role.SUPERVISOR):
+    from server.auth import scope
+
+    if actor is not None and actor.role not in scope.WRITES["user.enrol"].roles:
         raise Forbidden("Only an admin or a supervisor sets up phones.")
+    user = session.get(User, user_id)
+    if user is None or (actor is not None and not scope.manages(actor, "user.enrol", user.campaign_id)):
+        raise NotFound(f"No user {user_id}.")
     if user.role not in ENROLLED_ROLES:
         raise Forbidden(f"{user.username} is a {user.role.value}: only inspectors' and liaisons' phones are set up "
                         "with a code; staff log in with their password.")

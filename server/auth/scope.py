@@ -297,6 +297,7 @@ WRITES: dict[str, Rule] = {
     "user.reset_password": Rule(GRANTS[Permission.MANAGE_USERS]),
     "user.disable": Rule(GRANTS[Permission.MANAGE_USERS], note="not their own account"),
     "user.enable": Rule(GRANTS[Permission.MANAGE_USERS]),
+    "user.enrol": Rule(STAFF, ownership=Ownership.CAMPAIGN, note="an inspector's or liaison's phone, by a one-time code"),
 }
 
 
