@@ -1,9 +1,9 @@
 """The filtered queue as a spreadsheet: CSV (UTF-8 with a BOM, which zh-CN Excel needs to read
 it as UTF-8) or XLSX, Chinese headers, times in the campaign's zone.
 
-Both are produced from :func:`server.orders.queue.every_row`, a page of rows at a time; the
-CSV is streamed as it is read, the XLSX is built by openpyxl's write-only workbook (rows are
-not kept as cells) and is bounded by QUEUE_EXPORT_MAX_ROWS like the CSV.
+Both are produced from :func:`server.orders.queue.every_row`, a page of rows at a time, and
+bounded by QUEUE_EXPORT_MAX_ROWS; the XLSX is built by openpyxl's write-only workbook (rows
+are not kept as cells).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def cells(rows: Iterable[dict[str, Any]], tz: str) -> Iterator[list[Any]]:
 
 
 def csv_chunks(rows: Iterable[dict[str, Any]], tz: str) -> Iterator[str]:
-    """The CSV a line at a time (for a streamed response), opening with the BOM."""
+    """The CSV a line at a time, opening with the BOM."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     yield "\ufeff"

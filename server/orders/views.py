@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Response as FlaskResponse, current_app, request as http_request, stream_with_context
+from flask import Response as FlaskResponse, current_app, request as http_request
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
@@ -133,7 +133,9 @@ def export_orders(args: dict[str, Any], fmt: str) -> FlaskResponse:
     name = f"问题清单-{now.astimezone(ZoneInfo(tz)):%Y%m%d}.{fmt}"
     disposition = f"attachment; filename=orders.{fmt}; filename*=UTF-8''{quote(name)}"
     if fmt == "csv":
-        return FlaskResponse(stream_with_context(export.csv_chunks(rows, tz)), mimetype="text/csv",
+        # Built whole (bounded by the ceiling) rather than streamed: a stream would hold the
+        # request's database session open for as long as the client takes to read it.
+        return FlaskResponse("".join(export.csv_chunks(rows, tz)).encode("utf-8"), mimetype="text/csv",
                              headers={"Content-Disposition": disposition})
     return FlaskResponse(export.xlsx_bytes(rows, tz), headers={"Content-Disposition": disposition},
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
