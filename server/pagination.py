@@ -38,9 +38,15 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     }, name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema")
 
 
+def page_size(asked: int | None) -> int:
+    """The page size a list answers with: as asked (past PAGE_SIZE_MAX was refused by
+    :func:`page_limit`), or the default."""
+    return asked or current_app.config["PAGE_SIZE_DEFAULT"]
+
+
 def paginate(session: Session, stmt: sa.Select[Any], id_column: sa.ColumnElement[int],
              args: dict[str, Any], *, newest_first: bool = False) -> dict[str, Any]:
-    limit = args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"]
+    limit = page_size(args["limit"])
     if args["after"] is not None:
         stmt = stmt.where(id_column < args["after"] if newest_first else id_column > args["after"])
     order = id_column.desc() if newest_first else id_column

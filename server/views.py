@@ -3,6 +3,7 @@
 from server.attachments.views import blp as photos
 from server.auth.views import blp as auth
 from server.campaigns.views import blp as campaigns
+from server.findings.views import blp as findings
 from server.health.views import blp as health
 from server.notifications.views import admin_blp as deliveries
 from server.notifications.views import blp as notifications
@@ -13,7 +14,8 @@ from server.standards.views import blp as standards
 from server.sync.views import blp as sync
 from server.units.views import blp as units
 from server.users.views import blp as users
+from server.visits.views import blp as visits
 from server.worktime.views import blp as holidays
 
-BLUEPRINTS = (health, auth, users, campaigns, units, standards, rounds, orders, sync, photos, notifications,
-              deliveries, holidays, reports)
+BLUEPRINTS = (health, auth, users, campaigns, units, standards, rounds, findings, visits, orders, sync, photos,
+              notifications, deliveries, holidays, reports)

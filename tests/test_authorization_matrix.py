@@ -54,6 +54,9 @@ VISIBLE: dict[str, set[str]] = {
     "secret_order": {"secret_member", "supervisor", "admin"},  # 暗访, findings not issued
     "triage_order": {"inspector", "supervisor", "admin"},  # no unit: its reporter and supervisors
     "foreign_order": {"other_supervisor", "admin"},  # another campaign's
+    "own_finding": _UNIT0, "other_unit_finding": {"other_inspector", "supervisor", "admin"},
+    "secret_finding": _SECRET, "triage_finding": {"inspector", "supervisor", "admin"},
+    "foreign_finding": _OTHER_CAMPAIGN,
     "own_photo": _UNIT0, "secret_photo": _SECRET, "foreign_photo": _OTHER_CAMPAIGN,
     "own_request": _UNIT0, "secret_request": _SECRET, "foreign_request": _OTHER_CAMPAIGN,
     "own_unit": _UNIT0, "other_unit": {"other_inspector", "supervisor", "admin"}, "foreign_unit": _OTHER_CAMPAIGN,
@@ -75,6 +78,7 @@ VISIBLE: dict[str, set[str]] = {
     # the one ended is the admin's, the last role walked, so the others try it while it exists
     "inspector_upload": {"inspector"}, "admin_upload": {"admin"},
     "none": set(),  # an id that exists nowhere
+    "no_uuid": set(),  # a record id that exists nowhere
 }
 
 
@@ -97,6 +101,7 @@ class Row:
 
 
 ORDERS = ("own_order", "other_unit_order", "secret_order", "triage_order", "foreign_order")
+FINDINGS = ("own_finding", "other_unit_finding", "secret_finding", "triage_finding", "foreign_finding")
 PHOTOS = ("own_photo", "secret_photo", "foreign_photo")
 ROUNDS = ("open_round", "secret_round", "foreign_round")
 REQUESTS = ("own_request", "secret_request", "foreign_request")
@@ -134,8 +139,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/units/{unit_id}/zones"): Row(ALL, {"unit_id": ("own_unit", "other_unit", "foreign_unit")}),
     ("GET", "/api/v1/rounds"): Row(ALL, lists=ROUNDS),
     ("GET", "/api/v1/rounds/{round_id}"): Row(ALL, {"round_id": ROUNDS}),
+    ("GET", "/api/v1/findings"): Row(ALL, lists=FINDINGS),
+    ("GET", "/api/v1/findings/{finding_id}"): Row(ALL, {"finding_id": FINDINGS}),
+    ("GET", "/api/v1/visits"): Row(ALL),
+    ("GET", "/api/v1/visits/{visit_id}"): Row(ALL, {"visit_id": ("no_uuid",)}),
     ("GET", "/api/v1/orders"): Row(ALL, lists=ORDERS),
     ("GET", "/api/v1/orders/{order_id}"): Row(ALL, {"order_id": ORDERS}),
+    ("GET", "/api/v1/orders/export/{fmt}"): Row(ALL),
+    ("POST", "/api/v1/orders/{order_id}/comments"): Row(ALL, {"order_id": ORDERS}, {"text": "请尽快整改"}),
+    # the other campaign's order, at a state verify refuses: answered per item, nothing written
+    ("POST", "/api/v1/orders/bulk/{action}"): Row(ALL, body="bulk"),
     ("POST", "/api/v1/orders/{order_id}/assign"): Row(ALL, {"order_id": ORDERS}, "assign"),
     ("POST", "/api/v1/orders/{order_id}/respond"): Row(ALL, {"order_id": ORDERS}, {"measures": "已整改"}),
     ("POST", "/api/v1/orders/{order_id}/verify"): Row(ALL, {"order_id": ORDERS}, {"note": ""}),
@@ -224,7 +237,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/bulletins/html"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
 }
 
-FIXED = {"version": "1", "year": "2026", "variant": "thumb"}
+FIXED = {"version": "1", "year": "2026", "variant": "thumb", "fmt": "csv", "action": "verify"}
 
 
 @dataclass
@@ -265,7 +278,8 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
            "campaign_user": str(spare.id), "none": "987654",
            "secret_team": str(secret_team.id), "team_a": str(world.team_a.id),
            "own_campaign": str(world.campaign.id), "foreign_campaign": str(other.id),
-           "own_standard": str(world.standard.id), "foreign_standard": str(foreign_standard.id)}
+           "own_standard": str(world.standard.id), "foreign_standard": str(foreign_standard.id),
+           "no_uuid": str(uuid.uuid4())}
     session.commit()
     del users
 
@@ -363,6 +377,7 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
         # in the campaign the case names, scoring against the newest version of a code both have
         "new_round": lambda: {"name": "矩阵复查", "mode": "recheck", "starts_on": "2026-11-02",
                               "ends_on": "2026-11-06", "standard_code": world.standard.code},
+        "bulk": lambda: {"order_ids": [ids["foreign_order"]], "note": ""},
         "circular": lambda: {"version": 1, "document": {"title": "通报", "sections": [{"heading": "基本情况"}]}},
     }
     return scene

@@ -280,6 +280,7 @@ WRITES: dict[str, Rule] = {
     "order.assign": Rule(STAFF), "order.extend": Rule(STAFF), "order.escalate": Rule(STAFF),
     "order.park": Rule(STAFF), "order.resume": Rule(STAFF), "order.void": Rule(STAFF),
     "order_request.decide": Rule(STAFF),
+    "order.comment": Rule(_EVERYONE, note="anyone who may read the order; append-only"),
     "round.issue_findings": Rule(STAFF),
     # the office's setup; the roles are the permissions' (one list), the campaign is checked here
     "campaign.create": Rule(GRANTS[Permission.CREATE_CAMPAIGNS]),
@@ -369,6 +370,12 @@ def orders_condition(reach: Reach) -> sa.ColumnElement[bool]:
     """A condition on Order joined with its Finding."""
     return case_condition(reach, campaign_id=Finding.campaign_id, unit_id=Order.unit_id,
                           round_id=Finding.round_id, owner_id=Finding.reported_by)
+
+
+def visits_condition(reach: Reach) -> sa.ColumnElement[bool]:
+    """:func:`reads` for work (visits, answers), on Visit joined with its Round."""
+    return case_condition(reach, campaign_id=Round.campaign_id, unit_id=Visit.unit_id, round_id=Visit.round_id,
+                          owner_id=Visit.inspector_id, work=True)
 
 
 def visible_orders(reach: Reach) -> sa.Select[tuple[Order]]:
@@ -466,3 +473,4 @@ def rules_markdown() -> str:
         terms += [rule.note] if rule.note else []
         lines.append(f"| `{action}` | " + " | ".join(cells) + f" | {'; '.join(terms)} |")
     return "\n".join(lines) + "\n"
+

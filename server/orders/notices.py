@@ -93,13 +93,25 @@ def _leadership(session: Session, names: tuple[str, ...]) -> frozenset[int]:
         User.username.in_(names), User.active.is_(True)))) if names else frozenset())
 
 
-def recipients(session: Session, order: Order, finding: Finding, audiences: Iterable[str], pol: Policy) -> list[int]:
+def _active(session: Session, user_id: int) -> bool:
+    return _memo(session, ("active", user_id), lambda: bool(session.scalar(
+        sa.select(User.active).where(User.id == user_id))))
+
+
+def recipients(session: Session, order: Order, finding: Finding, audiences: Iterable[str], pol: Policy, *,
+               unit_id: int | None = None) -> list[int]:
+    """The people of each audience; ``unit_id`` names the unit when the order has left it (回退)."""
+    unit_id = unit_id if unit_id is not None else order.unit_id
     found: set[int] = set()
     for audience in audiences:
-        if audience == "liaison" and order.unit_id is not None:
-            found |= _unit_people(session, order.unit_id, ContactRole.LIAISON)
-        elif audience == "unit_head" and order.unit_id is not None:
-            found |= _unit_people(session, order.unit_id, ContactRole.HEAD)
+        if audience == "reporter":
+            # The inspector who found it re-checks it (复查).
+            if _active(session, finding.reported_by):
+                found.add(finding.reported_by)
+        elif audience == "liaison" and unit_id is not None:
+            found |= _unit_people(session, unit_id, ContactRole.LIAISON)
+        elif audience == "unit_head" and unit_id is not None:
+            found |= _unit_people(session, unit_id, ContactRole.HEAD)
         elif audience == "supervisor":
             found |= _supervisors(session, finding.campaign_id)
         elif audience == "leadership":
@@ -128,7 +140,7 @@ def _data(order: Order, finding: Finding, pol: Policy, **extra: Any) -> dict[str
 
 
 def _send(session: Session, clock: Clock, order: Order, finding: Finding, *, kind: str, audiences: Iterable[str],
-          title: str, body: str, key: str, extra: dict[str, Any] | None = None) -> None:
+          title: str, body: str, key: str, extra: dict[str, Any] | None = None, unit_id: int | None = None) -> None:
     """Queue the notice with the session; it is written when the transaction commits.
 
     Writing it at once would flush the caller's pending rows mid-batch (a sync push keeps its
@@ -136,7 +148,7 @@ def _send(session: Session, clock: Clock, order: Order, finding: Finding, *, kin
     notice whose order was created in a savepoint since rolled back is dropped with it.
     """
     pol = policy(session, order.policy_version)
-    users = recipients(session, order, finding, audiences, pol)
+    users = recipients(session, order, finding, audiences, pol, unit_id=unit_id)
     if users:
         notice = Notice(users, kind, title, body, _data(order, finding, pol, **(extra or {})), key)
         session.info.setdefault(_QUEUE, []).append((notice, order, clock))
@@ -206,7 +218,10 @@ class Summary:
         self.steps.setdefault(key, []).append((order, finding))
 
 
-def escalated(session: Session, clock: Clock, order: Order, finding: Finding, summary: Summary | None = None) -> None:
+def escalated(session: Session, clock: Clock, order: Order, finding: Finding, summary: Summary | None = None, *,
+              overdue: bool = True, reason: str = "") -> None:
+    """The step up the ladder. Only a missed deadline is called 逾期未整改: a supervisor may
+    escalate (督办) an order that is not late, and the unit must not be told it is."""
     pol = policy(session, order.policy_version)
     level = pol.level(order.level)
     unit = _unit_name(session, order.unit_id)
@@ -214,11 +229,13 @@ def escalated(session: Session, clock: Clock, order: Order, finding: Finding, su
     if summary is not None:
         summary.add(order, finding)
         audiences = tuple(a for a in audiences if a not in OVERSEERS)
+    why = "逾期未整改" if overdue else "督办"
+    because = "，逾期未整改" if overdue else (f"，督办原因：{reason}" if reason else "")
     _send(session, clock, order, finding, kind="order.escalated", audiences=audiences,
-          title=f"【{level.name}·{COLOUR_NAMES.get(level.colour, level.colour)}】{unit}：{finding.category} 逾期未整改",
-          body=(f"{_problem(session, order, finding)}，逾期未整改，已升级为{level.name}"
+          title=f"【{level.name}·{COLOUR_NAMES.get(level.colour, level.colour)}】{unit}：{finding.category} {why}",
+          body=(f"{_problem(session, order, finding)}{because}，已升级为{level.name}"
                 f"（第{order.level}级）。请于{_deadline(order)}前完成整改并反馈。"),
-          key=f"order:{order.id}:level:{order.level}")
+          key=f"order:{order.id}:level:{order.level}", extra={"overdue": overdue})
 
 
 #: Orders named in a summary's text; the rest are counted (the queue lists them all).
@@ -262,19 +279,36 @@ _UNIT_TEXTS = {
     "order.extended": ("已延期", "整改期限已延至{deadline}。"),
     "order.resumed": ("挂账恢复", "挂账已恢复，剩余整改期限至{deadline}。"),
     "order.rescheduled": ("期限已调整", "法定节假日安排已公布，整改期限由{previous}（暂定）调整为{deadline}。"),
-    "request.approved": ("申请已同意", "您的申请已同意。{note}"),
+    "request.approved": ("申请已同意", "您的{request_name}已同意。{note}"),
+    "order.closed": ("已销号", "复查合格，已销号。{note}"),
     "request.refused": ("申请未同意", "您的申请未同意，请按期整改，期限{deadline}。{note}"),
 }
 
 
+_REQUEST_NAMES = {"extension": "延期申请", "return": "回退申请", "park": "挂账申请", "void": "作废申请"}
+
+
 def to_unit(session: Session, clock: Clock, order: Order, finding: Finding, *, kind: str,
-            extra: dict[str, Any] | None = None) -> None:
+            extra: dict[str, Any] | None = None, unit_id: int | None = None) -> None:
+    """Tell the unit; ``unit_id`` names it when the order has just left it (回退 approved)."""
     label, template = _UNIT_TEXTS[kind]
-    values = {"deadline": _deadline(order), "reason": "", "note": "", "previous": "", **(extra or {})}
+    unit_id = unit_id if unit_id is not None else order.unit_id
+    values = {"deadline": _deadline(order), "reason": "", "note": "", "previous": "",
+              "request_name": _REQUEST_NAMES.get((extra or {}).get("request_kind", ""), "申请"), **(extra or {})}
+    where = f"（{finding.location_text}）" if finding.location_text else ""
     _send(session, clock, order, finding, kind=kind, audiences=("liaison",),
-          title=f"【{label}】{_unit_name(session, order.unit_id)}：{finding.category}",
-          body=f"{_problem(session, order, finding)}。{template.format(**values)}",
-          key=f"order:{order.id}:{kind}:{order.version}", extra=extra)
+          title=f"【{label}】{_unit_name(session, unit_id)}：{finding.category}",
+          body=f"{_unit_name(session, unit_id)}{finding.description}{where}。{template.format(**values)}",
+          key=f"order:{order.id}:{kind}:{order.version}", extra=extra, unit_id=unit_id)
+
+
+def to_reporter(session: Session, clock: Clock, order: Order, finding: Finding, *, late: bool) -> None:
+    """The unit answered: the inspector who found the problem re-checks it (复查)."""
+    unit = _unit_name(session, order.unit_id)
+    _send(session, clock, order, finding, kind="order.responded", audiences=("reporter",),
+          title=f"【待复查】{unit}：{finding.category}",
+          body=f"{_problem(session, order, finding)}。单位已反馈整改情况{'（逾期反馈）' if late else ''}，请复查。",
+          key=f"order:{order.id}:responded:{order.version}", extra={"late": late})
 
 
 _SUPERVISOR_TEXTS = {

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 
-from server.orders.models import OrderStatus, RequestKind
+from server.attachments.models import FlagKind
+from server.findings.schemas import FindingSchema, PhotoEvidenceSchema
+from server.orders.models import OrderStatus, RequestKind, RequestStatus
+from server.orders.queue import QueueFilters, QueueSort
 from server.pagination import page_limit
 from server.worktime.limits import Limit
-from sync_protocol.fields import AwareDateTime, Integer, String
+from sync_protocol.fields import AwareDateTime, Date, Integer, String
 
 
 def _limit(value: str) -> None:
@@ -89,26 +93,121 @@ class HistorySchema(ma.Schema):
 
 
 class OrderDetailSchema(OrderSchema):
+    finding = ma.fields.Nested(FindingSchema, metadata={
+        "description": "The finding: location, reporter, round, description"})
+    before_photos = ma.fields.List(ma.fields.Nested(PhotoEvidenceSchema), metadata={
+        "description": "整改前: the finding's photos"})
+    after_photos = ma.fields.List(ma.fields.Nested(PhotoEvidenceSchema), metadata={
+        "description": "整改后: the photos of every response, oldest first"})
     responses = ma.fields.List(ma.fields.Nested(ResponseSchema))
     requests = ma.fields.List(ma.fields.Nested(RequestSchema))
     escalations = ma.fields.List(ma.fields.Nested(EscalationSchema))
     history = ma.fields.List(ma.fields.Nested(HistorySchema))
 
 
-class OrderQueryArgs(ma.Schema):
-    status = ma.fields.List(ma.fields.Enum(OrderStatus, by_value=True), load_default=None)
-    level = Integer(load_default=None, validate=ma.validate.Range(min=1))
-    unit_id = Integer(load_default=None)
-    overdue = ma.fields.Boolean(load_default=None)
+class QueueArgs(ma.Schema):
+    """The queue's filters and sort, shared by the list and its exports; loads to
+    ``{"filters": QueueFilters, "sort": QueueSort}`` plus the paging arguments."""
+
+    round_id = ma.fields.List(Integer(), load_default=list, metadata={"description": "Repeatable"})
+    group_id = ma.fields.List(Integer(), load_default=list, metadata={
+        "description": "考核组别 of the unit; repeatable"})
+    unit_id = ma.fields.List(Integer(), load_default=list, metadata={"description": "Repeatable"})
+    category = ma.fields.List(String(validate=ma.validate.Length(min=1, max=64)), load_default=list,
+                              metadata={"description": "The finding's category, exactly; repeatable"})
+    level = ma.fields.List(Integer(validate=ma.validate.Range(min=1)), load_default=list)
+    status = ma.fields.List(ma.fields.Enum(OrderStatus, by_value=True), load_default=list)
+    overdue = ma.fields.Boolean(load_default=None, metadata={"description": "Issued and past its deadline now"})
     needs_supervisor = ma.fields.Boolean(load_default=None)
+    flag = ma.fields.List(ma.fields.Enum(FlagKind, by_value=True), load_default=list, metadata={
+        "description": "Has a photo flag of this kind (before- or after-photo); repeatable"})
+    flagged = ma.fields.Boolean(load_default=None, metadata={"description": "Has any photo flag"})
+    has_after_photo = ma.fields.Boolean(load_default=None, metadata={
+        "description": "A response names an after-photo (整改后照片)"})
+    inspector_id = Integer(load_default=None, metadata={"description": "Who reported the finding"})
+    issued_from = Date(load_default=None, metadata={"description": "Issued on or after (local day)"})
+    issued_to = Date(load_default=None, metadata={"description": "Issued on or before (local day)"})
+    q = String(load_default="", validate=ma.validate.Length(max=200), metadata={
+        "description": "Free text: every word must occur in the description, category, place or unit name"})
+    sort = ma.fields.Enum(QueueSort, by_value=True, load_default=QueueSort.DEADLINE, metadata={
+        "description": "deadline (nearest first), age (oldest first) or level (highest first)"})
+
+    @ma.validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("issued_from") and data.get("issued_to") and data["issued_from"] > data["issued_to"]:
+            raise ma.ValidationError("must not be before issued_from", "issued_to")
+
+    @ma.post_load
+    def _filters(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        filters = QueueFilters(
+            round_ids=tuple(data.pop("round_id")), group_ids=tuple(data.pop("group_id")),
+            unit_ids=tuple(data.pop("unit_id")), categories=tuple(data.pop("category")),
+            levels=tuple(data.pop("level")), statuses=tuple(data.pop("status")), overdue=data.pop("overdue"),
+            needs_supervisor=data.pop("needs_supervisor"), flags=tuple(data.pop("flag")),
+            flagged=data.pop("flagged"), has_after_photo=data.pop("has_after_photo"),
+            inspector_id=data.pop("inspector_id"), issued_from=data.pop("issued_from"),
+            issued_to=data.pop("issued_to"), text=data.pop("q").strip())
+        return {**data, "filters": filters}
+
+
+class OrderQueryArgs(QueueArgs):
     limit = page_limit()
-    after = String(load_default=None, validate=ma.validate.Length(max=200),
+    after = String(load_default=None, validate=ma.validate.Length(max=1000),
                    metadata={"description": "The next_after value of the previous page"})
 
 
+class QueueRowSchema(OrderSchema):
+    location_text = String()
+    round_id = Integer(allow_none=True)
+    reported_by = Integer()
+    observed_at = AwareDateTime()
+    before_photo = String(allow_none=True, metadata={"description": "The first before-photo's SHA-256"})
+    flags = ma.fields.List(String(), metadata={"description": "Kinds of photo flags on the case"})
+    pending_requests = ma.fields.List(String(), metadata={
+        "description": "Kinds of the unit's requests awaiting a decision (待办)"})
+
+
 class OrderPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(OrderSchema))
+    items = ma.fields.List(ma.fields.Nested(QueueRowSchema))
     next_after = String(allow_none=True)
+    counts = ma.fields.Dict(keys=String(), values=Integer(), metadata={
+        "description": "Orders per status under every other filter (zeros included)"})
+    total = Integer(metadata={"description": "Orders matching every filter"})
+
+
+class CommentSchema(ma.Schema):
+    text = String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class BulkSchema(ma.Schema):
+    order_ids = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(min=1), metadata={
+        "description": "At most XUNCHA_BULK_MAX_ITEMS"})
+    note = String(load_default="", validate=ma.validate.Length(max=2000), metadata={
+        "description": "verify: the 复查 note"})
+    reason = String(load_default="", validate=ma.validate.Length(max=2000), metadata={
+        "description": "reject: required; assign: optional"})
+    unit_id = Integer(load_default=None, strict=True, metadata={"description": "assign: required"})
+
+    @ma.validates("order_ids")
+    def _bounded(self, value: list[Any], **_: Any) -> None:
+        ceiling = current_app.config["BULK_MAX_ITEMS"]
+        if len(value) > ceiling:
+            raise ma.ValidationError(f"at most {ceiling} orders at once")
+
+
+class BulkItemSchema(ma.Schema):
+    id = ma.fields.UUID()
+    ok = ma.fields.Boolean()
+    status = String(allow_none=True, metadata={"description": "The order's status after (or, refused, now)"})
+    version = Integer()
+    code = String(metadata={"description": "Why refused: not_found, forbidden, illegal_transition, ..."})
+    detail = String()
+
+
+class BulkResultSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(BulkItemSchema))
+    done = Integer()
+    refused = Integer()
 
 
 class ReasonSchema(ma.Schema):
@@ -161,8 +260,37 @@ class DecisionSchema(ma.Schema):
 
 
 class RequestQueryArgs(ma.Schema):
-    status = String(load_default="pending",
-                              validate=ma.validate.OneOf(["pending", "approved", "refused", "withdrawn"]))
+    status = ma.fields.Enum(RequestStatus, by_value=True, load_default=RequestStatus.PENDING)
+    kind = ma.fields.List(ma.fields.Enum(RequestKind, by_value=True), load_default=list,
+                          metadata={"description": "Repeatable"})
+    unit_id = ma.fields.List(Integer(), load_default=list, metadata={"description": "Repeatable"})
+    limit = page_limit()
+    after = String(load_default=None, metadata={"description": "The next_after value of the previous page"})
+
+
+class RequestOrderSchema(ma.Schema):
+    """The order a request is about, as much as deciding from the list needs."""
+
+    id = ma.fields.UUID()
+    status = String()
+    level = Integer()
+    due_at = AwareDateTime(allow_none=True)
+    overdue = ma.fields.Boolean()
+    unit_id = Integer(allow_none=True)
+    unit_name = String(allow_none=True)
+    category = String()
+    description = String()
+    location_text = String()
+
+
+class RequestRowSchema(RequestSchema):
+    order = ma.fields.Nested(RequestOrderSchema)
+
+
+class RequestPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RequestRowSchema))
+    next_after = String(allow_none=True)
+    total = Integer()
 
 
 class PolicySchema(ma.Schema):

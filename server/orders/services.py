@@ -279,6 +279,7 @@ def respond(session: Session, clock: Clock, order: Order, user: User, *, respons
     _withdraw_requests(session, clock, order, "已反馈整改情况")
     _log(session, clock, "order.responded", order, Actor(user, device_id),
          data={"response_id": str(response_id), "late": late})
+    notices.to_reporter(session, clock, order, _finding(session, order), late=late)
     return response
 
 
@@ -322,6 +323,7 @@ def decide(session: Session, clock: Clock, req: OrderRequest, user: User, *, app
         raise IllegalTransition(f"The request was {req.status.value} already.")
     order = session.get(Order, req.order_id)
     assert order is not None
+    unit_id = order.unit_id  # an approved 回退 takes the order away from the unit that asked
     req.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
     req.decided_by, req.decided_at, req.decision_note = user.id, clock.now(), note
     _log(session, clock, f"order.request.{req.kind.value}.{req.status.value}", order, actor, reason=note,
@@ -339,7 +341,7 @@ def decide(session: Session, clock: Clock, req: OrderRequest, user: User, *, app
     else:
         order.version += 1
     notices.to_unit(session, clock, order, _finding(session, order), kind=f"request.{req.status.value}",
-                    extra={"request_kind": req.kind.value, "note": note})
+                    extra={"request_kind": req.kind.value, "note": note}, unit_id=unit_id)
     return order
 
 
@@ -374,6 +376,7 @@ def verify(session: Session, clock: Clock, order: Order, user: User, *, note: st
     order.closed_at = clock.now()
     order.version += 1
     _log(session, clock, "order.closed", order, Actor(user, device_id), reason=note)
+    notices.to_unit(session, clock, order, _finding(session, order), kind="order.closed", extra={"note": note})
 
 
 def reject(session: Session, clock: Clock, order: Order, user: User, *, reason: str,
@@ -478,18 +481,27 @@ def climb(session: Session, clock: Clock, order: Order, finding: Finding, actor:
     pol = _policy(session, order)
     if order.level >= pol.top:
         raise IllegalTransition(f"The order is at the top level ({pol.level(pol.top).name}) already.")
-    previous_due = order.due_at
+    previous_due, previous_provisional = order.due_at, order.due_provisional
+    # Late when the deadline has passed at the step: the scheduler's ``at`` is the missed
+    # deadline itself; a supervisor's is now, possibly well before it.
+    overdue = previous_due is not None and previous_due <= at
     order.level += 1
     set_deadline(session, order, at, _limit(session, order, finding), now=clock.now())
+    if previous_due is not None and order.due_at is not None and order.due_at < previous_due:
+        # A shorter limit from now would take back time the unit was given (an approved
+        # 延期): escalating raises the level and the audience, it never shortens the deadline.
+        move_deadline(session, order, Deadline(previous_due, previous_provisional), now=clock.now())
     order.version += 1
-    notices.escalated(session, clock, order, finding, summary)
+    notices.escalated(session, clock, order, finding, summary, overdue=overdue, reason=reason)
     return Climb(
         escalation={"order_id": order.id, "level": order.level, "escalated_at": at, "previous_due_at": previous_due,
                     "due_at": order.due_at, "escalated_by": actor.id, "reason": reason},
         event=event_values(clock, "order.escalated", actor_id=actor.id, actor_kind=actor.kind,
                            device_id=actor.device_id, entity="order", entity_id=order.id,
-                           reason=reason or "逾期未整改",
-                           data={"level": order.level, "due_at": _iso(order.due_at), "missed": _iso(previous_due)}))
+                           reason=reason or ("逾期未整改" if overdue else "督办"),
+                           data={"level": order.level, "due_at": _iso(order.due_at),
+                                 "missed": _iso(previous_due) if overdue else None,
+                                 "previous_due_at": _iso(previous_due), "overdue": overdue}))
 
 
 def escalate(session: Session, clock: Clock, order: Order, actor: Actor, *, at: dt.datetime | None = None,

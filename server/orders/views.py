@@ -7,12 +7,15 @@ does not allow with 409 ``illegal-transition``. Orders outside the caller's scop
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any, Callable
 
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import marshmallow as ma
 import sqlalchemy as sa
-from flask import current_app, request as http_request
+from flask import Response as FlaskResponse, current_app, request as http_request
 from sqlalchemy.orm import Session
 
 from server import db
@@ -22,20 +25,23 @@ from server.attachments.services import attach
 from server.audit.models import AuditEvent
 from server.auth.models import Role, User
 from server.auth.permissions import Permission
-from server.auth import scope
-from server.auth.scope import rounds_condition, visible_orders
+from server.auth.scope import rounds_condition
 from server.auth.security import authenticate_request, current_reach, current_user, requires
 from server.bodies import read_json
 from server.clock import app_clock
-from server.errors import Forbidden, NotFound, ValidationFailed
+from server.errors import NotFound, ValidationFailed
+from server.findings import services as finding_services
+from server.findings.evidence import photos_named
 from server.findings.models import Finding
 from server.orders import policy as policies
-from server.orders import services
-from server.orders.models import Escalation, Order, OrderRequest, OrderStatus, RequestStatus, Response
-from server.orders.schemas import (AssignSchema, DecisionSchema, ExtendSchema, IssuedFindingsSchema, NewRequestSchema, OrderDetailSchema,
-                                   OrderPageSchema, OrderQueryArgs, ParkSchema, PolicySchema, ReasonSchema,
-                                   RequestQueryArgs, RequestSchema, RequiredReasonSchema, RespondSchema,
-                                   VerifySchema)
+from server.pagination import page_size
+from server.orders import bulk, comments, export, queue, request_queue, services
+from server.orders.models import Escalation, Order, OrderRequest, OrderStatus, Response
+from server.orders.schemas import (AssignSchema, BulkResultSchema, BulkSchema, CommentSchema, DecisionSchema,
+                                   ExtendSchema, HistorySchema, IssuedFindingsSchema, QueueArgs,
+                                   NewRequestSchema, OrderDetailSchema, OrderPageSchema, OrderQueryArgs, ParkSchema,
+                                   PolicySchema, ReasonSchema, RequestPageSchema, RequestQueryArgs, RequestSchema,
+                                   RequiredReasonSchema, RespondSchema, VerifySchema)
 from server.rounds.models import Round
 from server.units.models import Unit
 from server.worktime.limits import Limit
@@ -48,26 +54,8 @@ def _device() -> uuid.UUID | None:
     return authenticate_request().token.device_id
 
 
-def _present(session: Session, order: Order, finding: Finding, unit_name: str | None) -> dict[str, Any]:
-    pol = policies.policy(session, order.policy_version)
-    level = pol.level(order.level)
-    now = app_clock().now()
-    return {**{c.key: getattr(order, c.key) for c in sa.inspect(Order).column_attrs},
-            "unit_name": unit_name, "category": finding.category, "description": finding.description,
-            "severity": finding.severity.value, "level_name": level.name, "colour": level.colour,
-            "overdue": order.status is OrderStatus.ISSUED and order.due_at is not None and order.due_at < now}
-
-
 def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
-    stmt = visible_orders(current_reach()).add_columns(Finding).where(Order.id == order_id)
-    if lock and db.session().get_bind().dialect.name == "postgresql":
-        # The order alone (a REST step writes no finding), read again under the lock: a push
-        # locks findings before orders (server.sync.locks), so the two cannot deadlock.
-        stmt = stmt.with_for_update(of=Order, key_share=True).execution_options(populate_existing=True)
-    row = db.session().execute(stmt).first()
-    if row is None:
-        raise NotFound(f"No order {order_id}.")
-    return row[0], row[1]
+    return bulk.visible_order(db.session(), current_reach(), order_id, lock=lock)
 
 
 def _unit_name(session: Session, unit_id: int | None) -> str | None:
@@ -79,9 +67,13 @@ def _detail(order: Order, finding: Finding) -> dict[str, Any]:
     history = session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "order",
                                                           AuditEvent.entity_id == str(order.id))
                               .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
-    return {**_present(session, order, finding, _unit_name(session, order.unit_id)),
-            "responses": session.scalars(sa.select(Response).where(Response.order_id == order.id)
-                                         .order_by(Response.responded_at)).all(),
+    responses = session.scalars(sa.select(Response).where(Response.order_id == order.id)
+                                .order_by(Response.responded_at)).all()
+    return {**queue.present(session, order, finding, _unit_name(session, order.unit_id), app_clock().now()),
+            "finding": finding_services.present(finding, finding_services.names_of(session, [finding])),
+            "before_photos": photos_named(session, finding_ids=[finding.id]),
+            "after_photos": photos_named(session, response_ids=[r.id for r in responses]),
+            "responses": responses,
             "requests": session.scalars(sa.select(OrderRequest).where(OrderRequest.order_id == order.id)
                                         .order_by(OrderRequest.requested_at)).all(),
             "escalations": session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)
@@ -97,52 +89,18 @@ def _without_device(event: AuditEvent) -> dict[str, Any]:
 
 # -- reading -----------------------------------------------------------------------------------
 
-_FAR = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _page_key(token: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        due, _, ident = token.partition("|")
-        return dt.datetime.fromisoformat(due), uuid.UUID(ident)
-    except ValueError:
-        raise ValidationFailed("Not a page token from this API.",
-                               errors=[{"field": "query.after", "message": "not a next_after value"}]) from None
-
-
 @blp.get("/orders")
 @requires(Permission.READ_ORDERS)
-@blp.arguments(OrderQueryArgs, location="query")
+@blp.arguments(OrderQueryArgs, location="query", unknown=ma.RAISE)
 @blp.response(200, OrderPageSchema)
 def list_orders(args: dict[str, Any]) -> dict[str, Any]:
-    """The queue, the most urgent first: by deadline (orders without one last), then id.
+    """The issue queue: filtered, sorted (by deadline by default), paged, with counts per status.
 
-    Filters: ``status`` (repeatable), ``level``, ``unit_id``, ``overdue``, ``needs_supervisor``.
+    Every filter is in :class:`server.orders.schemas.QueueArgs`; an unknown one is a 422.
     """
-    session = db.session()
-    now = app_clock().now()
-    due = sa.func.coalesce(Order.due_at, _FAR)
-    stmt = visible_orders(current_reach()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
-    if args["status"]:
-        stmt = stmt.where(Order.status.in_(args["status"]))
-    if args["level"] is not None:
-        stmt = stmt.where(Order.level == args["level"])
-    if args["unit_id"] is not None:
-        stmt = stmt.where(Order.unit_id == args["unit_id"])
-    if args["overdue"] is not None:
-        late = sa.and_(Order.status == OrderStatus.ISSUED, Order.due_at < now)
-        stmt = stmt.where(late if args["overdue"] else sa.not_(late))
-    if args["needs_supervisor"] is not None:
-        stmt = stmt.where(Order.needs_supervisor.is_(args["needs_supervisor"]))
-    if args["after"]:
-        after_due, after_id = _page_key(args["after"])
-        stmt = stmt.where(sa.or_(due > after_due, sa.and_(due == after_due, Order.id > after_id)))
-    limit = args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"]
-    rows = session.execute(stmt.order_by(due, Order.id).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1][0] if rows and more else None
-    return {"items": [_present(session, order, finding, unit_name) for order, finding, unit_name in rows],
-            "next_after": f"{(last.due_at or _FAR).isoformat()}|{last.id}" if last is not None else None}
+    return queue.queue(db.session(), current_reach(), args["filters"], now=app_clock().now(),
+                       tz=current_app.config["TIMEZONE"], sort=args["sort"], limit=page_size(args["limit"]),
+                       after=args["after"])
 
 
 @blp.get("/orders/<uuid:order_id>")
@@ -153,13 +111,67 @@ def get_order(order_id: uuid.UUID) -> dict[str, Any]:
     return _detail(*_load(order_id))
 
 
+@blp.get("/orders/export/<any(csv, xlsx):fmt>")
+@requires(Permission.READ_ORDERS)
+@blp.arguments(QueueArgs, location="query", unknown=ma.RAISE)
+@blp.response(200, content_type="text/csv")
+@blp.alt_response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  description="The xlsx form", success=True)
+def export_orders(args: dict[str, Any], fmt: str) -> FlaskResponse:
+    """The filtered queue as CSV (UTF-8 with BOM) or XLSX, Chinese headers, in the list's sort;
+    the same filters as GET /orders. At most XUNCHA_QUEUE_EXPORT_MAX_ROWS rows (422 above)."""
+    session, reach, now = db.session(), current_reach(), app_clock().now()
+    tz, ceiling = current_app.config["TIMEZONE"], current_app.config["QUEUE_EXPORT_MAX_ROWS"]
+    per_status = queue.counts(session, reach, args["filters"], now=now, tz=tz)
+    total = sum(n for status, n in per_status.items()
+                if not args["filters"].statuses or OrderStatus(status) in args["filters"].statuses)
+    if total > ceiling:
+        raise ValidationFailed(f"{total} orders match; an export holds at most {ceiling}. Narrow the filter.")
+    rows = queue.every_row(session, reach, args["filters"], now=now, tz=tz, sort=args["sort"], max_rows=ceiling)
+    name = f"问题清单-{now.astimezone(ZoneInfo(tz)):%Y%m%d}.{fmt}"
+    disposition = f"attachment; filename=orders.{fmt}; filename*=UTF-8''{quote(name)}"
+    if fmt == "csv":
+        # Built whole (bounded by the ceiling) rather than streamed: a stream would hold the
+        # request's database session open for as long as the client takes to read it.
+        return FlaskResponse("".join(export.csv_chunks(rows, tz)).encode("utf-8"), mimetype="text/csv",
+                             headers={"Content-Disposition": disposition})
+    return FlaskResponse(export.xlsx_bytes(rows, tz), headers={"Content-Disposition": disposition},
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@blp.post("/orders/<uuid:order_id>/comments")
+@requires(Permission.READ_ORDERS)
+@blp.arguments(CommentSchema)
+@blp.response(201, HistorySchema)
+def comment_on_order(body: dict[str, Any], order_id: uuid.UUID) -> Any:
+    """A comment in the order's timeline: append-only, for anyone who may read the order."""
+    session = db.session()
+    order, _ = _load(order_id)
+    _may(session, "order.comment", order)
+    event = comments.comment(session, app_clock(), order, current_user(), text=body["text"], device_id=_device())
+    session.commit()
+    return event if current_user().role is not Role.LIAISON else _without_device(event)
+
+
+@blp.post("/orders/bulk/<any(verify, reject, assign):action>")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(BulkSchema)
+@blp.response(200, BulkResultSchema)
+def bulk_step(body: dict[str, Any], action: str) -> dict[str, Any]:
+    """Verify, reject or assign many orders: each checked and answered on its own; a refusal
+    (404, 403, 409) undoes nothing of the others. At most XUNCHA_BULK_MAX_ITEMS ids."""
+    session = db.session()
+    results = bulk.apply(session, app_clock(), current_reach(), current_user(), bulk.BulkAction(action),
+                         body["order_ids"], body, device_id=_device())
+    session.commit()
+    done = sum(1 for r in results if r["ok"])
+    return {"results": results, "done": done, "refused": len(results) - done}
+
+
 # -- steps -------------------------------------------------------------------------------------
 
 def _may(session: Session, action: str, order: Order) -> None:
-    """The write rules of server.auth.scope, as the push asks them: the order is seen (else
-    _load said 404), so a refusal here is the role's."""
-    if not scope.may(session, current_reach(), action, scope.order_case(session, order)):
-        raise Forbidden(f"This role may not take this step ({action}).")
+    bulk.check_may(session, current_reach(), action, order)
 
 
 def _step(order_id: uuid.UUID, action: str, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
@@ -178,10 +190,7 @@ def _step(order_id: uuid.UUID, action: str, act: Callable[[Session, Order, Findi
 def assign_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """Send a triage order to a unit, or reassign (改派) it; the unit's clock starts anew."""
     def act(session: Session, order: Order, finding: Finding, user: User) -> None:
-        unit = session.get(Unit, body["unit_id"])
-        if unit is None or unit.campaign_id != finding.campaign_id:
-            raise ValidationFailed("No such unit in the order's campaign.",
-                                   errors=[{"field": "unit_id", "message": "unknown unit"}])
+        unit = bulk.unit_for_assignment(session, finding, body["unit_id"])
         services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=body["reason"],
                         device_id=_device())
     return _step(order_id, "order.assign", act)
@@ -297,14 +306,14 @@ def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
 
 @blp.get("/order-requests")
 @requires(Permission.READ_ORDERS)
-@blp.arguments(RequestQueryArgs, location="query")
-@blp.response(200, RequestSchema(many=True))
-def list_requests(args: dict[str, Any]) -> list[OrderRequest]:
-    """Requests in the caller's scope, oldest first (pending ones by default)."""
-    visible = visible_orders(current_reach()).with_only_columns(Order.id)
-    return list(db.session().scalars(sa.select(OrderRequest).where(
-        OrderRequest.status == RequestStatus(args["status"]), OrderRequest.order_id.in_(visible))
-        .order_by(OrderRequest.requested_at).limit(1000)))
+@blp.arguments(RequestQueryArgs, location="query", unknown=ma.RAISE)
+@blp.response(200, RequestPageSchema)
+def list_requests(args: dict[str, Any]) -> dict[str, Any]:
+    """Requests in the caller's scope, oldest first (pending ones by default), each with its
+    order's unit, problem and deadline; paged."""
+    return request_queue.list_requests(db.session(), current_reach(), status=args["status"],
+                                       kinds=tuple(args["kind"]), unit_ids=tuple(args["unit_id"]),
+                                       limit=page_size(args["limit"]), after=args["after"], now=app_clock().now())
 
 
 @blp.post("/order-requests/<uuid:request_id>/decision")
