@@ -20,14 +20,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from server import compression, db
+    from server import compression, db, headers
     from server.api import XunchaApi, api_settings
     from server.attachments import tus
     from server.attachments.storage import build_storage
     from server.auth.passwords import make_hasher
-    from server.auth.throttle import LoginThrottle
+    from server.auth.throttle import Throttle, build_throttle_storage
     from server.orders import notices as order_notices
-    from server.settings import load_settings
+    from server.settings import DEMO_HINT, ConfigError, load_settings
     from server.sync import feed, published
     from server.views import BLUEPRINTS
 
@@ -36,6 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.config.update(api_settings())
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    if settings["ENV"] == "production" and app.debug:
+        # FLASK_DEBUG=1 or ``xuncha --debug``: the Werkzeug debugger runs any code sent to /console.
+        raise ConfigError(f"debug mode (FLASK_DEBUG, --debug) is refused when XUNCHA_ENV=production. "
+                          f"{DEMO_HINT}")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable on the wire
     logging.basicConfig(level=settings["LOG_LEVEL"])
     if settings["TRUSTED_PROXIES"]:
@@ -45,11 +49,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     app.extensions["xuncha.db"] = db.Database(settings["DATABASE_URL"], pool_size=settings["DATABASE_POOL_SIZE"])
     app.extensions["xuncha.clock"] = clock or SystemClock()
     app.extensions["xuncha.hasher"] = make_hasher(settings)
-    app.extensions["xuncha.login_throttle"] = LoginThrottle(
-        settings["LOGIN_RATE_LIMIT"], settings["RATELIMIT_STORAGE_URI"])
+    app.extensions["xuncha.throttle"] = Throttle(
+        build_throttle_storage(settings["RATELIMIT_STORAGE_URI"], app.extensions["xuncha.db"].engine),
+        login_account=settings["LOGIN_RATE_LIMIT"], login_address=settings["LOGIN_ADDRESS_RATE_LIMIT"],
+        requests=settings["AUTH_RATE_LIMIT"])
     app.extensions["xuncha.media"] = build_storage(settings)
     app.teardown_appcontext(db.close_session)
     compression.init_app(app)
+    headers.init_app(app)
     published.register()
     feed.install()
     order_notices.install()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import os
 import signal
@@ -12,7 +14,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, routes_command, run_command, shell_command, with_appcontext
 from werkzeug.serving import run_simple
 
 from server import create_app
@@ -27,8 +29,29 @@ def _app() -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(create_app=_app, add_default_commands=True, add_version_option=False,
+def _guarded_run_command() -> click.Command:
+    """Flask's ``run``, refusing ``--debugger`` in production (``--debug`` is refused by create_app):
+    the Werkzeug debugger runs any code sent to it."""
+    serve = run_command.callback
+    assert serve is not None
+
+    @functools.wraps(serve)
+    def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        from server.settings import DEMO_HINT, load_settings
+
+        if kwargs.get("debugger") and load_settings()["ENV"] == "production":
+            raise click.UsageError(f"--debugger is refused when XUNCHA_ENV=production. {DEMO_HINT}")
+        return serve(*args, **kwargs)
+
+    guarded = copy.copy(run_command)
+    guarded.callback = run
+    return guarded
+
+
+cli = FlaskGroup(create_app=_app, add_default_commands=False, add_version_option=False,
                  help="Xuncha server administration.")
+for _command in (_guarded_run_command(), shell_command, routes_command):
+    cli.add_command(_command)
 
 
 def main() -> None:
@@ -118,10 +141,74 @@ def create_user_command(username: str, role: str, display_name: str | None, camp
                                username=username, password=password, display_name=display_name or username,
                                role=Role(role), campaign_id=campaign_id, unit_id=unit_id)
         except AppError as exc:
-            details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or [])
-            raise click.ClickException(details or str(exc)) from exc
+            raise _click_error(exc) from exc
         session.commit()
         click.echo(f"created {role} {user.username} (id {user.id})")
+
+
+def _click_error(exc: Exception) -> click.ClickException:
+    errors = getattr(exc, "errors", None) or []
+    details = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return click.ClickException(details or str(exc))
+
+
+@cli.command("reset-password")
+@click.argument("username")
+@click.option("--password", envvar="XUNCHA_NEW_PASSWORD", help="Prompted for when omitted.")
+@click.option("--reason", default="", help="Kept in the audit trail.")
+@with_appcontext
+def reset_password_command(username: str, password: str | None, reason: str) -> None:
+    """Set a new password for USERNAME; every token of the account is revoked."""
+    from server.audit.models import ActorKind
+    from server.auth import accounts
+    from server.errors import AppError
+
+    with _session() as session:
+        try:
+            user = accounts.user_by_username(session, username)
+            if password is None:
+                password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+            revoked = accounts.reset_password(session, _clock(), current_app.extensions["xuncha.hasher"], user.id,
+                                              password=password, actor_id=None, actor_kind=ActorKind.SYSTEM,
+                                              reason=reason)
+        except AppError as exc:
+            raise _click_error(exc) from exc
+        session.commit()
+        click.echo(f"password of {user.username} reset; {revoked} token(s) revoked")
+
+
+@cli.command("disable-user")
+@click.argument("username")
+@click.option("--reason", default="", help="Kept in the audit trail.")
+@with_appcontext
+def disable_user_command(username: str, reason: str) -> None:
+    """Disable USERNAME: it cannot log in, and every token of it is revoked."""
+    _set_active(username, False, reason)
+
+
+@cli.command("enable-user")
+@click.argument("username")
+@click.option("--reason", default="", help="Kept in the audit trail.")
+@with_appcontext
+def enable_user_command(username: str, reason: str) -> None:
+    """Enable USERNAME again; its user logs in afresh (no old token comes back)."""
+    _set_active(username, True, reason)
+
+
+def _set_active(username: str, active: bool, reason: str) -> None:
+    from server.audit.models import ActorKind
+    from server.auth import accounts
+    from server.errors import AppError
+
+    with _session() as session:
+        try:
+            user = accounts.user_by_username(session, username)
+            revoked = accounts.set_active(session, _clock(), user.id, active, actor_id=None,
+                                          actor_kind=ActorKind.SYSTEM, reason=reason)
+        except AppError as exc:
+            raise _click_error(exc) from exc
+        session.commit()
+        click.echo(f"{user.username} {'enabled' if active else f'disabled; {revoked} token(s) revoked'}")
 
 
 def _campaign(session, name: str | None):  # type: ignore[no-untyped-def]
@@ -185,6 +272,8 @@ def dev_command(host: str, port: int, no_demo: bool) -> None:
     """Migrate, load the demo data, and serve with the scheduler beside it (development only)."""
     from server.demo import load_demo, print_credentials
 
+    _refuse_in_production("xuncha dev (the development server, with demo accounts)")
+
     upgrade_database(current_app.config["DATABASE_URL"])
     if not no_demo:
         with _session() as session:
@@ -205,11 +294,20 @@ def dev_command(host: str, port: int, no_demo: bool) -> None:
         scheduler.wait(timeout=10)
 
 
+def _refuse_in_production(what: str) -> None:
+    from server.settings import DEMO_HINT
+
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException(f"{what} is refused when XUNCHA_ENV=production. {DEMO_HINT}")
+
+
 @cli.command("demo")
 @with_appcontext
 def demo_command() -> None:
     """Load the demo campaign built from the seed circulars (safe to run again)."""
     from server.demo import load_demo, print_credentials
+
+    _refuse_in_production("xuncha demo (accounts with published passwords)")
 
     with _session() as session:
         load_demo(session, _clock(), current_app.extensions["xuncha.hasher"])

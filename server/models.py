@@ -3,7 +3,7 @@
 from server.assessment.models import Circular, CircularStatus, RankingExclusion, RoundAssessment, TierMethod
 from server.attachments.models import FlagKind, Photo, PhotoFlag, PhotoRef, PhotoRole
 from server.audit.models import ActorKind, AuditEvent
-from server.auth.models import AuthToken, Device, Role, User
+from server.auth.models import AuthToken, Device, RateLimitCounter, Role, User
 from server.campaigns.models import AssessmentGroup, Campaign
 from server.db import Base
 from server.findings.models import Finding, FindingStatus, Severity
@@ -20,7 +20,7 @@ from server.worktime.models import HolidayYear, OfficialDay
 
 __all__ = [
     "ActorKind", "Answer", "AnswerResult", "AssessmentGroup", "Assignment", "AuditEvent", "AuthToken",
-    "Base", "Campaign", "ContactRole", "Device", "Finding", "FindingStatus", "Order", "OrderStatus",
+    "Base", "Campaign", "RateLimitCounter", "ContactRole", "Device", "Finding", "FindingStatus", "Order", "OrderStatus",
     "FlagKind", "Photo", "PhotoFlag", "PhotoRef", "PhotoRole", "Response", "Role", "Round", "RoundMode", "RoundStatus",
     "ScoringModel", "Severity", "Standard", "StandardItem", "StandardSection", "Team", "TeamMember",
     "Unit", "UnitContact", "User", "Visit", "VisitStatus", "Zone", "ZoneKind",

@@ -80,6 +80,12 @@ def digest_for_supervisors(session: Session, clock: Clock) -> int:
     return daily_digest(session, clock)
 
 
+def purge_rate_limits(session: Session, clock: Clock) -> int:
+    from server.auth.throttle_storage import purge_expired
+
+    return purge_expired(session)
+
+
 def flag_stale_devices(session: Session, clock: Clock) -> int:
     from server.orders.escalation import flag_stale_devices as flag
 
@@ -89,6 +95,8 @@ def flag_stale_devices(session: Session, clock: Clock) -> int:
 JOBS: tuple[Job, ...] = (
     Job("auth.purge_expired_tokens", purge_expired_tokens, IntervalTrigger(hours=1),
         "Delete login tokens that expired or were revoked more than 30 days ago."),
+    Job("auth.purge_rate_limits", purge_rate_limits, IntervalTrigger(hours=1),
+        "Delete throttle counters whose window ended (XUNCHA_RATELIMIT_STORAGE_URI=database)."),
     Job("sync.purge_tombstones", purge_sync_tombstones, IntervalTrigger(hours=24),
         "Forget deletions older than XUNCHA_SYNC_TOMBSTONE_DAYS; older cursors must start over."),
     Job("uploads.expire_partial", expire_partial_uploads, IntervalTrigger(hours=1),

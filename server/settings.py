@@ -26,6 +26,11 @@ class ConfigError(Exception):
     """One or more settings are missing or invalid; the message lists them all."""
 
 
+#: What production's refusals (debug mode, demo data) tell the operator to do instead.
+DEMO_HINT = ("To try Xuncha with its demo data and the debugger, run a development instance apart from "
+             "production: XUNCHA_ENV=development XUNCHA_INSTANCE_DIR=/tmp/xuncha-demo xuncha dev")
+
+
 def _positive_int(raw: str | int) -> int:
     value = int(raw)
     if value <= 0:
@@ -105,6 +110,23 @@ def _rate_limit(raw: str) -> str:
     return raw
 
 
+def _origins(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    origins = [o.strip().rstrip("/") for o in (raw.split(",") if isinstance(raw, str) else raw) if o.strip()]
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError(f"{origin!r} is not an origin such as https://xuncha.example.cn (or *)")
+    return tuple(origins)
+
+
+def _ratelimit_storage(raw: str) -> str:
+    from limits.storage import SCHEMES
+
+    raw = raw.strip()
+    if raw != "database" and raw.partition("://")[0] not in SCHEMES:
+        raise ValueError("must be database, memory://, or a redis:// URL")
+    return raw
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -116,7 +138,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", _environment, "development",
-            "development or production. Production refuses to start without an explicit SECRET_KEY."),
+            "development or production. Production refuses to start without a strong SECRET_KEY or in "
+            "debug mode, refuses the demo data and the demo accounts' published passwords."),
     Setting("INSTANCE_DIR", str, lambda s: os.path.join(os.getcwd(), "instance"),
             "Folder for the default SQLite database, media and the generated development secret."),
     Setting("DATABASE_URL", database_url,
@@ -134,7 +157,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MEDIA_S3_REGION", str, "", "Region of the bucket; empty to take it from the AWS configuration."),
     Setting("MEDIA_S3_PREFIX", str, "", "Folder in the bucket under which photos are kept, e.g. xuncha/media."),
     Setting("SECRET_KEY", str, None,
-            "Secret for signing; at least 32 characters. Generated and kept in INSTANCE_DIR in development."),
+            "Secret for signing; at least 32 characters, and random in production (a long pattern such as one "
+            "repeated character is refused). Generated and kept in INSTANCE_DIR in development."),
     Setting("TIMEZONE", _timezone, "Asia/Shanghai",
             "Campaign time zone: deadlines, working days and documents are in it; storage is UTC."),
     Setting("OFFICE_HOURS", _office_hours, "09:00-12:00,13:30-17:30",
@@ -145,10 +169,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAGE_SIZE_MAX", _positive_int, 1000, "Largest page a list request may ask for."),
     Setting("TOKEN_TTL_HOURS", _positive_int, 24 * 30,
             "Lifetime of a login token. Long, because inspectors work offline for days."),
-    Setting("LOGIN_RATE_LIMIT", _rate_limit, "10 per minute",
-            "Failed logins allowed per client address and username (429 above)."),
-    Setting("RATELIMIT_STORAGE_URI", str, "memory://",
-            "Where rate-limit counters live; use redis://host:6379 when several workers serve."),
+    Setting("LOGIN_RATE_LIMIT", _rate_limit, "20 per 15 minutes",
+            "Failed logins allowed per account, from any address (429 above); a wrong current password "
+            "on a password change counts too. A successful login clears the count."),
+    Setting("LOGIN_ADDRESS_RATE_LIMIT", _rate_limit, "100 per 15 minutes",
+            "Failed logins allowed per client address, over every account (429 above)."),
+    Setting("AUTH_RATE_LIMIT", _rate_limit, "300 per minute",
+            "Requests per client address to the login, password and token endpoints, succeeded or not."),
+    Setting("RATELIMIT_STORAGE_URI", _ratelimit_storage, "database",
+            "Where throttle counters live: database (the app's own, shared by every worker), "
+            "redis://host:6379/0 (needs pip install xuncha[production]), or memory:// (one process only)."),
     Setting("ARGON2_TIME_COST", _positive_int, 3, "argon2id iterations for password hashes."),
     Setting("ARGON2_MEMORY_KIB", _positive_int, 64 * 1024, "argon2id memory cost in KiB."),
     Setting("ARGON2_PARALLELISM", _positive_int, 2, "argon2id lanes."),
@@ -176,6 +206,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", str.upper, "INFO", "Python logging level of the server and the scheduler."),
     Setting("TRUSTED_PROXIES", int, 0,
             "How many reverse proxies set X-Forwarded-For in front of the app (0: use the peer address)."),
+    Setting("REFERRER_POLICY", str, "no-referrer",
+            "Referrer-Policy sent with every answer: API addresses name records, so none leaks by default."),
+    Setting("CONTENT_SECURITY_POLICY", str,
+            "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'",
+            "Content-Security-Policy of every HTML answer (circulars, bulletins): no script, form or frame."),
+    Setting("AUTHENTICATED_CACHE_CONTROL", str, "private, no-cache",
+            "Cache-Control of answers to a request with a bearer token, unless the view set its own: "
+            "never kept by a shared cache."),
+    Setting("CORS_ORIGINS", _origins, (),
+            "Browser origins allowed to call the API from another site, comma-separated "
+            "(https://xuncha.example.cn), or *; empty: CORS is off."),
+    Setting("CORS_MAX_AGE", _positive_int, 600, "Seconds a browser may keep a CORS preflight answer."),
     Setting("NOTIFY_MAX_ATTEMPTS", _positive_int, 8,
             "Attempts to send one notice by email or webhook before it is dead-lettered for an admin."),
     Setting("NOTIFY_RETRY_BASE_SECONDS", _positive_int, 60,
@@ -282,7 +325,25 @@ def _settle_secret_key(settings: dict[str, Any]) -> None:
         key = _development_secret(Path(settings["INSTANCE_DIR"]))
     if len(key) < 32:
         raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+    if settings["ENV"] == "production":
+        _check_secret_strength(key)
     settings["SECRET_KEY"] = key
+
+
+#: About 66 bits by zxcvbn's count: far beyond a guess, yet met by any generated key (~10^32).
+SECRET_KEY_MIN_GUESSES_LOG10 = 20
+
+
+def _check_secret_strength(key: str) -> None:
+    """Refuse a key that is long but made of a pattern (one repeated character, words, a
+    keyboard walk): its length says nothing about how hard it is to guess."""
+    from server.auth.passwords import estimate
+
+    result = estimate(key)
+    if result["guesses_log10"] < SECRET_KEY_MIN_GUESSES_LOG10:
+        why = result["feedback"]["warning"] or "it is made of guessable patterns"
+        raise ConfigError(f"{PREFIX}SECRET_KEY is long but easy to guess ({why.rstrip('.')}); make a random one with "
+                          "python -c 'import secrets; print(secrets.token_urlsafe(48))'")
 
 
 def _development_secret(instance: Path) -> str:

@@ -410,7 +410,7 @@ def test_users_breaking_the_rules_are_refused(session, units, run_import, tmp_pa
     messages = [p.message for p in report.problems]
     assert messages[0] == "a liaison must belong to a unit"
     assert messages[1] == "only liaisons belong to a unit"
-    assert "digits or symbols" in messages[2] and "'boss' is not one of" in messages[3]
+    assert "common password" in messages[2] and "'boss' is not one of" in messages[3]
     assert messages[4].startswith("no unit with code 'NOPE'")  # and not also "must belong to a unit"
     assert count(session, User) == 0
 

@@ -41,7 +41,7 @@ def _get(url: str) -> tuple[int, str, bytes]:
 def test_gunicorn_workers_serve_the_app_in_production_mode(world, database_url_for_tests, tmp_path: Path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_") and k != "FLASK_RUN_FROM_CLI"}
-    env.update({"XUNCHA_ENV": "production", "XUNCHA_SECRET_KEY": "production-test-" + "s" * 40,
+    env.update({"XUNCHA_ENV": "production", "XUNCHA_SECRET_KEY": "q8Vd2LrX0s9pKf3N7bYtZc6WmH1jAeRu4GxTiOvS5lQ",
                 "XUNCHA_DATABASE_URL": database_url_for_tests, "XUNCHA_INSTANCE_DIR": str(tmp_path / "instance"),
                 "XUNCHA_MEDIA_ROOT": str(tmp_path / "media"),
                 **{f"XUNCHA_{k}": str(v) for k, v in FAST_ARGON2.items()}})

@@ -73,3 +73,16 @@ class AuthToken(IntPrimaryKey, Base):
 
     user: Mapped[User] = relationship()
     device: Mapped[Device] = relationship()
+
+
+class RateLimitCounter(Base):
+    """One window's count of one throttle key (failed logins of an account, requests from an
+    address ...), shared by every worker and process serving the same database."""
+
+    __tablename__ = "rate_limit_counters"
+
+    #: The limit, what it counts for (an account, an address) and the window's number.
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int]
+    #: Seconds since the epoch, as the ``limits`` library counts time; the row means nothing after it.
+    expires_at: Mapped[float] = mapped_column(sa.Float, index=True)

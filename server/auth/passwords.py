@@ -1,13 +1,33 @@
-"""argon2id password hashing, tuned by settings (tests turn the cost down, production keeps it)."""
+"""argon2id password hashing, tuned by settings (tests turn the cost down, production keeps it),
+and the policy every new password meets.
+
+The policy is zxcvbn's estimate, not a hand-made rule of letters and digits: its frequency
+lists (common passwords, words, names) and patterns (repeats, sequences, keyboard walks, dates)
+are maintained with the package, and it says why a password is weak in words a user can act on.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import threading
+from typing import Any, Iterable, Mapping
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 8
+#: zxcvbn's score from 0 (guessable in a few tries) to 4; 3 is "safely unguessable: moderate
+#: protection from an offline attack" — the hashes are argon2id, and logins are throttled.
+MIN_SCORE = 3
+#: zxcvbn refuses longer input (its matching is quadratic); a longer password is judged by its start.
+_ESTIMATE_CHARS = 72
+#: zxcvbn keeps the user inputs of a call in a module-level dictionary: one estimate at a time.
+_ESTIMATE_LOCK = threading.Lock()
+
+
+def _leans_on(password: str, user_inputs: Iterable[str]) -> bool:
+    lowered = password.lower()
+    return any(len(i) >= 3 and i.lower() in lowered for i in user_inputs if i)
 
 
 def make_hasher(settings: Mapping[str, Any]) -> PasswordHasher:
@@ -23,10 +43,24 @@ def verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
         return False
 
 
-def check_strength(password: str) -> str | None:
-    """Why a new password is refused, or None when it is acceptable."""
+def estimate(secret: str, user_inputs: Iterable[str] = ()) -> dict[str, Any]:
+    """zxcvbn's estimate of ``secret``: ``score``, ``guesses_log10`` and ``feedback``."""
+    with _ESTIMATE_LOCK:
+        return zxcvbn(secret[:_ESTIMATE_CHARS], user_inputs=[i for i in user_inputs if i])
+
+
+def check_strength(password: str, user_inputs: Iterable[str] = ()) -> str | None:
+    """Why a new password is refused, or None when it is acceptable.
+
+    ``user_inputs``: the account's username, name and e-mail, which a password must not lean on.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"must be at least {MIN_PASSWORD_LENGTH} characters long"
-    if password.isdigit() or password.isalpha():
-        return "must mix letters with digits or symbols"
-    return None
+    result = estimate(password, user_inputs)
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result["feedback"]
+    why = feedback["warning"] or ("It leans on the account's own name." if _leans_on(password, user_inputs)
+                                  else "This password is easy to guess.")
+    advice = " ".join(feedback["suggestions"])
+    return f"is too easy to guess: {why.rstrip('.')}. {advice}".strip()

@@ -64,3 +64,24 @@ class ReleaseSchema(ma.Schema):
 class ReleasedSchema(ma.Schema):
     device_id = ma.fields.UUID()
     released_at = ma.fields.AwareDateTime()
+
+
+_NEW_PASSWORD = {"description": "Refused when common or easy to guess (zxcvbn score below 3, or shorter than "
+                                "8 characters); the error says why."}
+
+
+class ChangePasswordSchema(ma.Schema):
+    old_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1024))
+    new_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1024),
+                                    metadata=_NEW_PASSWORD)
+
+
+class ResetPasswordSchema(ma.Schema):
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1024),
+                                metadata=_NEW_PASSWORD)
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
+
+
+class AccountChangedSchema(ma.Schema):
+    user = ma.fields.Nested(UserSchema)
+    revoked = ma.fields.Integer(metadata={"description": "Tokens of the account revoked by this request"})

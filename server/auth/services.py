@@ -240,6 +240,11 @@ def revoke_device(session: Session, clock: Clock, actor: User, device_id: uuid.U
     return count
 
 
+def revoke_all_tokens(session: Session, clock: Clock, user_id: int) -> int:
+    """Revoke every live token of an account (the caller records why); returns how many."""
+    return _revoke_where(session, clock, AuthToken.user_id == user_id)
+
+
 def _revoke_where(session: Session, clock: Clock, condition: sa.ColumnElement[bool]) -> int:
     result = session.execute(
         sa.update(AuthToken).where(condition, AuthToken.revoked_at.is_(None)).values(revoked_at=clock.now()))
@@ -258,7 +263,8 @@ def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, usern
                 display_name: str, role: Role, campaign_id: int | None = None, unit_id: int | None = None,
                 phone: str = "", email: str = "", actor_id: int | None = None,
                 actor_kind: ActorKind = ActorKind.SYSTEM) -> User:
-    problems = user_problems(role=role, unit_id=unit_id, password=password)
+    problems = user_problems(role=role, unit_id=unit_id, password=password,
+                             user_inputs=(username, display_name, email))
     if problems:
         raise ValidationFailed(errors=[{"field": f, "message": m} for f, m in problems])
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
@@ -272,15 +278,19 @@ def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, usern
     return user
 
 
-def user_problems(*, role: Role, unit_id: int | None, password: str | None) -> list[tuple[str, str]]:
-    """The rules a user record must satisfy, shared by the CLI, imports and the API."""
+def user_problems(*, role: Role, unit_id: int | None, password: str | None,
+                  user_inputs: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The rules a user record must satisfy, shared by the CLI, imports and the API.
+
+    ``user_inputs``: the account's username, name and e-mail, which its password must not lean on.
+    """
     problems = []
     if role is Role.LIAISON and unit_id is None:
         problems.append(("unit", "a liaison must belong to a unit"))
     if role is not Role.LIAISON and unit_id is not None:
         problems.append(("unit", "only liaisons belong to a unit"))
     if password is not None:
-        weakness = passwords.check_strength(password)
+        weakness = passwords.check_strength(password, user_inputs)
         if weakness:
             problems.append(("password", weakness))
     return problems

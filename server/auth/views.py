@@ -4,52 +4,104 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask_smorest import Blueprint
 
 from server import db
-from server.auth import services
+from server.auth import accounts, services
 from server.auth.permissions import Permission
-from server.auth.schemas import (LoginSchema, MeSchema, ReleasedSchema, ReleaseSchema, RevokedSchema, RevokeSchema,
-                                 TokenSchema)
+from server.auth.schemas import (ChangePasswordSchema, LoginSchema, MeSchema, ReleasedSchema, ReleaseSchema,
+                                 RevokedSchema, RevokeSchema, TokenSchema)
 from server.auth.security import authenticate_request, current_user, requires
+from server.auth.throttle import client_address, throttle, throttled
 from server.clock import app_clock
-from server.errors import AppError, InvalidCredentials
-from sync_protocol.problems import ProblemCode
+from server.demo.data import is_published_password
+from server.errors import Forbidden, InvalidCredentials
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Login, logout and token revocation")
-
-
-class RateLimited(AppError):
-    status = 429
-    code = ProblemCode.RATE_LIMITED
-    title = "Too many failed logins"
+blp = Blueprint("auth", __name__, url_prefix="/api/v1",
+                description="Login, logout, password change and token revocation")
 
 
 @blp.post("/auth/login")
+@throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 @blp.doc(security=[])
 def login(body: dict[str, Any]) -> dict[str, Any]:
-    """Log in; registers the device on first login and returns a bearer token bound to it."""
-    throttle = current_app.extensions["xuncha.login_throttle"]
-    key = throttle.key(request.remote_addr or "-", body["username"])
-    wait = throttle.retry_after(key)
-    if wait is not None:
-        raise RateLimited(f"Too many failed logins; try again in {wait} seconds.",
-                          headers={"Retry-After": str(wait)})
+    """Log in; registers the device on first login and returns a bearer token bound to it.
+
+    Failed logins are counted per account and per client address (429 with Retry-After
+    beyond LOGIN_RATE_LIMIT / LOGIN_ADDRESS_RATE_LIMIT) and audited.
+    """
+    address = client_address()
+    throttle().check_login(address, body["username"])
+    if current_app.config["ENV"] == "production" and is_published_password(body["username"], body["password"]):
+        _login_failed("auth.login_demo_password", address, body["username"])
+        raise Forbidden(f"The password of the demo account {body['username']!r} is published; it is refused in "
+                        "production. An admin sets a new one: xuncha reset-password USERNAME.")
     session = db.session()
     try:
         issued = services.login(
             session, app_clock(), current_app.extensions["xuncha.hasher"],
             username=body["username"], password=body["password"],
             device=services.DeviceInfo(**body["device"]),
-            ttl=dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"]))
+            ttl=_token_ttl())
     except InvalidCredentials:
-        throttle.failed(key)
+        _login_failed("auth.login_failed", address, body["username"])
         raise
     session.commit()
-    throttle.succeeded(key)
+    throttle().login_succeeded(body["username"])
+    return _token_answer(issued)
+
+
+@blp.post("/auth/password")
+@throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
+@requires(Permission.READ_OWN_ACCOUNT)
+@blp.arguments(ChangePasswordSchema)
+@blp.response(200, TokenSchema)
+def change_password(body: dict[str, Any]) -> dict[str, Any]:
+    """Change your own password, giving the current one.
+
+    Every token of the account is revoked, this one too; the answer carries a new token for
+    this device, so the app goes on without a new login. A wrong current password counts as a
+    failed login of the account (and is throttled and audited like one).
+    """
+    principal = authenticate_request()
+    user = principal.user
+    address = client_address()
+    throttle().check_login(address, user.username)
+    try:
+        issued = accounts.change_password(
+            db.session(), app_clock(), current_app.extensions["xuncha.hasher"], user, principal.token.device,
+            old_password=body["old_password"], new_password=body["new_password"], ttl=_token_ttl())
+    except accounts.WrongPassword:
+        _login_failed("auth.password_change_failed", address, user.username)
+        raise
+    db.session().commit()
+    return _token_answer(issued)
+
+
+def _login_failed(action: str, address: str, username: str) -> None:
+    """Count a failed login and audit it, and the lockout it caused if any, in their own transaction."""
+    session = db.session()
+    session.rollback()
+    lockouts = throttle().login_failed(address, username)
+    user_id = accounts.account_id(session, username)
+    # End the read before writing: on SQLite a transaction that read cannot start writing once
+    # another connection has committed (a stale snapshot), and failed logins come in bursts.
+    session.commit()
+    accounts.record_failed_login(session, app_clock(), action=action, user_id=user_id, username=username,
+                                 address=address, lockouts=lockouts)
+    session.commit()
+
+
+def _token_ttl() -> dt.timedelta:
+    return dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+
+
+def _token_answer(issued: services.IssuedToken) -> dict[str, Any]:
     token = issued.record
     return {"token": issued.token, "token_id": token.id, "expires_at": token.expires_at,
             "device_id": token.device_id, "user": token.user}
@@ -74,6 +126,8 @@ def me() -> dict[str, Any]:
 
 
 @blp.post("/auth/tokens/<int:token_id>/revoke")
+@throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)
@@ -84,6 +138,8 @@ def revoke_token(body: dict[str, Any], token_id: int) -> dict[str, int]:
 
 
 @blp.post("/users/<int:user_id>/revoke-tokens")
+@throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)
@@ -95,6 +151,8 @@ def revoke_user_tokens(body: dict[str, Any], user_id: int) -> dict[str, int]:
 
 
 @blp.post("/devices/<uuid:device_id>/revoke")
+@throttled
+@blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
 @requires(Permission.REVOKE_TOKENS)
 @blp.arguments(RevokeSchema)
 @blp.response(200, RevokedSchema)

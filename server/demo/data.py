@@ -81,6 +81,11 @@ DEMO_USERS: tuple[DemoUser, ...] = (
              unit_code="G4-001", email="liaison2@example.com"),
 )
 
+def is_published_password(username: str, password: str) -> bool:
+    """Whether this is a demo account's password as printed and documented: anyone may know it."""
+    return any(u.username == username.strip() and u.password == password for u in DEMO_USERS)
+
+
 #: (role, username, password, description), as ``xuncha demo`` prints them.
 DEMO_CREDENTIALS: list[tuple[str, str, str, str]] = [
     (u.role.value, u.username, u.password, u.description) for u in DEMO_USERS]

@@ -51,7 +51,9 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
             continue  # its cell is already reported
         # An existing account's password is never changed by an import, so it is not judged either.
         password = None if user is not None else rec.values.get("password") or None
-        for column, message in user_problems(role=role, unit_id=unit_id, password=password):
+        user_inputs = tuple(rec.values.get(name) or "" for name in ("username", "display_name", "email"))
+        for column, message in user_problems(role=role, unit_id=unit_id, password=password,
+                                             user_inputs=user_inputs):
             if not (column == "unit" and unit_code and unit_id is None):
                 problems.append(rec.problem(column, message))
     return problems
