@@ -1,7 +1,7 @@
 """accounts: rate-limit counters shared by every worker
 
 Revision ID: 0008_accounts
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 06:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0008_accounts'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
