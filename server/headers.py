@@ -5,7 +5,9 @@
 - ``Referrer-Policy`` everywhere (REFERRER_POLICY): the API's addresses name records.
 - ``Content-Security-Policy`` on every HTML answer (CONTENT_SECURITY_POLICY): the circular and
   the bulletin are documents with an inline style sheet and embedded charts, never scripts,
-  forms or frames, so a name in them that smuggles markup cannot act.
+  forms or frames, so a name in them that smuggles markup cannot act. A blueprint that serves
+  pages with the app's own scripts and forms (the web console) names its own policy with
+  :func:`set_blueprint_policy`; every other HTML answer keeps the strict one.
 - ``Cache-Control`` (AUTHENTICATED_CACHE_CONTROL) on every answer to a request with a bearer
   token whose view set none: what a caller may read depends on who they are, so no shared
   cache (a city office's proxy) may keep it for the next person. Views that know better (photo
@@ -25,9 +27,15 @@ EXPOSED_HEADERS = ("Retry-After", "Location", "ETag", "Content-Disposition", "Up
                    "Tus-Checksum-Algorithm")
 
 
+def set_blueprint_policy(app: Flask, blueprint: str, policy: str) -> None:
+    """The Content-Security-Policy of the HTML answers of one blueprint's views."""
+    app.extensions.setdefault("xuncha.csp", {})[blueprint] = policy
+
+
 def init_app(app: Flask) -> None:
     referrer_policy = app.config["REFERRER_POLICY"]
     csp = app.config["CONTENT_SECURITY_POLICY"]
+    policies: dict[str, str] = app.extensions.setdefault("xuncha.csp", {})
     authenticated = app.config["AUTHENTICATED_CACHE_CONTROL"]
 
     @app.after_request
@@ -35,7 +43,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", referrer_policy)
         if response.mimetype == "text/html":
-            response.headers["Content-Security-Policy"] = csp
+            response.headers["Content-Security-Policy"] = policies.get(request.blueprint or "", csp)
         if "Authorization" in request.headers and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = authenticated
         return response
