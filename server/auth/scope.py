@@ -328,6 +328,12 @@ def orders_condition(reach: Reach) -> sa.ColumnElement[bool]:
                           round_id=Finding.round_id, owner_id=Finding.reported_by)
 
 
+def visits_condition(reach: Reach) -> sa.ColumnElement[bool]:
+    """:func:`reads` for work (visits, answers), on Visit joined with its Round."""
+    return case_condition(reach, campaign_id=Round.campaign_id, unit_id=Visit.unit_id, round_id=Visit.round_id,
+                          owner_id=Visit.inspector_id, work=True)
+
+
 def visible_orders(reach: Reach) -> sa.Select[tuple[Order]]:
     return sa.select(Order).join(Finding, Finding.id == Order.finding_id).where(orders_condition(reach))
 
@@ -419,3 +425,4 @@ def rules_markdown() -> str:
         terms += [rule.note] if rule.note else []
         lines.append(f"| `{action}` | " + " | ".join(cells) + f" | {'; '.join(terms)} |")
     return "\n".join(lines) + "\n"
+

@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from server.findings.schemas import FindingSchema, PhotoEvidenceSchema
 from server.orders.models import OrderStatus, RequestKind
 from server.worktime.limits import Limit
 
@@ -87,6 +88,12 @@ class HistorySchema(ma.Schema):
 
 
 class OrderDetailSchema(OrderSchema):
+    finding = ma.fields.Nested(FindingSchema, metadata={
+        "description": "The finding: location, reporter, round, description"})
+    before_photos = ma.fields.List(ma.fields.Nested(PhotoEvidenceSchema), metadata={
+        "description": "整改前: the finding's photos"})
+    after_photos = ma.fields.List(ma.fields.Nested(PhotoEvidenceSchema), metadata={
+        "description": "整改后: the photos of every response, oldest first"})
     responses = ma.fields.List(ma.fields.Nested(ResponseSchema))
     requests = ma.fields.List(ma.fields.Nested(RequestSchema))
     escalations = ma.fields.List(ma.fields.Nested(EscalationSchema))

@@ -27,6 +27,8 @@ from server.auth.scope import rounds_condition, visible_orders
 from server.auth.security import authenticate_request, current_reach, current_user, requires
 from server.clock import app_clock
 from server.errors import Forbidden, NotFound, ValidationFailed
+from server.findings import services as finding_services
+from server.findings.evidence import photos_named
 from server.findings.models import Finding
 from server.orders import policy as policies
 from server.orders import services
@@ -76,9 +78,13 @@ def _detail(order: Order, finding: Finding) -> dict[str, Any]:
     history = session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "order",
                                                           AuditEvent.entity_id == str(order.id))
                               .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
+    responses = session.scalars(sa.select(Response).where(Response.order_id == order.id)
+                                .order_by(Response.responded_at)).all()
     return {**_present(session, order, finding, _unit_name(session, order.unit_id)),
-            "responses": session.scalars(sa.select(Response).where(Response.order_id == order.id)
-                                         .order_by(Response.responded_at)).all(),
+            "finding": finding_services.present(finding, finding_services.names_of(session, [finding])),
+            "before_photos": photos_named(session, finding_ids=[finding.id]),
+            "after_photos": photos_named(session, response_ids=[r.id for r in responses]),
+            "responses": responses,
             "requests": session.scalars(sa.select(OrderRequest).where(OrderRequest.order_id == order.id)
                                         .order_by(OrderRequest.requested_at)).all(),
             "escalations": session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)
