@@ -219,6 +219,9 @@ SETTINGS: tuple[Setting, ...] = (
             "uploads only; no inline script, no other site."),
     Setting("CONSOLE_SESSION_HOURS", _positive_int, 8,
             "Lifetime of a web console login: its cookie and the token behind it expire together."),
+    Setting("CONSOLE_UPLOAD_CHUNK_BYTES", _positive_int, 512 * 1024,
+            "Size of each PATCH of a photo uploaded from the console: after a dropped connection the "
+            "browser resumes from the last chunk the server took."),
     Setting("CONSOLE_COOKIE_SECURE", _bool, False,
             "Send the console's session cookie over HTTPS only (Secure). Turn on wherever the console is "
             "served over HTTPS, as it must be outside a test bench."),

@@ -5,6 +5,8 @@ caller may not see, as in the API: a liaison learns nothing of another unit's or
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,22 +15,32 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from sqlalchemy.orm import Session
+
 from server import db
+from server.attachments.models import PhotoRole
+from server.attachments.services import attach
 from server.auth import login_flow, services
-from server.auth.models import Role
+from server.auth.models import Role, User
 from server.auth.permissions import Permission
 from server.auth.scope import visible_orders
 from server.auth.security import authenticate_request, current_reach, requires
 from server.clock import app_clock
-from server.errors import AppError, Forbidden, InvalidCredentials, Unauthenticated
+from server.errors import AppError, Forbidden, InvalidCredentials, NotFound, Unauthenticated, ValidationFailed
 from server.findings.models import Finding
-from server.orders.models import OPEN_STATUSES, Order, OrderStatus
+from server.orders import services as order_services
+from server.orders import views as order_api
+from server.orders.models import OPEN_STATUSES, Order, OrderRequest, OrderStatus, RequestKind
+from server.units.models import Unit
+from server.web import maps as order_map
 from server.web import session as web_session
-from server.web.text import text
+from server.web.text import label, text
+from server.worktime.limits import Limit
 
 blp = Blueprint("web", __name__, url_prefix="/console", template_folder="templates", static_folder="static",
                 static_url_path="/static")
 
+SHA256 = re.compile(r"[0-9a-f]{64}")
 #: The device a console login is registered as.
 BROWSER = services.DeviceInfo(name="浏览器", platform="web")
 
@@ -38,14 +50,16 @@ def catalogue() -> dict[str, Any]:
     from flask import g
 
     principal = g.get("principal")
-    return {"_": text, "user": principal.user if principal is not None else None}
+    return {"_": text, "label": label, "user": principal.user if principal is not None else None}
 
 
 @blp.app_template_filter("local")
-def local_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as the campaign's time zone reads it."""
-    if value is None:
+def local_time(value: dt.datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time (or its ISO text, as audit data keeps it) as the campaign's time zone reads it."""
+    if not value:
         return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
 
 
@@ -151,3 +165,141 @@ def unit_orders() -> str:
         .order_by(sa.func.coalesce(Order.due_at, far), Order.id)
         .limit(current_app.config["PAGE_SIZE_MAX"])).all()
     return render_template("web/unit_orders.html", rows=rows, now=app_clock().now(), issued=OrderStatus.ISSUED)
+
+
+# -- an order ------------------------------------------------------------------------------------
+# The order's file and its steps come from the order API's own helpers (server/orders/views.py):
+# the same scope read (404 outside it), the same write rule, the same services, one commit.
+
+@blp.get("/orders/<uuid:order_id>")
+@requires(Permission.READ_ORDERS)
+def order_page(order_id: uuid.UUID) -> str:
+    file = order_api._detail(*order_api._load(order_id))
+    session = db.session()
+    user = authenticate_request().user
+    units = [] if user.role is Role.LIAISON else session.execute(
+        sa.select(Unit.id, Unit.name).where(Unit.campaign_id == file["finding"]["campaign_id"])
+        .order_by(Unit.name)).all()
+    actors = {e.actor_id if hasattr(e, "actor_id") else e["actor_id"] for e in file["history"]} - {None}
+    names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(actors))).all())
+    return render_template("web/order.html", order=file, units=units, names=names, user=user,
+                           map=order_map.point_map(session, file["finding"]),
+                           staff=user.role is not Role.LIAISON, kinds=(RequestKind.EXTENSION, RequestKind.RETURN),
+                           chunk_size=current_app.config["CONSOLE_UPLOAD_CHUNK_BYTES"])
+
+
+def _form(name: str, *, required: bool = False, limit: int = 5000) -> str:
+    value = request.form.get(name, "").strip()
+    if required and not value:
+        raise ValidationFailed(f"{name} is required.", errors=[{"field": name, "message": "required"}])
+    if len(value) > limit:
+        raise ValidationFailed(f"{name} is too long.", errors=[{"field": name, "message": f"at most {limit}"}])
+    return value
+
+
+def _done(order_id: uuid.UUID) -> Response:
+    # Post/redirect/get: a reload does not take the step twice.
+    return redirect(url_for("web.order_page", order_id=order_id))
+
+
+def _device() -> uuid.UUID:
+    return authenticate_request().token.device_id
+
+
+@blp.post("/orders/<uuid:order_id>/respond")
+@requires(Permission.ACT_ON_ORDERS)
+def respond(order_id: uuid.UUID) -> Response:
+    measures = _form("measures", required=True)
+    photos = request.form.getlist("photos")
+    if len(photos) > 50 or not all(SHA256.fullmatch(p) for p in photos):
+        raise ValidationFailed("Photos are named by SHA-256.", errors=[{"field": "photos", "message": "bad hash"}])
+
+    def act(session: Session, order: Order, finding: Finding, user: User) -> None:
+        response = order_services.respond(session, app_clock(), order, user, response_id=uuid.uuid4(), measures=measures,
+                                    device_id=_device())
+        if photos:
+            attach(session, app_clock(), photos, role=PhotoRole.AFTER, response_id=response.id, device_id=_device())
+
+    order_api._step(order_id, "order.respond", act)
+    return _done(order_id)
+
+
+@blp.post("/orders/<uuid:order_id>/request")
+@requires(Permission.ACT_ON_ORDERS)
+def ask(order_id: uuid.UUID) -> Response:
+    try:
+        kind = RequestKind(request.form.get("kind", ""))
+    except ValueError:
+        raise ValidationFailed("Unknown request kind.", errors=[{"field": "kind", "message": "unknown"}]) from None
+    reason = _form("reason", required=True, limit=2000)
+    extra = _form("extra", limit=16)
+    try:
+        limit = Limit.parse(extra) if extra else None
+    except ValueError:
+        raise ValidationFailed("Not a time limit.", errors=[{"field": "extra", "message": 'e.g. "3wd"'}]) from None
+    order_api._step(order_id, "order.request", lambda s, o, f, u: order_services.request(
+        s, app_clock(), o, u, kind=kind, reason=reason, extra=limit, device_id=_device()))
+    return _done(order_id)
+
+
+@blp.post("/orders/<uuid:order_id>/verify")
+@requires(Permission.ACT_ON_ORDERS)
+def verify(order_id: uuid.UUID) -> Response:
+    note = _form("note", limit=2000)
+    order_api._step(order_id, "order.verify", lambda s, o, f, u: order_services.verify(
+        s, app_clock(), o, u, note=note, device_id=_device()))
+    return _done(order_id)
+
+
+@blp.post("/orders/<uuid:order_id>/reject")
+@requires(Permission.ACT_ON_ORDERS)
+def reject(order_id: uuid.UUID) -> Response:
+    reason = _form("reason", required=True, limit=2000)
+    order_api._step(order_id, "order.reject", lambda s, o, f, u: order_services.reject(
+        s, app_clock(), o, u, reason=reason, device_id=_device()))
+    return _done(order_id)
+
+
+@blp.post("/orders/<uuid:order_id>/escalate")
+@requires(Permission.ACT_ON_ORDERS)
+def escalate(order_id: uuid.UUID) -> Response:
+    reason = _form("reason", limit=2000)
+    order_api._step(order_id, "order.escalate", lambda s, o, f, u: order_services.escalate(
+        s, app_clock(), o, order_services.Actor(u, _device()), reason=reason))
+    return _done(order_id)
+
+
+@blp.post("/orders/<uuid:order_id>/assign")
+@requires(Permission.ACT_ON_ORDERS)
+def assign(order_id: uuid.UUID) -> Response:
+    try:
+        unit_id = int(request.form.get("unit_id", ""))
+    except ValueError:
+        raise ValidationFailed("Choose a unit.", errors=[{"field": "unit_id", "message": "required"}]) from None
+    reason = _form("reason", limit=2000)
+
+    def act(session: Session, order: Order, finding: Finding, user: User) -> None:
+        unit = session.get(Unit, unit_id)
+        if unit is None or unit.campaign_id != finding.campaign_id:
+            raise ValidationFailed("No such unit in the order's campaign.",
+                                   errors=[{"field": "unit_id", "message": "unknown unit"}])
+        order_services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=reason, device_id=_device())
+
+    order_api._step(order_id, "order.assign", act)
+    return _done(order_id)
+
+
+@blp.post("/orders/<uuid:order_id>/requests/<uuid:request_id>")
+@requires(Permission.ACT_ON_ORDERS)
+def decide(order_id: uuid.UUID, request_id: uuid.UUID) -> Response:
+    approve = request.form.get("approve") == "1"
+    note = _form("note", limit=2000)
+
+    def act(session: Session, order: Order, finding: Finding, user: User) -> None:
+        req = session.get(OrderRequest, request_id)
+        if req is None or req.order_id != order.id:
+            raise NotFound(f"No request {request_id} on this order.")
+        order_services.decide(session, app_clock(), req, user, approve=approve, note=note, device_id=_device())
+
+    order_api._step(order_id, "order_request.decide", act)
+    return _done(order_id)

@@ -1,0 +1,53 @@
+"""The order page and its steps over the Flask test client, on the real services."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from server.orders.models import Order, OrderStatus
+from tests.web.test_session import _csrf, _log_in
+from tests.world import order_for_unit_finding
+
+
+def test_the_unit_responds_and_the_supervisor_rejects_then_verifies(client, world, phone, session):
+    order_id = order_for_unit_finding(world, phone("alice"), phone("liaison"))
+    _log_in(client, "liaison")
+    page = client.get(f"/console/orders/{order_id}").get_data(as_text=True)
+    assert "办公楼西侧杂物堆积墙边" in page and 'id="respond-form"' in page and "verify-form" not in page
+    token = _csrf(client, f"/console/orders/{order_id}")
+    answer = client.post(f"/console/orders/{order_id}/respond", data={"measures": "已清理杂物", "csrf_token": token})
+    assert answer.status_code == 302
+    assert session.get(Order, uuid.UUID(order_id)).status is OrderStatus.RESPONDED
+    client.post("/console/logout", data={"csrf_token": token})
+
+    _log_in(client, "sup")
+    page = client.get(f"/console/orders/{order_id}").get_data(as_text=True)
+    assert "已清理杂物" in page and 'id="reject-form"' in page
+    token = _csrf(client, f"/console/orders/{order_id}")
+    assert client.post(f"/console/orders/{order_id}/reject", data={"csrf_token": token}).status_code == 422
+    client.post(f"/console/orders/{order_id}/reject", data={"reason": "墙角仍有杂物", "csrf_token": token})
+    page = client.get(f"/console/orders/{order_id}").get_data(as_text=True)
+    assert "复查未通过，退回" in page and "墙角仍有杂物" in page and re.search(r"新期限：\d{4}-\d\d-\d\d", page)
+    session.commit()  # a new snapshot
+    assert session.get(Order, uuid.UUID(order_id)).status is OrderStatus.ISSUED
+
+
+def test_another_units_liaison_gets_404_and_changes_nothing(client, world, phone, session):
+    order_id = order_for_unit_finding(world, phone("alice"), phone("liaison"))
+    _log_in(client, "liaison2")
+    assert client.get(f"/console/orders/{order_id}").status_code == 404
+    token = _csrf(client, "/console/unit/orders")
+    assert client.post(f"/console/orders/{order_id}/respond",
+                       data={"measures": "x", "csrf_token": token}).status_code == 404
+    assert session.get(Order, uuid.UUID(order_id)).status is OrderStatus.ISSUED
+
+
+def test_a_bad_photo_hash_is_refused(client, world, phone, session):
+    order_id = order_for_unit_finding(world, phone("alice"), phone("liaison"))
+    _log_in(client, "liaison")
+    token = _csrf(client, "/console/unit/orders")
+    answer = client.post(f"/console/orders/{order_id}/respond",
+                         data={"measures": "x", "photos": "../../etc/passwd", "csrf_token": token})
+    assert answer.status_code == 422
+    assert session.get(Order, uuid.UUID(order_id)).status is OrderStatus.ISSUED
