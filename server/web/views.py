@@ -149,9 +149,7 @@ def logout() -> Response:
 @requires(Permission.READ_OWN_ACCOUNT)
 def home() -> str | Response:
     user = authenticate_request().user
-    if user.role is Role.LIAISON:
-        return redirect(url_for("web.unit_orders"))
-    return render_template("web/home.html", user=user)
+    return redirect(url_for("web.unit_orders" if user.role is Role.LIAISON else "web.queue"))
 
 
 @blp.get("/unit/orders")
@@ -303,3 +301,43 @@ def decide(order_id: uuid.UUID, request_id: uuid.UUID) -> Response:
 
     order_api._step(order_id, "order_request.decide", act)
     return _done(order_id)
+
+
+# -- the issue queue -----------------------------------------------------------------------------
+# Filters live in the URL, so a view of the queue can be bookmarked and sent on. Interim: the
+# filter set of the order list (unit, category, status, past the deadline) read here until the
+# queue service of the API (server/orders/queue.py) takes over with its full set.
+
+QUEUE_PAGE = 50
+
+
+@blp.get("/queue")
+@requires(Permission.READ_ORDERS)
+def queue() -> str:
+    session = db.session()
+    now = app_clock().now()
+    args = request.args
+    filters = {"unit_id": args.get("unit_id", type=int), "category": args.get("category", "").strip()[:100],
+               "status": args.get("status", ""), "overdue": args.get("overdue") == "1"}
+    page = max(args.get("page", 1, type=int), 1)
+    stmt = visible_orders(current_reach()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
+    if filters["unit_id"] is not None:
+        stmt = stmt.where(Order.unit_id == filters["unit_id"])
+    if filters["category"]:
+        stmt = stmt.where(Finding.category == filters["category"])
+    if filters["overdue"]:
+        stmt = stmt.where(Order.status.in_((OrderStatus.ISSUED, OrderStatus.RESPONDED)), Order.due_at < now)
+    counts = dict(session.execute(stmt.with_only_columns(Order.status, sa.func.count()).group_by(Order.status)).all())
+    if filters["status"] in {s.value for s in OrderStatus}:
+        stmt = stmt.where(Order.status == OrderStatus(filters["status"]))
+    far = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
+    rows = session.execute(stmt.order_by(sa.func.coalesce(Order.due_at, far), Order.id)
+                           .offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE + 1)).all()
+    campaign = authenticate_request().user.campaign_id
+    units = session.execute(sa.select(Unit.id, Unit.name).where(Unit.campaign_id == campaign)
+                            .order_by(Unit.name)).all()
+    categories = session.scalars(sa.select(Finding.category).where(Finding.campaign_id == campaign)
+                                 .distinct().order_by(Finding.category)).all()
+    return render_template("web/queue.html", rows=rows[:QUEUE_PAGE], more=len(rows) > QUEUE_PAGE, page=page,
+                           filters=filters, counts=counts, statuses=list(OrderStatus), units=units,
+                           categories=categories, now=now)

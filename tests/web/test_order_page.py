@@ -7,7 +7,7 @@ import uuid
 
 from server.orders.models import Order, OrderStatus
 from tests.web.test_session import _csrf, _log_in
-from tests.world import order_for_unit_finding
+from tests.world import finding_fields, order_for_unit_finding
 
 
 def test_the_unit_responds_and_the_supervisor_rejects_then_verifies(client, world, phone, session):
@@ -51,3 +51,18 @@ def test_a_bad_photo_hash_is_refused(client, world, phone, session):
                          data={"measures": "x", "photos": "../../etc/passwd", "csrf_token": token})
     assert answer.status_code == 422
     assert session.get(Order, uuid.UUID(order_id)).status is OrderStatus.ISSUED
+
+
+def test_the_queue_keeps_its_filters_in_the_url_and_counts_by_status(client, world, phone):
+    alice = phone("alice")
+    alice.create("finding", finding_fields(world.units[0].id, category="杂物乱堆", description="楼道杂物"))
+    alice.create("finding", finding_fields(world.units[0].id, category="占道经营", description="门前摆摊"))
+    alice.create("finding", finding_fields(world.units[1].id, category="杂物乱堆", description="书店西侧杂物"))
+    alice.sync()
+    _log_in(client, "sup")
+    everything = client.get("/console/queue").get_data(as_text=True)
+    assert all(d in everything for d in ("楼道杂物", "门前摆摊", "书店西侧杂物"))
+    page = client.get(f"/console/queue?unit_id={world.units[0].id}&category=杂物乱堆").get_data(as_text=True)
+    assert "楼道杂物" in page and "门前摆摊" not in page and "书店西侧杂物" not in page
+    assert re.search(r"整改中 <b>1</b>", page)
+    assert "楼道杂物" not in client.get("/console/queue?status=closed").get_data(as_text=True)

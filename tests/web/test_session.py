@@ -30,7 +30,7 @@ def test_login_sets_an_httponly_lax_cookie_that_expires_and_opens_the_console(cl
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
     assert "Secure" not in cookie
-    home = client.get("/console/")
+    home = client.get("/console/", follow_redirects=True)
     assert home.status_code == 200 and "sup" in home.get_data(as_text=True)
     assert home.headers["Cache-Control"] == "no-store"
     assert "script-src 'self'" in home.headers["Content-Security-Policy"]
@@ -50,7 +50,7 @@ def test_the_secure_flag_is_configurable(app_config, clock, world):  # type: ign
 def test_a_wrong_password_is_refused_counted_and_audited(client, world, session):
     answer = _log_in(client, "sup", "wrong-password")
     assert answer.status_code == 401 and "用户名或密码错误" in answer.get_data(as_text=True)
-    assert client.get("/console/").status_code == 302  # still logged out
+    assert client.get("/console/queue").status_code == 302  # still logged out
     from server.audit.models import AuditEvent
     import sqlalchemy as sa
 
@@ -79,16 +79,16 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(client, wo
     assert session.query(AuthToken).count() == 0
     assert _log_in(client, "sup").status_code == 302
     assert client.post("/console/logout").status_code == 400  # logging out is a form too
-    assert client.get("/console/").status_code == 200
+    assert client.get("/console/queue").status_code == 200
 
 
 def test_logout_revokes_the_token_behind_the_cookie(client, world, session):
     _log_in(client, "sup")
     stolen = client.get_cookie("xuncha_console").value
-    assert client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/")}).status_code == 302
+    assert client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/queue")}).status_code == 302
     assert session.query(AuthToken).one().revoked_at is not None
     client.set_cookie("xuncha_console", stolen)  # an old copy of the cookie opens nothing
-    assert client.get("/console/").status_code == 302
+    assert client.get("/console/queue").status_code == 302
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
@@ -105,7 +105,7 @@ def test_the_cookie_opens_the_api_for_reads_and_unsafe_requests_need_the_csrf_he
     assert client.get(f"/api/v1/orders/{order_id}").status_code == 200
     body = {"reason": "现场复核"}
     assert client.post(f"/api/v1/orders/{order_id}/escalate", json=body).status_code == 400
-    token = _csrf(client, "/console/")
+    token = _csrf(client, "/console/queue")
     answer = client.post(f"/api/v1/orders/{order_id}/escalate", json=body, headers={"X-CSRFToken": token})
     assert answer.status_code == 200 and answer.json["level"] == 2
 
