@@ -44,16 +44,16 @@ def draw(zones: list[Zone], points: list[tuple[float, float, Any]], *, width: fl
     if not coords:
         return None
     lons, lats = [c[0] for c in coords], [c[1] for c in coords]
-    mid_lat = math.radians((min(lats) + max(lats)) / 2)
-    span_x = max((max(lons) - min(lons)) * math.cos(mid_lat), 1e-4)  # a lone point gets ~10 m of room
-    span_y = max(max(lats) - min(lats), 1e-4)
+    mid_lon, mid_lat = (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2
+    shrink = math.cos(math.radians(mid_lat))
+    # A lone point (or a tiny zone) gets ~100 m of room around it rather than a division by zero.
+    span_x = max((max(lons) - min(lons)) * shrink, 1e-3)
+    span_y = max(max(lats) - min(lats), 1e-3)
     scale = min((width - 2 * MARGIN) / span_x, (height - 2 * MARGIN) / span_y)
-    x0 = MARGIN + ((width - 2 * MARGIN) - span_x * scale) / 2
-    y0 = MARGIN + ((height - 2 * MARGIN) - span_y * scale) / 2
 
     def xy(lon: float, lat: float) -> tuple[float, float]:
-        return (round(x0 + (lon - min(lons)) * math.cos(mid_lat) * scale, 1),
-                round(y0 + (max(lats) - lat) * scale, 1))
+        return (round(width / 2 + (lon - mid_lon) * shrink * scale, 1),
+                round(height / 2 - (lat - mid_lat) * scale, 1))
 
     result = SvgMap(width=width, height=height)
     for zone in zones:
