@@ -119,6 +119,8 @@ ZH_CN: Mapping[str, str] = {
     "event.order.reminded": "到期提醒",
     "event.due": "新期限：{due}",
     "event.system": "系统",
+    "notices.title": "消息",
+    "notices.open": "查看",
     "queue.all": "全部",
     "queue.overdue": "仅看逾期",
     "queue.filter": "筛选",

@@ -28,6 +28,7 @@ from server.auth.security import authenticate_request, current_reach, requires
 from server.clock import app_clock
 from server.errors import AppError, Forbidden, InvalidCredentials, NotFound, Unauthenticated, ValidationFailed
 from server.findings.models import Finding
+from server.notifications.models import Notification
 from server.orders import services as order_services
 from server.orders import views as order_api
 from server.orders.models import OPEN_STATUSES, Order, OrderRequest, OrderStatus, RequestKind
@@ -40,6 +41,8 @@ from server.worktime.limits import Limit
 blp = Blueprint("web", __name__, url_prefix="/console", template_folder="templates", static_folder="static",
                 static_url_path="/static")
 
+#: The latest notices shown above a liaison's orders.
+NOTICES_SHOWN = 10
 SHA256 = re.compile(r"[0-9a-f]{64}")
 #: The device a console login is registered as.
 BROWSER = services.DeviceInfo(name="浏览器", platform="web")
@@ -162,7 +165,10 @@ def unit_orders() -> str:
         .where(Order.status.in_(OPEN_STATUSES))
         .order_by(sa.func.coalesce(Order.due_at, far), Order.id)
         .limit(current_app.config["PAGE_SIZE_MAX"])).all()
-    return render_template("web/unit_orders.html", rows=rows, now=app_clock().now(), issued=OrderStatus.ISSUED)
+    notices = db.session().scalars(sa.select(Notification).where(Notification.user_id == authenticate_request().user.id)
+                                   .order_by(Notification.id.desc()).limit(NOTICES_SHOWN)).all()
+    return render_template("web/unit_orders.html", rows=rows, now=app_clock().now(), issued=OrderStatus.ISSUED,
+                           notices=notices)
 
 
 # -- an order ------------------------------------------------------------------------------------

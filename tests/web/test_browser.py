@@ -149,6 +149,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     unit = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     phone_page = unit.new_page()
     _log_in(phone_page, live, "liaison")
+    assert "墙角仍有杂物" in phone_page.locator("#notices li.order-rejected").first.inner_text()
     phone_page.click(f"a[href='/console/orders/{target}']")
     offsets: list[int] = []
     cut = {"done": False}
