@@ -53,6 +53,9 @@ VISIBLE: dict[str, set[str]] = {
     "secret_order": {"secret_member", "supervisor", "admin"},  # 暗访, findings not issued
     "triage_order": {"inspector", "supervisor", "admin"},  # no unit: its reporter and supervisors
     "foreign_order": {"other_supervisor", "admin"},  # another campaign's
+    "own_finding": _UNIT0, "other_unit_finding": {"other_inspector", "supervisor", "admin"},
+    "secret_finding": _SECRET, "triage_finding": {"inspector", "supervisor", "admin"},
+    "foreign_finding": _OTHER_CAMPAIGN,
     "own_photo": _UNIT0, "secret_photo": _SECRET, "foreign_photo": _OTHER_CAMPAIGN,
     "own_request": _UNIT0, "secret_request": _SECRET, "foreign_request": _OTHER_CAMPAIGN,
     "own_unit": _UNIT0, "other_unit": {"other_inspector", "supervisor", "admin"}, "foreign_unit": _OTHER_CAMPAIGN,
@@ -64,6 +67,7 @@ VISIBLE: dict[str, set[str]] = {
     "inspector_device": {"inspector"}, "nobodys_device": set(),
     "spare_token": ADMIN, "spare_user": ADMIN, "spare_device": ADMIN,
     "none": set(),  # an id that exists nowhere
+    "no_uuid": set(),  # a record id that exists nowhere
 }
 
 
@@ -82,6 +86,7 @@ class Row:
 
 
 ORDERS = ("own_order", "other_unit_order", "secret_order", "triage_order", "foreign_order")
+FINDINGS = ("own_finding", "other_unit_finding", "secret_finding", "triage_finding", "foreign_finding")
 PHOTOS = ("own_photo", "secret_photo", "foreign_photo")
 ROUNDS = ("open_round", "secret_round", "foreign_round")
 REQUESTS = ("own_request", "secret_request", "foreign_request")
@@ -105,6 +110,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/units/{unit_id}/zones"): Row(ALL, {"unit_id": ("own_unit", "other_unit", "foreign_unit")}),
     ("GET", "/api/v1/rounds"): Row(ALL, lists=ROUNDS),
     ("GET", "/api/v1/rounds/{round_id}"): Row(ALL, {"round_id": ROUNDS}),
+    ("GET", "/api/v1/findings"): Row(ALL, lists=FINDINGS),
+    ("GET", "/api/v1/findings/{finding_id}"): Row(ALL, {"finding_id": FINDINGS}),
+    ("GET", "/api/v1/visits"): Row(ALL),
+    ("GET", "/api/v1/visits/{visit_id}"): Row(ALL, {"visit_id": ("no_uuid",)}),
     ("GET", "/api/v1/orders"): Row(ALL, lists=ORDERS),
     ("GET", "/api/v1/orders/{order_id}"): Row(ALL, {"order_id": ORDERS}),
     ("POST", "/api/v1/orders/{order_id}/assign"): Row(ALL, {"order_id": ORDERS}, "assign"),
@@ -199,7 +208,8 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     factories.team(session, foreign_round, members=[carol], units=[foreign_unit])
     ids = {"own_unit": str(world.units[0].id), "other_unit": str(world.units[2].id),
            "foreign_unit": str(foreign_unit.id), "open_round": str(world.round.id), "secret_round": str(secret.id),
-           "foreign_round": str(foreign_round.id), "spare_user": str(spare.id), "none": "987654"}
+           "foreign_round": str(foreign_round.id), "spare_user": str(spare.id), "none": "987654",
+           "no_uuid": str(uuid.uuid4())}
     session.commit()
     del users
 

@@ -7,7 +7,9 @@ from typing import Any
 import marshmallow as ma
 
 from server.findings.schemas import FindingSchema, PhotoEvidenceSchema
-from server.orders.models import OrderStatus, RequestKind
+from server.attachments.models import FlagKind
+from server.orders.models import OrderStatus, RequestKind, RequestStatus
+from server.orders.queue import QueueFilters, QueueSort
 from server.worktime.limits import Limit
 
 
@@ -100,19 +102,73 @@ class OrderDetailSchema(OrderSchema):
     history = ma.fields.List(ma.fields.Nested(HistorySchema))
 
 
-class OrderQueryArgs(ma.Schema):
-    status = ma.fields.List(ma.fields.Enum(OrderStatus, by_value=True), load_default=None)
-    level = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
-    unit_id = ma.fields.Integer(load_default=None)
-    overdue = ma.fields.Boolean(load_default=None)
+class QueueArgs(ma.Schema):
+    """The queue's filters and sort, shared by the list and its exports; loads to
+    ``{"filters": QueueFilters, "sort": QueueSort}`` plus the paging arguments."""
+
+    round_id = ma.fields.List(ma.fields.Integer(), load_default=list, metadata={"description": "Repeatable"})
+    group_id = ma.fields.List(ma.fields.Integer(), load_default=list, metadata={
+        "description": "考核组别 of the unit; repeatable"})
+    unit_id = ma.fields.List(ma.fields.Integer(), load_default=list, metadata={"description": "Repeatable"})
+    category = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=64)), load_default=list,
+                              metadata={"description": "The finding's category, exactly; repeatable"})
+    level = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(min=1)), load_default=list)
+    status = ma.fields.List(ma.fields.Enum(OrderStatus, by_value=True), load_default=list)
+    overdue = ma.fields.Boolean(load_default=None, metadata={"description": "Issued and past its deadline now"})
     needs_supervisor = ma.fields.Boolean(load_default=None)
+    flag = ma.fields.List(ma.fields.Enum(FlagKind, by_value=True), load_default=list, metadata={
+        "description": "Has a photo flag of this kind (before- or after-photo); repeatable"})
+    flagged = ma.fields.Boolean(load_default=None, metadata={"description": "Has any photo flag"})
+    has_after_photo = ma.fields.Boolean(load_default=None, metadata={
+        "description": "A response names an after-photo (整改后照片)"})
+    inspector_id = ma.fields.Integer(load_default=None, metadata={"description": "Who reported the finding"})
+    issued_from = ma.fields.Date(load_default=None, metadata={"description": "Issued on or after (local day)"})
+    issued_to = ma.fields.Date(load_default=None, metadata={"description": "Issued on or before (local day)"})
+    q = ma.fields.String(load_default="", validate=ma.validate.Length(max=200), metadata={
+        "description": "Free text: every word must occur in the description, category, place or unit name"})
+    sort = ma.fields.Enum(QueueSort, by_value=True, load_default=QueueSort.DEADLINE, metadata={
+        "description": "deadline (nearest first), age (oldest first) or level (highest first)"})
+
+    @ma.validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("issued_from") and data.get("issued_to") and data["issued_from"] > data["issued_to"]:
+            raise ma.ValidationError("must not be before issued_from", "issued_to")
+
+    @ma.post_load
+    def _filters(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        filters = QueueFilters(
+            round_ids=tuple(data.pop("round_id")), group_ids=tuple(data.pop("group_id")),
+            unit_ids=tuple(data.pop("unit_id")), categories=tuple(data.pop("category")),
+            levels=tuple(data.pop("level")), statuses=tuple(data.pop("status")), overdue=data.pop("overdue"),
+            needs_supervisor=data.pop("needs_supervisor"), flags=tuple(data.pop("flag")),
+            flagged=data.pop("flagged"), has_after_photo=data.pop("has_after_photo"),
+            inspector_id=data.pop("inspector_id"), issued_from=data.pop("issued_from"),
+            issued_to=data.pop("issued_to"), text=data.pop("q").strip())
+        return {**data, "filters": filters}
+
+
+class OrderQueryArgs(QueueArgs):
     limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
     after = ma.fields.String(load_default=None, metadata={"description": "The next_after value of the previous page"})
 
 
+class QueueRowSchema(OrderSchema):
+    location_text = ma.fields.String()
+    round_id = ma.fields.Integer(allow_none=True)
+    reported_by = ma.fields.Integer()
+    observed_at = ma.fields.AwareDateTime()
+    before_photo = ma.fields.String(allow_none=True, metadata={"description": "The first before-photo's SHA-256"})
+    flags = ma.fields.List(ma.fields.String(), metadata={"description": "Kinds of photo flags on the case"})
+    pending_requests = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Kinds of the unit's requests awaiting a decision (待办)"})
+
+
 class OrderPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(OrderSchema))
+    items = ma.fields.List(ma.fields.Nested(QueueRowSchema))
     next_after = ma.fields.String(allow_none=True)
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
+        "description": "Orders per status under every other filter (zeros included)"})
+    total = ma.fields.Integer(metadata={"description": "Orders matching every filter"})
 
 
 class ReasonSchema(ma.Schema):
@@ -165,8 +221,37 @@ class DecisionSchema(ma.Schema):
 
 
 class RequestQueryArgs(ma.Schema):
-    status = ma.fields.String(load_default="pending",
-                              validate=ma.validate.OneOf(["pending", "approved", "refused", "withdrawn"]))
+    status = ma.fields.Enum(RequestStatus, by_value=True, load_default=RequestStatus.PENDING)
+    kind = ma.fields.List(ma.fields.Enum(RequestKind, by_value=True), load_default=list,
+                          metadata={"description": "Repeatable"})
+    unit_id = ma.fields.List(ma.fields.Integer(), load_default=list, metadata={"description": "Repeatable"})
+    limit = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    after = ma.fields.String(load_default=None, metadata={"description": "The next_after value of the previous page"})
+
+
+class RequestOrderSchema(ma.Schema):
+    """The order a request is about, as much as deciding from the list needs."""
+
+    id = ma.fields.UUID()
+    status = ma.fields.String()
+    level = ma.fields.Integer()
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    overdue = ma.fields.Boolean()
+    unit_id = ma.fields.Integer(allow_none=True)
+    unit_name = ma.fields.String(allow_none=True)
+    category = ma.fields.String()
+    description = ma.fields.String()
+    location_text = ma.fields.String()
+
+
+class RequestRowSchema(RequestSchema):
+    order = ma.fields.Nested(RequestOrderSchema)
+
+
+class RequestPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RequestRowSchema))
+    next_after = ma.fields.String(allow_none=True)
+    total = ma.fields.Integer()
 
 
 class PolicySchema(ma.Schema):

@@ -7,10 +7,10 @@ does not allow with 409 ``illegal-transition``. Orders outside the caller's scop
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any, Callable
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app, request as http_request
 from flask_smorest import Blueprint
@@ -31,12 +31,12 @@ from server.findings import services as finding_services
 from server.findings.evidence import photos_named
 from server.findings.models import Finding
 from server.orders import policy as policies
-from server.orders import services
-from server.orders.models import Escalation, Order, OrderRequest, OrderStatus, RequestStatus, Response
-from server.orders.schemas import (AssignSchema, DecisionSchema, ExtendSchema, IssuedFindingsSchema, NewRequestSchema, OrderDetailSchema,
-                                   OrderPageSchema, OrderQueryArgs, ParkSchema, PolicySchema, ReasonSchema,
-                                   RequestQueryArgs, RequestSchema, RequiredReasonSchema, RespondSchema,
-                                   VerifySchema)
+from server.orders import queue, request_queue, services
+from server.orders.models import Escalation, Order, OrderRequest, Response
+from server.orders.schemas import (AssignSchema, DecisionSchema, ExtendSchema, IssuedFindingsSchema,
+                                   NewRequestSchema, OrderDetailSchema, OrderPageSchema, OrderQueryArgs, ParkSchema,
+                                   PolicySchema, ReasonSchema, RequestPageSchema, RequestQueryArgs, RequestSchema,
+                                   RequiredReasonSchema, RespondSchema, VerifySchema)
 from server.rounds.models import Round
 from server.units.models import Unit
 from server.worktime.limits import Limit
@@ -47,16 +47,6 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1",
 
 def _device() -> uuid.UUID | None:
     return authenticate_request().token.device_id
-
-
-def _present(session: Session, order: Order, finding: Finding, unit_name: str | None) -> dict[str, Any]:
-    pol = policies.policy(session, order.policy_version)
-    level = pol.level(order.level)
-    now = app_clock().now()
-    return {**{c.key: getattr(order, c.key) for c in sa.inspect(Order).column_attrs},
-            "unit_name": unit_name, "category": finding.category, "description": finding.description,
-            "severity": finding.severity.value, "level_name": level.name, "colour": level.colour,
-            "overdue": order.status is OrderStatus.ISSUED and order.due_at is not None and order.due_at < now}
 
 
 def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
@@ -80,7 +70,7 @@ def _detail(order: Order, finding: Finding) -> dict[str, Any]:
                               .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
     responses = session.scalars(sa.select(Response).where(Response.order_id == order.id)
                                 .order_by(Response.responded_at)).all()
-    return {**_present(session, order, finding, _unit_name(session, order.unit_id)),
+    return {**queue.present(session, order, finding, _unit_name(session, order.unit_id), app_clock().now()),
             "finding": finding_services.present(finding, finding_services.names_of(session, [finding])),
             "before_photos": photos_named(session, finding_ids=[finding.id]),
             "after_photos": photos_named(session, response_ids=[r.id for r in responses]),
@@ -100,52 +90,22 @@ def _without_device(event: AuditEvent) -> dict[str, Any]:
 
 # -- reading -----------------------------------------------------------------------------------
 
-_FAR = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _page_key(token: str) -> tuple[dt.datetime, uuid.UUID]:
-    try:
-        due, _, ident = token.partition("|")
-        return dt.datetime.fromisoformat(due), uuid.UUID(ident)
-    except ValueError:
-        raise ValidationFailed("Not a page token from this API.",
-                               errors=[{"field": "query.after", "message": "not a next_after value"}]) from None
+def _limit(asked: int | None) -> int:
+    return min(asked or current_app.config["PAGE_SIZE_DEFAULT"], current_app.config["PAGE_SIZE_MAX"])
 
 
 @blp.get("/orders")
 @requires(Permission.READ_ORDERS)
-@blp.arguments(OrderQueryArgs, location="query")
+@blp.arguments(OrderQueryArgs, location="query", unknown=ma.RAISE)
 @blp.response(200, OrderPageSchema)
 def list_orders(args: dict[str, Any]) -> dict[str, Any]:
-    """The queue, the most urgent first: by deadline (orders without one last), then id.
+    """The issue queue: filtered, sorted (by deadline by default), paged, with counts per status.
 
-    Filters: ``status`` (repeatable), ``level``, ``unit_id``, ``overdue``, ``needs_supervisor``.
+    Every filter is in :class:`server.orders.schemas.QueueArgs`; an unknown one is a 422.
     """
-    session = db.session()
-    now = app_clock().now()
-    due = sa.func.coalesce(Order.due_at, _FAR)
-    stmt = visible_orders(current_reach()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
-    if args["status"]:
-        stmt = stmt.where(Order.status.in_(args["status"]))
-    if args["level"] is not None:
-        stmt = stmt.where(Order.level == args["level"])
-    if args["unit_id"] is not None:
-        stmt = stmt.where(Order.unit_id == args["unit_id"])
-    if args["overdue"] is not None:
-        late = sa.and_(Order.status == OrderStatus.ISSUED, Order.due_at < now)
-        stmt = stmt.where(late if args["overdue"] else sa.not_(late))
-    if args["needs_supervisor"] is not None:
-        stmt = stmt.where(Order.needs_supervisor.is_(args["needs_supervisor"]))
-    if args["after"]:
-        after_due, after_id = _page_key(args["after"])
-        stmt = stmt.where(sa.or_(due > after_due, sa.and_(due == after_due, Order.id > after_id)))
-    limit = min(args["limit"] or current_app.config["PAGE_SIZE_DEFAULT"], current_app.config["PAGE_SIZE_MAX"])
-    rows = session.execute(stmt.order_by(due, Order.id).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1][0] if rows and more else None
-    return {"items": [_present(session, order, finding, unit_name) for order, finding, unit_name in rows],
-            "next_after": f"{(last.due_at or _FAR).isoformat()}|{last.id}" if last is not None else None}
+    return queue.queue(db.session(), current_reach(), args["filters"], now=app_clock().now(),
+                       tz=current_app.config["TIMEZONE"], sort=args["sort"], limit=_limit(args["limit"]),
+                       after=args["after"])
 
 
 @blp.get("/orders/<uuid:order_id>")
@@ -300,14 +260,14 @@ def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
 
 @blp.get("/order-requests")
 @requires(Permission.READ_ORDERS)
-@blp.arguments(RequestQueryArgs, location="query")
-@blp.response(200, RequestSchema(many=True))
-def list_requests(args: dict[str, Any]) -> list[OrderRequest]:
-    """Requests in the caller's scope, oldest first (pending ones by default)."""
-    visible = visible_orders(current_reach()).with_only_columns(Order.id)
-    return list(db.session().scalars(sa.select(OrderRequest).where(
-        OrderRequest.status == RequestStatus(args["status"]), OrderRequest.order_id.in_(visible))
-        .order_by(OrderRequest.requested_at).limit(1000)))
+@blp.arguments(RequestQueryArgs, location="query", unknown=ma.RAISE)
+@blp.response(200, RequestPageSchema)
+def list_requests(args: dict[str, Any]) -> dict[str, Any]:
+    """Requests in the caller's scope, oldest first (pending ones by default), each with its
+    order's unit, problem and deadline; paged."""
+    return request_queue.list_requests(db.session(), current_reach(), status=args["status"],
+                                       kinds=tuple(args["kind"]), unit_ids=tuple(args["unit_id"]),
+                                       limit=_limit(args["limit"]), after=args["after"], now=app_clock().now())
 
 
 @blp.post("/order-requests/<uuid:request_id>/decision")

@@ -93,7 +93,7 @@ def test_a_request_is_made_by_the_unit_and_decided_by_a_supervisor(client, world
     missing = client.post(f"/api/v1/orders/{order.id}/requests", json={"kind": "extension", "reason": "缺材料"},
                           headers=as_user("liaison"))
     assert missing.status_code == 422 and missing.get_json()["errors"][0]["field"] == "extra"
-    pending = client.get("/api/v1/order-requests", headers=as_user("sup")).get_json()
+    pending = client.get("/api/v1/order-requests", headers=as_user("sup")).get_json()["items"]
     assert [r["id"] for r in pending] == [made.get_json()["id"]]
     refused = client.post(f"/api/v1/order-requests/{made.get_json()['id']}/decision", json={"approve": True},
                           headers=as_user("liaison"))
