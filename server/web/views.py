@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -31,7 +33,10 @@ from server.findings.models import Finding
 from server.notifications.models import Notification
 from server.orders import services as order_services
 from server.orders import views as order_api
+from server.orders import queue as order_queue
 from server.orders.models import OPEN_STATUSES, Order, OrderRequest, OrderStatus, RequestKind
+from server.orders.queue import QueueSort
+from server.orders.schemas import OrderQueryArgs
 from server.units.models import Unit
 from server.web import maps as order_map
 from server.web import session as web_session
@@ -310,11 +315,25 @@ def decide(order_id: uuid.UUID, request_id: uuid.UUID) -> Response:
 
 
 # -- the issue queue -----------------------------------------------------------------------------
-# Filters live in the URL, so a view of the queue can be bookmarked and sent on. Interim: the
-# filter set of the order list (unit, category, status, past the deadline) read here until the
-# queue service of the API (server/orders/queue.py) takes over with its full set.
+# The filters are the API's (GET /api/v1/orders takes the same names), kept in the URL so a view
+# of the queue can be bookmarked and sent on; the query is the queue service's.
 
 QUEUE_PAGE = 50
+
+
+def _queue_args() -> dict[str, Any]:
+    """The URL's filters through the API's own schema; empty form fields mean "any"."""
+    schema = OrderQueryArgs()
+    raw: dict[str, Any] = {}
+    for name, field in schema.fields.items():
+        values = [v for v in request.args.getlist(name) if v.strip()]
+        if values:
+            raw[name] = values if isinstance(field, ma.fields.List) else values[0]
+    try:
+        return schema.load(raw, unknown=ma.EXCLUDE)
+    except ma.ValidationError as exc:
+        raise ValidationFailed("The queue's filters did not validate.",
+                               errors=[{"field": k, "message": str(v)} for k, v in exc.messages.items()]) from None
 
 
 @blp.get("/queue")
@@ -322,28 +341,22 @@ QUEUE_PAGE = 50
 def queue() -> str:
     session = db.session()
     now = app_clock().now()
-    args = request.args
-    filters = {"unit_id": args.get("unit_id", type=int), "category": args.get("category", "").strip()[:100],
-               "status": args.get("status", ""), "overdue": args.get("overdue") == "1"}
-    page = max(args.get("page", 1, type=int), 1)
-    stmt = visible_orders(current_reach()).add_columns(Finding, Unit.name).outerjoin(Unit, Unit.id == Order.unit_id)
-    if filters["unit_id"] is not None:
-        stmt = stmt.where(Order.unit_id == filters["unit_id"])
-    if filters["category"]:
-        stmt = stmt.where(Finding.category == filters["category"])
-    if filters["overdue"]:
-        stmt = stmt.where(Order.status.in_((OrderStatus.ISSUED, OrderStatus.RESPONDED)), Order.due_at < now)
-    counts = dict(session.execute(stmt.with_only_columns(Order.status, sa.func.count()).group_by(Order.status)).all())
-    if filters["status"] in {s.value for s in OrderStatus}:
-        stmt = stmt.where(Order.status == OrderStatus(filters["status"]))
-    far = dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc)
-    rows = session.execute(stmt.order_by(sa.func.coalesce(Order.due_at, far), Order.id)
-                           .offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE + 1)).all()
+    args = _queue_args()
+    found = order_queue.queue(session, current_reach(), args["filters"], now=now, tz=current_app.config["TIMEZONE"],
+                              sort=args["sort"], limit=QUEUE_PAGE, after=args["after"])
     campaign = authenticate_request().user.campaign_id
     units = session.execute(sa.select(Unit.id, Unit.name).where(Unit.campaign_id == campaign)
                             .order_by(Unit.name)).all()
     categories = session.scalars(sa.select(Finding.category).where(Finding.campaign_id == campaign)
                                  .distinct().order_by(Finding.category)).all()
-    return render_template("web/queue.html", rows=rows[:QUEUE_PAGE], more=len(rows) > QUEUE_PAGE, page=page,
-                           filters=filters, counts=counts, statuses=list(OrderStatus), units=units,
-                           categories=categories, now=now)
+    return render_template("web/queue.html", found=found, filters=args["filters"], sort=args["sort"],
+                           statuses=list(OrderStatus), sorts=list(QueueSort), units=units, categories=categories,
+                           queue_url=_queue_url, first_page=not args["after"])
+
+
+def _queue_url(**changes: str) -> str:
+    """This queue view's address with some arguments replaced (an empty value drops one); a
+    change of filter starts again at the first page."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k not in changes and k != "after" and v.strip()]
+    kept += [(k, v) for k, v in changes.items() if v]
+    return url_for("web.queue") + ("?" + urlencode(kept) if kept else "")

@@ -101,6 +101,7 @@ def _seed(live: str, world: Any, phone: Any, session: Any) -> dict[str, Any]:
     made = {}
     for key, unit_id, category, description, seed in (
             ("target", unit.id, "杂物乱堆", "办公楼西侧杂物堆积墙边", 1),
+            ("late", unit.id, "杂物乱堆", "楼道堆放纸箱", 4),
             ("other_category", unit.id, "占道经营", "门前占道摆摊", 2),
             ("other_unit", other.id, "杂物乱堆", "书店后院杂物", 3)):
         sha = _upload(live, token, _photo(seed))
@@ -132,7 +133,16 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     page.check("input[name=overdue]")
     page.click("form.filters button[type=submit]")
     page.wait_for_load_state()
-    assert f"unit_id={world.units[0].id}" in page.url and "overdue=1" in page.url  # bookmarkable
+    assert f"unit_id={world.units[0].id}" in page.url and "overdue=true" in page.url  # bookmarkable
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() == 1 and "楼道堆放纸箱" in rows.first.inner_text()  # issued and past its deadline
+    assert page.locator("nav.counts a[data-status=responded] b").inner_text() == "0"
+    page.uncheck("input[name=overdue]")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    page.click("nav.counts a[data-status=responded]")  # the unit answered this one: 待复查
+    page.wait_for_load_state()
+    assert "status=responded" in page.url and "category=" in page.url
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 1 and "办公楼西侧杂物堆积墙边" in rows.first.inner_text()
     _shoot(page, "queue-desktop")
