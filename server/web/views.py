@@ -38,6 +38,7 @@ from server.orders.models import OPEN_STATUSES, Order, OrderRequest, OrderStatus
 from server.orders.queue import QueueSort
 from server.orders.schemas import OrderQueryArgs
 from server.units.models import Unit
+from server.web import dashboard as stats
 from server.web import maps as order_map
 from server.web import session as web_session
 from server.web.text import label, text
@@ -360,3 +361,21 @@ def _queue_url(**changes: str) -> str:
     kept = [(k, v) for k, v in request.args.items(multi=True) if k not in changes and k != "after" and v.strip()]
     kept += [(k, v) for k, v in changes.items() if v]
     return url_for("web.queue") + ("?" + urlencode(kept) if kept else "")
+
+
+# -- map and dashboard ---------------------------------------------------------------------------
+
+@blp.get("/map")
+@requires(Permission.READ_ORDERS)
+def map_page() -> str:
+    session = db.session()
+    zones, rows = stats.map_points(session, current_reach(), authenticate_request().user.campaign_id)
+    drawn = order_map.draw(zones, [(f.longitude, f.latitude, (o, f)) for o, f in rows], width=900, height=600)
+    return render_template("web/map.html", map=drawn, count=len(rows), limit=stats.MAP_POINTS)
+
+
+@blp.get("/dashboard")
+@requires(Permission.READ_ORDERS)
+def dashboard() -> str:
+    board = stats.dashboard(db.session(), current_reach(), now=app_clock().now(), tz=current_app.config["TIMEZONE"])
+    return render_template("web/dashboard.html", board=board, ageing=stats.AGEING)

@@ -126,6 +126,8 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     # -- the supervisor filters the queue to one unit's late issues of one category, and rejects one
     sup = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = sup.new_page()
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text))
     _log_in(page, live, "sup")
     assert "/console/queue" in page.url
     page.select_option("select[name=unit_id]", str(world.units[0].id))
@@ -216,11 +218,21 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
         return r.status; }""", f"{live}/console/orders/{str(orders['other_category'])}/respond")
     assert answer == 400
 
-    # -- the phone view of the queue, then logout: the back button brings nothing back
-    page.goto(f"{live}/console/queue")
+    # -- map and dashboard, at desktop and phone width, then the phone view of the queue
+    page.goto(f"{live}/console/map")
+    assert page.locator("svg.big-map circle.point").count() == 3  # the open orders with a place
+    _shoot(page, "map-desktop")
+    page.goto(f"{live}/console/dashboard")
+    assert page.locator(".tile.ok b").inner_text() == "1"  # the order verified above
+    _shoot(page, "dashboard-desktop")
     page.set_viewport_size(PHONE)
-    _shoot(page, "queue-phone")
+    for name in ("dashboard", "map", "queue"):
+        page.goto(f"{live}/console/{name}")
+        _shoot(page, f"{name}-phone")
     page.set_viewport_size(DESKTOP)
+    assert not [m for m in blocked if "Content Security Policy" in m], blocked
+
+    # -- logout: the back button brings nothing back
     page.click("form.logout button")
     page.wait_for_url("**/console/login**")
     page.go_back()
