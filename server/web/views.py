@@ -39,6 +39,7 @@ from server.orders.queue import QueueSort
 from server.orders.schemas import OrderQueryArgs
 from server.units.models import Unit
 from server.web import dashboard as stats
+from server.web import inspector as inspection
 from server.web import maps as order_map
 from server.web import session as web_session
 from server.web.text import label, text
@@ -158,7 +159,8 @@ def logout() -> Response:
 @requires(Permission.READ_OWN_ACCOUNT)
 def home() -> str | Response:
     user = authenticate_request().user
-    return redirect(url_for("web.unit_orders" if user.role is Role.LIAISON else "web.queue"))
+    home = {Role.LIAISON: "web.unit_orders", Role.INSPECTOR: "web.inspector_page"}.get(user.role, "web.queue")
+    return redirect(url_for(home))
 
 
 @blp.get("/unit/orders")
@@ -379,3 +381,13 @@ def map_page() -> str:
 def dashboard() -> str:
     board = stats.dashboard(db.session(), current_reach(), now=app_clock().now(), tz=current_app.config["TIMEZONE"])
     return render_template("web/dashboard.html", board=board, ageing=stats.AGEING)
+
+
+@blp.get("/me")
+@requires(Permission.READ_OWN_ACCOUNT)
+def inspector_page() -> str:
+    """An inspector's rounds, units and phones (read-only)."""
+    session = db.session()
+    user = authenticate_request().user
+    return render_template("web/inspector.html", rounds=inspection.rounds_of(session, user.id),
+                           devices=inspection.devices_of(session, user.id))

@@ -46,3 +46,16 @@ def test_counts_rates_and_ageing_follow_the_orders(client, world, phone, session
     assert "市审计局" in page and "50.0%" in page and 'id="rebounds">0<' in page
     assert client.get("/console/map").status_code == 200
     client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/dashboard")})
+
+
+def test_an_inspector_sees_their_rounds_units_and_phones(client, world, phone):
+    alice = phone("alice")
+    alice.create("finding", finding_fields(world.units[0].id))
+    alice.sync()
+    _log_in(client, "alice")
+    page = client.get("/console/", follow_redirects=True).get_data(as_text=True)
+    assert "第一检查组" in page and "市审计局、市新华书店" in page and "第二检查组" not in page
+    devices = page[page.index('id="devices"'):]
+    assert devices.count("<tr>") == 2  # the header and the one phone; the browser login is not a phone
+    row = devices[devices.index("<tbody>"):]
+    assert "2026-10-23 09:00" in row  # its last push and pull, in the campaign's time zone
