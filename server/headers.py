@@ -9,7 +9,7 @@
   pages with the app's own scripts and forms (the web console) names its own policy with
   :func:`set_blueprint_policy`; every other HTML answer keeps the strict one.
 - ``Cache-Control`` (AUTHENTICATED_CACHE_CONTROL) on every answer to a request with a bearer
-  token whose view set none: what a caller may read depends on who they are, so no shared
+  token, or the console's session cookie, whose view set none: what a caller may read depends on who they are, so no shared
   cache (a city office's proxy) may keep it for the next person. Views that know better (photo
   bytes, content-addressed, ``private, immutable``) set their own, which is kept.
 - CORS (CORS_ORIGINS), off unless origins are named: browsers elsewhere may then call the API
@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 #: Headers a browser client on another origin needs to read.
 EXPOSED_HEADERS = ("Retry-After", "Location", "ETag", "Content-Disposition", "Upload-Offset", "Upload-Length",
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     referrer_policy = app.config["REFERRER_POLICY"]
     csp = app.config["CONTENT_SECURITY_POLICY"]
     policies: dict[str, str] = app.extensions.setdefault("xuncha.csp", {})
-    authenticated = app.config["AUTHENTICATED_CACHE_CONTROL"]
+    private = app.config["AUTHENTICATED_CACHE_CONTROL"]
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -44,8 +44,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", referrer_policy)
         if response.mimetype == "text/html":
             response.headers["Content-Security-Policy"] = policies.get(request.blueprint or "", csp)
-        if "Authorization" in request.headers and "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = authenticated
+        # A bearer token, or the console's session cookie (the request's principal is then known).
+        authenticated = "Authorization" in request.headers or "principal" in g
+        if authenticated and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = private
         return response
 
     origins = app.config["CORS_ORIGINS"]

@@ -141,6 +141,7 @@ ZH_CN: Mapping[str, str] = {
     "dash.week": "近七天趋势",
     "dash.issued": "新下发",
     "dash.none": "暂无数据",
+    "dash.bulletin": "本周快报（新窗口打开）",
     "age.1d": "1天以内",
     "age.3d": "1–3天",
     "age.7d": "3–7天",

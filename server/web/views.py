@@ -24,7 +24,7 @@ from server.attachments.models import PhotoRole
 from server.attachments.services import attach
 from server.auth import login_flow, services
 from server.auth.models import Role, User
-from server.auth.permissions import Permission
+from server.auth.permissions import Permission, allowed
 from server.auth.scope import visible_orders
 from server.auth.security import authenticate_request, current_reach, requires
 from server.clock import app_clock
@@ -379,8 +379,14 @@ def map_page() -> str:
 @blp.get("/dashboard")
 @requires(Permission.READ_ORDERS)
 def dashboard() -> str:
-    board = stats.dashboard(db.session(), current_reach(), now=app_clock().now(), tz=current_app.config["TIMEZONE"])
-    return render_template("web/dashboard.html", board=board, ageing=stats.AGEING)
+    now = app_clock().now()
+    board = stats.dashboard(db.session(), current_reach(), now=now, tz=current_app.config["TIMEZONE"])
+    bulletin = None
+    if allowed(authenticate_request().caller.role, Permission.MANAGE_REPORTS):
+        today = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+        bulletin = url_for("reports.bulletin_html", start=(today - dt.timedelta(days=6)).isoformat(),
+                           end=today.isoformat())
+    return render_template("web/dashboard.html", board=board, ageing=stats.AGEING, bulletin=bulletin)
 
 
 @blp.get("/me")

@@ -134,3 +134,14 @@ def test_a_liaison_lands_on_the_units_open_orders_and_sees_no_other_units(client
     _log_in(client, "liaison")
     text = client.get("/console/unit/orders").get_data(as_text=True)
     assert "办公楼西侧杂物堆积墙边" in text
+
+
+def test_the_html_bulletin_opens_with_the_console_session_under_the_strict_policy(client, world):
+    assert client.get("/api/v1/bulletins/html?start=2026-10-05&end=2026-10-15").status_code == 401
+    _log_in(client, "sup")
+    page = client.get("/api/v1/bulletins/html?start=2026-10-05&end=2026-10-15")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "script-src" not in page.headers["Content-Security-Policy"]  # the documents' policy, not the console's
+    assert page.headers["Cache-Control"] == "private, no-cache"
+    link = client.get("/console/dashboard").get_data(as_text=True)
+    assert "/api/v1/bulletins/html?start=" in link
