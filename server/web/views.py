@@ -48,6 +48,8 @@ from server.worktime.limits import Limit
 blp = Blueprint("web", __name__, url_prefix="/console", template_folder="templates", static_folder="static",
                 static_url_path="/static")
 
+#: The unit's most recently finished orders shown under its open ones.
+HISTORY_SHOWN = 50
 #: The latest notices shown above a liaison's orders.
 NOTICES_SHOWN = 10
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -173,10 +175,14 @@ def unit_orders() -> str:
         .where(Order.status.in_(OPEN_STATUSES))
         .order_by(sa.func.coalesce(Order.due_at, far), Order.id)
         .limit(current_app.config["PAGE_SIZE_MAX"])).all()
+    history = db.session().execute(
+        visible_orders(current_reach()).add_columns(Finding)
+        .where(Order.status.not_in(OPEN_STATUSES))
+        .order_by(sa.func.coalesce(Order.closed_at, Order.updated_at).desc(), Order.id).limit(HISTORY_SHOWN)).all()
     notices = db.session().scalars(sa.select(Notification).where(Notification.user_id == authenticate_request().user.id)
                                    .order_by(Notification.id.desc()).limit(NOTICES_SHOWN)).all()
     return render_template("web/unit_orders.html", rows=rows, now=app_clock().now(), issued=OrderStatus.ISSUED,
-                           notices=notices)
+                           notices=notices, history=history)
 
 
 # -- an order ------------------------------------------------------------------------------------

@@ -177,6 +177,9 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
         route.continue_()
 
     phone_page.route("**/api/v1/uploads/**", drop_the_second_chunk)
+    # The hash used off a secure context (plain-HTTP intranet) agrees with the server's.
+    probe = _photo(7, (64, 48))
+    assert phone_page.evaluate("b => sha256(new Uint8Array(b).buffer)", list(probe)) == hashlib.sha256(probe).hexdigest()
     after = _photo(99)
     phone_page.fill("#respond-form textarea[name=measures]", "已清理墙角杂物并建立巡查台账")
     phone_page.set_input_files("#photo-input", files=[{"name": "after.jpg", "mimeType": "image/jpeg",
@@ -204,6 +207,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     assert "复查通过，销号" in phone_page.locator("#timeline").inner_text()
     _shoot(phone_page, "issue-phone")
     phone_page.goto(f"{live}/console/unit/orders")
+    assert "办公楼西侧杂物堆积墙边" in phone_page.locator("#history").inner_text()  # the unit's history
     _shoot(phone_page, "unit-orders-phone")
 
     # -- another unit's order and photo are 404 by URL, and a form without its token is refused

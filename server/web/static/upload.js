@@ -28,9 +28,13 @@
     list.appendChild(row);
     settle(1);
     file.arrayBuffer().then(function (bytes) {
-      return crypto.subtle.digest("SHA-256", bytes);
-    }).then(function (digest) {
-      var sha256 = hex(digest);
+      // crypto.subtle exists only in a secure context (HTTPS or localhost); an intranet served
+      // over plain HTTP gets the vendored js-sha256 instead.
+      if (window.crypto && window.crypto.subtle) {
+        return window.crypto.subtle.digest("SHA-256", bytes).then(hex);
+      }
+      return window.sha256(bytes);
+    }).then(function (sha256) {
       var job = new tus.Upload(file, {
         endpoint: input.dataset.endpoint,
         chunkSize: parseInt(input.dataset.chunkSize, 10),
