@@ -116,6 +116,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/visits/{visit_id}"): Row(ALL, {"visit_id": ("no_uuid",)}),
     ("GET", "/api/v1/orders"): Row(ALL, lists=ORDERS),
     ("GET", "/api/v1/orders/{order_id}"): Row(ALL, {"order_id": ORDERS}),
+    ("GET", "/api/v1/orders/export/{fmt}"): Row(ALL),
+    ("POST", "/api/v1/orders/{order_id}/comments"): Row(ALL, {"order_id": ORDERS}, {"text": "请尽快整改"}),
+    # the other campaign's order, at a state verify refuses: answered per item, nothing written
+    ("POST", "/api/v1/orders/bulk/{action}"): Row(ALL, body="bulk"),
     ("POST", "/api/v1/orders/{order_id}/assign"): Row(ALL, {"order_id": ORDERS}, "assign"),
     ("POST", "/api/v1/orders/{order_id}/respond"): Row(ALL, {"order_id": ORDERS}, {"measures": "已整改"}),
     ("POST", "/api/v1/orders/{order_id}/verify"): Row(ALL, {"order_id": ORDERS}, {"note": ""}),
@@ -172,7 +176,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/bulletins/html"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
 }
 
-FIXED = {"version": "1", "year": "2026", "variant": "thumb"}
+FIXED = {"version": "1", "year": "2026", "variant": "thumb", "fmt": "csv", "action": "verify"}
 
 
 @dataclass
@@ -285,6 +289,7 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
         # order is at that unit already: the walk moves no order
         "assign": lambda: {"unit_id": int(ids["foreign_unit"]), "reason": "改派"},
         "assessment": lambda: {"closing": "特此通报。"},
+        "bulk": lambda: {"order_ids": [ids["foreign_order"]], "note": ""},
         "circular": lambda: {"version": 1, "document": {"title": "通报", "sections": [{"heading": "基本情况"}]}},
     }
     return scene

@@ -266,6 +266,7 @@ WRITES: dict[str, Rule] = {
     "order.assign": Rule(STAFF), "order.extend": Rule(STAFF), "order.escalate": Rule(STAFF),
     "order.park": Rule(STAFF), "order.resume": Rule(STAFF), "order.void": Rule(STAFF),
     "order_request.decide": Rule(STAFF),
+    "order.comment": Rule(_EVERYONE, note="anyone who may read the order; append-only"),
     "round.issue_findings": Rule(STAFF),
 }
 

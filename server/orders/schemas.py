@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 
 from server.findings.schemas import FindingSchema, PhotoEvidenceSchema
 from server.attachments.models import FlagKind
@@ -169,6 +170,41 @@ class OrderPageSchema(ma.Schema):
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), metadata={
         "description": "Orders per status under every other filter (zeros included)"})
     total = ma.fields.Integer(metadata={"description": "Orders matching every filter"})
+
+
+class CommentSchema(ma.Schema):
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class BulkSchema(ma.Schema):
+    order_ids = ma.fields.List(ma.fields.UUID(), required=True, validate=ma.validate.Length(min=1), metadata={
+        "description": "At most XUNCHA_BULK_MAX_ITEMS"})
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000), metadata={
+        "description": "verify: the 复查 note"})
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000), metadata={
+        "description": "reject: required; assign: optional"})
+    unit_id = ma.fields.Integer(load_default=None, strict=True, metadata={"description": "assign: required"})
+
+    @ma.validates("order_ids")
+    def _bounded(self, value: list[Any], **_: Any) -> None:
+        ceiling = current_app.config["BULK_MAX_ITEMS"]
+        if len(value) > ceiling:
+            raise ma.ValidationError(f"at most {ceiling} orders at once")
+
+
+class BulkItemSchema(ma.Schema):
+    id = ma.fields.UUID()
+    ok = ma.fields.Boolean()
+    status = ma.fields.String(allow_none=True, metadata={"description": "The order's status after (or, refused, now)"})
+    version = ma.fields.Integer()
+    code = ma.fields.String(metadata={"description": "Why refused: not_found, forbidden, illegal_transition, ..."})
+    detail = ma.fields.String()
+
+
+class BulkResultSchema(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(BulkItemSchema))
+    done = ma.fields.Integer()
+    refused = ma.fields.Integer()
 
 
 class ReasonSchema(ma.Schema):

@@ -10,9 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import current_app, request as http_request
+from flask import Response as FlaskResponse, current_app, request as http_request, stream_with_context
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
@@ -22,18 +25,18 @@ from server.attachments.services import attach
 from server.audit.models import AuditEvent
 from server.auth.models import Role, User
 from server.auth.permissions import Permission
-from server.auth import scope
-from server.auth.scope import rounds_condition, visible_orders
+from server.auth.scope import rounds_condition
 from server.auth.security import authenticate_request, current_reach, current_user, requires
 from server.clock import app_clock
-from server.errors import Forbidden, NotFound, ValidationFailed
+from server.errors import NotFound, ValidationFailed
 from server.findings import services as finding_services
 from server.findings.evidence import photos_named
 from server.findings.models import Finding
 from server.orders import policy as policies
-from server.orders import queue, request_queue, services
-from server.orders.models import Escalation, Order, OrderRequest, Response
-from server.orders.schemas import (AssignSchema, DecisionSchema, ExtendSchema, IssuedFindingsSchema,
+from server.orders import bulk, comments, export, queue, request_queue, services
+from server.orders.models import Escalation, Order, OrderRequest, OrderStatus, Response
+from server.orders.schemas import (AssignSchema, BulkResultSchema, BulkSchema, CommentSchema, DecisionSchema,
+                                   ExtendSchema, HistorySchema, IssuedFindingsSchema, QueueArgs,
                                    NewRequestSchema, OrderDetailSchema, OrderPageSchema, OrderQueryArgs, ParkSchema,
                                    PolicySchema, ReasonSchema, RequestPageSchema, RequestQueryArgs, RequestSchema,
                                    RequiredReasonSchema, RespondSchema, VerifySchema)
@@ -50,13 +53,7 @@ def _device() -> uuid.UUID | None:
 
 
 def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
-    stmt = visible_orders(current_reach()).add_columns(Finding).where(Order.id == order_id)
-    if lock and db.session().get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Order)
-    row = db.session().execute(stmt).first()
-    if row is None:
-        raise NotFound(f"No order {order_id}.")
-    return row[0], row[1]
+    return bulk.visible_order(db.session(), current_reach(), order_id, lock=lock)
 
 
 def _unit_name(session: Session, unit_id: int | None) -> str | None:
@@ -116,13 +113,65 @@ def get_order(order_id: uuid.UUID) -> dict[str, Any]:
     return _detail(*_load(order_id))
 
 
+@blp.get("/orders/export/<any(csv, xlsx):fmt>")
+@requires(Permission.READ_ORDERS)
+@blp.arguments(QueueArgs, location="query", unknown=ma.RAISE)
+@blp.response(200, content_type="text/csv")
+@blp.alt_response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                  description="The xlsx form", success=True)
+def export_orders(args: dict[str, Any], fmt: str) -> FlaskResponse:
+    """The filtered queue as CSV (UTF-8 with BOM) or XLSX, Chinese headers, in the list's sort;
+    the same filters as GET /orders. At most XUNCHA_QUEUE_EXPORT_MAX_ROWS rows (422 above)."""
+    session, reach, now = db.session(), current_reach(), app_clock().now()
+    tz, ceiling = current_app.config["TIMEZONE"], current_app.config["QUEUE_EXPORT_MAX_ROWS"]
+    per_status = queue.counts(session, reach, args["filters"], now=now, tz=tz)
+    total = sum(n for status, n in per_status.items()
+                if not args["filters"].statuses or OrderStatus(status) in args["filters"].statuses)
+    if total > ceiling:
+        raise ValidationFailed(f"{total} orders match; an export holds at most {ceiling}. Narrow the filter.")
+    rows = queue.every_row(session, reach, args["filters"], now=now, tz=tz, sort=args["sort"], max_rows=ceiling)
+    name = f"问题清单-{now.astimezone(ZoneInfo(tz)):%Y%m%d}.{fmt}"
+    disposition = f"attachment; filename=orders.{fmt}; filename*=UTF-8''{quote(name)}"
+    if fmt == "csv":
+        return FlaskResponse(stream_with_context(export.csv_chunks(rows, tz)), mimetype="text/csv",
+                             headers={"Content-Disposition": disposition})
+    return FlaskResponse(export.xlsx_bytes(rows, tz), headers={"Content-Disposition": disposition},
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@blp.post("/orders/<uuid:order_id>/comments")
+@requires(Permission.READ_ORDERS)
+@blp.arguments(CommentSchema)
+@blp.response(201, HistorySchema)
+def comment_on_order(body: dict[str, Any], order_id: uuid.UUID) -> Any:
+    """A comment in the order's timeline: append-only, for anyone who may read the order."""
+    session = db.session()
+    order, _ = _load(order_id)
+    _may(session, "order.comment", order)
+    event = comments.comment(session, app_clock(), order, current_user(), text=body["text"], device_id=_device())
+    session.commit()
+    return event if current_user().role is not Role.LIAISON else _without_device(event)
+
+
+@blp.post("/orders/bulk/<any(verify, reject, assign):action>")
+@requires(Permission.ACT_ON_ORDERS)
+@blp.arguments(BulkSchema)
+@blp.response(200, BulkResultSchema)
+def bulk_step(body: dict[str, Any], action: str) -> dict[str, Any]:
+    """Verify, reject or assign many orders: each checked and answered on its own; a refusal
+    (404, 403, 409) undoes nothing of the others. At most XUNCHA_BULK_MAX_ITEMS ids."""
+    session = db.session()
+    results = bulk.apply(session, app_clock(), current_reach(), current_user(), bulk.BulkAction(action),
+                         body["order_ids"], body, device_id=_device())
+    session.commit()
+    done = sum(1 for r in results if r["ok"])
+    return {"results": results, "done": done, "refused": len(results) - done}
+
+
 # -- steps -------------------------------------------------------------------------------------
 
 def _may(session: Session, action: str, order: Order) -> None:
-    """The write rules of server.auth.scope, as the push asks them: the order is seen (else
-    _load said 404), so a refusal here is the role's."""
-    if not scope.may(session, current_reach(), action, scope.order_case(session, order)):
-        raise Forbidden(f"This role may not take this step ({action}).")
+    bulk.check_may(session, current_reach(), action, order)
 
 
 def _step(order_id: uuid.UUID, action: str, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
@@ -141,10 +190,7 @@ def _step(order_id: uuid.UUID, action: str, act: Callable[[Session, Order, Findi
 def assign_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """Send a triage order to a unit, or reassign (改派) it; the unit's clock starts anew."""
     def act(session: Session, order: Order, finding: Finding, user: User) -> None:
-        unit = session.get(Unit, body["unit_id"])
-        if unit is None or unit.campaign_id != finding.campaign_id:
-            raise ValidationFailed("No such unit in the order's campaign.",
-                                   errors=[{"field": "unit_id", "message": "unknown unit"}])
+        unit = bulk.unit_for_assignment(session, finding, body["unit_id"])
         services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=body["reason"],
                         device_id=_device())
     return _step(order_id, "order.assign", act)
