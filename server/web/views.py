@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +33,7 @@ from server.findings.models import Finding
 from server.notifications.models import Notification
 from server.orders import services as order_services
 from server.orders import views as order_api
+from server.orders import bulk, comments
 from server.orders import queue as order_queue
 from server.orders.models import OPEN_STATUSES, Order, OrderRequest, OrderStatus, RequestKind
 from server.orders.queue import QueueSort
@@ -297,13 +298,19 @@ def assign(order_id: uuid.UUID) -> Response:
     reason = _form("reason", limit=2000)
 
     def act(session: Session, order: Order, finding: Finding, user: User) -> None:
-        unit = session.get(Unit, unit_id)
-        if unit is None or unit.campaign_id != finding.campaign_id:
-            raise ValidationFailed("No such unit in the order's campaign.",
-                                   errors=[{"field": "unit_id", "message": "unknown unit"}])
+        unit = bulk.unit_for_assignment(session, finding, unit_id)
         order_services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=reason, device_id=_device())
 
     order_api._step(order_id, "order.assign", act)
+    return _done(order_id)
+
+
+@blp.post("/orders/<uuid:order_id>/comment")
+@requires(Permission.READ_ORDERS)
+def comment(order_id: uuid.UUID) -> Response:
+    text_ = _form("text", required=True, limit=2000)
+    order_api._step(order_id, "order.comment", lambda s, o, f, u: comments.comment(
+        s, app_clock(), o, u, text=text_, device_id=_device()))
     return _done(order_id)
 
 
@@ -360,7 +367,15 @@ def queue() -> str:
                                  .distinct().order_by(Finding.category)).all()
     return render_template("web/queue.html", found=found, filters=args["filters"], sort=args["sort"],
                            statuses=list(OrderStatus), sorts=list(QueueSort), units=units, categories=categories,
-                           queue_url=_queue_url, first_page=not args["after"])
+                           queue_url=_queue_url, first_page=not args["after"], export=_export_url,
+                           # a unit answers its own orders one by one; bulk steps are the verifiers'
+                           may_act=authenticate_request().caller.role is not Role.LIAISON)
+
+
+def _export_url(fmt: str) -> str:
+    """The API's export of this very view of the queue (same filter names, no paging)."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != "after" and v.strip()]
+    return url_for("orders.export_orders", fmt=fmt) + ("?" + urlencode(kept) if kept else "")
 
 
 def _queue_url(**changes: str) -> str:
@@ -403,3 +418,29 @@ def inspector_page() -> str:
     user = authenticate_request().user
     return render_template("web/inspector.html", rounds=inspection.rounds_of(session, user.id),
                            devices=inspection.devices_of(session, user.id))
+
+
+@blp.post("/queue/bulk")
+@requires(Permission.ACT_ON_ORDERS)
+def queue_bulk() -> Response:
+    """Verify, reject or reassign the orders ticked in the queue (the API's bulk service: each
+    order on its own, a refusal undoes none of the others); back to the same view of the queue."""
+    try:
+        action = bulk.BulkAction(request.form.get("action", ""))
+        order_ids = [uuid.UUID(i) for i in request.form.getlist("order_id")]
+        unit_id = int(request.form["unit_id"]) if request.form.get("unit_id") else None
+    except ValueError:
+        raise ValidationFailed("Tick orders and choose an action.",
+                               errors=[{"field": "action", "message": "required"}]) from None
+    if not order_ids or len(order_ids) > current_app.config["BULK_MAX_ITEMS"]:
+        raise ValidationFailed("Tick between one order and BULK_MAX_ITEMS.",
+                               errors=[{"field": "order_id", "message": "count"}])
+    session = db.session()
+    results = bulk.apply(session, app_clock(), current_reach(), authenticate_request().user, action, order_ids,
+                         {"note": _form("note", limit=2000), "reason": _form("reason", limit=2000),
+                          "unit_id": unit_id}, device_id=_device())
+    session.commit()
+    done = sum(1 for r in results if r["ok"])
+    flash(text("bulk.result", done=done, refused=len(results) - done))
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/console/queue") else url_for("web.queue"))

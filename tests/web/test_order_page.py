@@ -66,3 +66,37 @@ def test_the_queue_keeps_its_filters_in_the_url_and_counts_by_status(client, wor
     assert "楼道杂物" in page and "门前摆摊" not in page and "书店西侧杂物" not in page
     assert re.search(r"整改中 <b>1</b>", page)
     assert "楼道杂物" not in client.get("/console/queue?status=closed").get_data(as_text=True)
+
+
+def test_comments_join_the_timeline_and_bulk_steps_and_exports_keep_the_queues_filter(client, world, phone, session):
+    alice, liaison = phone("alice"), phone("liaison")
+    for _ in range(2):
+        alice.create("finding", finding_fields(world.units[0].id))
+    alice.sync()
+    liaison.pull()
+    order_id, other_id = [i for (_e, i) in liaison.store.records("order")]
+    _log_in(client, "liaison")
+    token = _csrf(client, f"/console/orders/{order_id}")
+    client.post(f"/console/orders/{order_id}/comment", data={"text": "已安排周五前清理", "csrf_token": token})
+    for oid in (order_id, other_id):
+        client.post(f"/console/orders/{oid}/respond", data={"measures": "已清理", "csrf_token": token})
+    assert "已安排周五前清理" in client.get(f"/console/orders/{order_id}").get_data(as_text=True)
+    assert "bulk-form" not in client.get("/console/queue").get_data(as_text=True)  # a unit takes no bulk steps
+    client.post("/console/logout", data={"csrf_token": token})
+
+    _log_in(client, "sup")
+    queue = client.get("/console/queue?status=responded").get_data(as_text=True)
+    assert "/api/v1/orders/export/csv?status=responded" in queue
+    csv = client.get("/api/v1/orders/export/csv?status=responded")
+    assert csv.status_code == 200 and csv.get_data(as_text=True).count("办公楼西侧杂物堆积墙边") == 2
+    token = _csrf(client, "/console/queue")
+    answer = client.post("/console/queue/bulk", data={
+        "action": "verify", "order_id": [order_id, other_id], "csrf_token": token,
+        "back": "/console/queue?status=responded"})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/console/queue?status=responded"
+    assert "成功 2 件，未处理 0 件" in client.get(answer.headers["Location"]).get_data(as_text=True)
+    session.commit()
+    assert {session.get(Order, uuid.UUID(i)).status for i in (order_id, other_id)} == {OrderStatus.CLOSED}
+    refused = client.post("/console/queue/bulk", data={"action": "reject", "order_id": [order_id],
+                                                       "csrf_token": token})
+    assert refused.status_code == 422  # a rejection needs a reason; nothing was touched
