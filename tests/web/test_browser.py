@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from server.attachments.models import PhotoRef
 from server.orders.models import Order
+from server.units.models import Zone, ZoneKind
 from tests.factories import PASSWORD
 from tests.test_auth import bearer
 from tests.world import finding_fields
@@ -98,15 +99,22 @@ def _seed(live: str, world: Any, phone: Any, session: Any) -> dict[str, Any]:
     alice = phone("alice")
     token = alice.store.get("token")
     unit, other = world.units[0], world.units[1]
+    for zone_unit, code, (west, south) in ((unit, "Z1", (109.020, 32.680)), (other, "Z2", (109.031, 32.682))):
+        ring = [[west, south], [west + 0.009, south], [west + 0.009, south + 0.008], [west, south + 0.008],
+                [west, south]]
+        session.add(Zone(campaign_id=world.campaign.id, unit_id=zone_unit.id, code=code, name=f"{zone_unit.name}责任区",
+                         kind=ZoneKind.FRONTAGE, geometry={"type": "Polygon", "coordinates": [ring]},
+                         min_lon=west, min_lat=south, max_lon=west + 0.009, max_lat=south + 0.008))
+    session.commit()
     made = {}
-    for key, unit_id, category, description, seed in (
-            ("target", unit.id, "杂物乱堆", "办公楼西侧杂物堆积墙边", 1),
-            ("late", unit.id, "杂物乱堆", "楼道堆放纸箱", 4),
-            ("other_category", unit.id, "占道经营", "门前占道摆摊", 2),
-            ("other_unit", other.id, "杂物乱堆", "书店后院杂物", 3)):
+    for key, unit_id, category, description, seed, (lon, lat) in (
+            ("target", unit.id, "杂物乱堆", "办公楼西侧杂物堆积墙边", 1, (109.0235, 32.6849)),
+            ("late", unit.id, "杂物乱堆", "楼道堆放纸箱", 4, (109.0262, 32.6831)),
+            ("other_category", unit.id, "占道经营", "门前占道摆摊", 2, (109.0248, 32.6866)),
+            ("other_unit", other.id, "杂物乱堆", "书店后院杂物", 3, (109.0352, 32.6861))):
         sha = _upload(live, token, _photo(seed))
         made[key] = alice.create("finding", finding_fields(unit_id, category=category, description=description,
-                                                          latitude=32.6849, longitude=109.0291, photos=[sha]))
+                                                          latitude=lat, longitude=lon, photos=[sha]))
     alice.sync()
     orders = {key: session.scalar(sa.select(Order.id).where(Order.finding_id == uuid.UUID(fid)))
               for key, fid in made.items()}

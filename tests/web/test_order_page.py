@@ -87,8 +87,7 @@ def test_comments_join_the_timeline_and_bulk_steps_and_exports_keep_the_queues_f
     _log_in(client, "sup")
     queue = client.get("/console/queue?status=responded").get_data(as_text=True)
     assert "/api/v1/orders/export/csv?status=responded" in queue
-    csv = client.get("/api/v1/orders/export/csv?status=responded")
-    assert csv.status_code == 200 and csv.get_data(as_text=True).count("办公楼西侧杂物堆积墙边") == 2
+    # The export itself is the API's (tests/orders); here: the link names this view's filter.
     token = _csrf(client, "/console/queue")
     answer = client.post("/console/queue/bulk", data={
         "action": "verify", "order_id": [order_id, other_id], "csrf_token": token,
