@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
     """
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from server import compression, db, headers
+    from server import compression, db, headers, web
     from server.api import XunchaApi, api_settings
     from server.attachments import tus, tus_openapi
     from server.attachments.storage import build_storage
@@ -69,4 +69,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Clock | None =
         api.register_blueprint(blueprint)
     app.register_blueprint(tus.blp)  # tus resumable photo uploads: plain Flask, not JSON
     tus_openapi.describe(api.spec, app.url_map)
+    web.init_app(app)  # the web console: server-rendered pages
     return app

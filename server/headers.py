@@ -5,9 +5,11 @@
 - ``Referrer-Policy`` everywhere (REFERRER_POLICY): the API's addresses name records.
 - ``Content-Security-Policy`` on every HTML answer (CONTENT_SECURITY_POLICY): the circular and
   the bulletin are documents with an inline style sheet and embedded charts, never scripts,
-  forms or frames, so a name in them that smuggles markup cannot act.
+  forms or frames, so a name in them that smuggles markup cannot act. A blueprint that serves
+  pages with the app's own scripts and forms (the web console) names its own policy with
+  :func:`set_blueprint_policy`; every other HTML answer keeps the strict one.
 - ``Cache-Control`` (AUTHENTICATED_CACHE_CONTROL) on every answer to a request with a bearer
-  token whose view set none: what a caller may read depends on who they are, so no shared
+  token, or the console's session cookie, whose view set none: what a caller may read depends on who they are, so no shared
   cache (a city office's proxy) may keep it for the next person. Views that know better (photo
   bytes, content-addressed, ``private, immutable``) set their own, which is kept.
 - CORS (CORS_ORIGINS), off unless origins are named: browsers elsewhere may then call the API
@@ -17,7 +19,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 #: Headers a browser client on another origin needs to read.
 EXPOSED_HEADERS = ("Retry-After", "Location", "ETag", "Content-Disposition", "Upload-Offset", "Upload-Length",
@@ -25,19 +27,27 @@ EXPOSED_HEADERS = ("Retry-After", "Location", "ETag", "Content-Disposition", "Up
                    "Tus-Checksum-Algorithm")
 
 
+def set_blueprint_policy(app: Flask, blueprint: str, policy: str) -> None:
+    """The Content-Security-Policy of the HTML answers of one blueprint's views."""
+    app.extensions.setdefault("xuncha.csp", {})[blueprint] = policy
+
+
 def init_app(app: Flask) -> None:
     referrer_policy = app.config["REFERRER_POLICY"]
     csp = app.config["CONTENT_SECURITY_POLICY"]
-    authenticated = app.config["AUTHENTICATED_CACHE_CONTROL"]
+    policies: dict[str, str] = app.extensions.setdefault("xuncha.csp", {})
+    private = app.config["AUTHENTICATED_CACHE_CONTROL"]
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", referrer_policy)
         if response.mimetype == "text/html":
-            response.headers["Content-Security-Policy"] = csp
-        if "Authorization" in request.headers and "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = authenticated
+            response.headers["Content-Security-Policy"] = policies.get(request.blueprint or "", csp)
+        # A bearer token, or the console's session cookie (the request's principal is then known).
+        authenticated = "Authorization" in request.headers or "principal" in g
+        if authenticated and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = private
         return response
 
     origins = app.config["CORS_ORIGINS"]

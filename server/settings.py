@@ -237,6 +237,19 @@ SETTINGS: tuple[Setting, ...] = (
             "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
             "frame-ancestors 'none'",
             "Content-Security-Policy of every HTML answer (circulars, bulletins): no script, form or frame."),
+    Setting("CONSOLE_CONTENT_SECURITY_POLICY", str,
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            "Content-Security-Policy of the web console's pages: the app's own scripts, styles, photos and "
+            "uploads only; no inline script, no other site."),
+    Setting("CONSOLE_SESSION_HOURS", _positive_int, 8,
+            "Lifetime of a web console login: its cookie and the token behind it expire together."),
+    Setting("CONSOLE_UPLOAD_CHUNK_BYTES", _positive_int, 512 * 1024,
+            "Size of each PATCH of a photo uploaded from the console: after a dropped connection the "
+            "browser resumes from the last chunk the server took."),
+    Setting("CONSOLE_COOKIE_SECURE", _bool, False,
+            "Send the console's session cookie over HTTPS only (Secure). Turn on wherever the console is "
+            "served over HTTPS, as it must be outside a test bench."),
     Setting("AUTHENTICATED_CACHE_CONTROL", str, "private, no-cache",
             "Cache-Control of answers to a request with a bearer token, unless the view set its own: "
             "never kept by a shared cache."),

@@ -119,6 +119,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/version"): Row(ALL, public=True),
     ("POST", "/api/v1/auth/login"): Row(ALL, public=True),
     ("POST", "/api/v1/auth/logout"): Row(frozenset()),  # run apart: it ends the token
+    # Run apart (tests/auth/): each revokes the account's tokens, the matrix's own included.
+    ("POST", "/api/v1/auth/password"): Row(frozenset()),
+    ("POST", "/api/v1/users/{user_id}/password"): Row(frozenset()),
+    ("POST", "/api/v1/users/{user_id}/disable"): Row(frozenset()),
+    ("POST", "/api/v1/users/{user_id}/enable"): Row(frozenset()),
     ("GET", "/api/v1/auth/me"): Row(ALL),
     ("POST", "/api/v1/auth/tokens/{token_id}/revoke"): Row(ADMIN, {"token_id": ("spare_token",)}, _REASON),
     ("POST", "/api/v1/users/{user_id}/revoke-tokens"): Row(ADMIN, {"user_id": ("spare_user",)}, _REASON),

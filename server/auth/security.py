@@ -15,6 +15,7 @@ from server.auth.models import AuthToken, User
 from server.auth.permissions import Permission, allowed
 from server.clock import app_clock
 from server.errors import Forbidden, Unauthenticated
+from server.web.session import cookie_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -53,7 +54,13 @@ def _found(record: T | None) -> T:
 
 
 def _bearer_token() -> str:
+    """The request's token: its Authorization header, or else the web console's session cookie
+    (:mod:`server.web.session`, which also checks the CSRF token of such requests)."""
     header = request.headers.get("Authorization", "")
+    if not header:
+        token = cookie_token()
+        if token:
+            return token
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Send the token from POST /api/v1/auth/login as 'Authorization: Bearer <token>'.")

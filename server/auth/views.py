@@ -8,15 +8,13 @@ from flask import current_app
 
 from server import db
 from server.api import Blueprint
-from server.auth import accounts, services
+from server.auth import accounts, login_flow, services
 from server.auth.permissions import Permission
 from server.auth.schemas import (ChangePasswordSchema, EnrolSchema, LoginSchema, MeSchema, ReleasedSchema,
                                  ReleaseSchema, RevokedSchema, RevokeSchema, TokenSchema)
 from server.auth.security import authenticate_request, current_user, requires
 from server.auth.throttle import client_address, throttle, throttled
 from server.clock import app_clock
-from server.demo.data import is_published_password
-from server.errors import Forbidden, InvalidCredentials
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1",
                 description="Login, logout, password change and token revocation")
@@ -34,24 +32,8 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
     Failed logins are counted per account and per client address (429 with Retry-After
     beyond LOGIN_RATE_LIMIT / LOGIN_ADDRESS_RATE_LIMIT) and audited.
     """
-    address = client_address()
-    throttle().check_login(address, body["username"])
-    if current_app.config["ENV"] == "production" and is_published_password(body["username"], body["password"]):
-        _login_failed("auth.login_demo_password", address, body["username"])
-        raise Forbidden(f"The password of the demo account {body['username']!r} is published; it is refused in "
-                        "production. An admin sets a new one: xuncha reset-password USERNAME.")
-    session = db.session()
-    try:
-        issued = services.login(
-            session, app_clock(), current_app.extensions["xuncha.hasher"],
-            username=body["username"], password=body["password"],
-            device=services.DeviceInfo(**body["device"]),
-            ttl=_token_ttl())
-    except InvalidCredentials:
-        _login_failed("auth.login_failed", address, body["username"])
-        raise
-    session.commit()
-    throttle().login_succeeded(body["username"])
+    issued = login_flow.log_in(body["username"], body["password"], services.DeviceInfo(**body["device"]),
+                               ttl=_token_ttl())
     return _token_answer(issued)
 
 
@@ -94,24 +76,10 @@ def change_password(body: dict[str, Any]) -> dict[str, Any]:
             db.session(), app_clock(), current_app.extensions["xuncha.hasher"], user, principal.token.device,
             old_password=body["old_password"], new_password=body["new_password"], ttl=_token_ttl())
     except accounts.WrongPassword:
-        _login_failed("auth.password_change_failed", address, user.username)
+        login_flow.note_failed_login("auth.password_change_failed", address, user.username)
         raise
     db.session().commit()
     return _token_answer(issued)
-
-
-def _login_failed(action: str, address: str, username: str) -> None:
-    """Count a failed login and audit it, and the lockout it caused if any, in their own transaction."""
-    session = db.session()
-    session.rollback()
-    lockouts = throttle().login_failed(address, username)
-    user_id = accounts.account_id(session, username)
-    # End the read before writing: on SQLite a transaction that read cannot start writing once
-    # another connection has committed (a stale snapshot), and failed logins come in bursts.
-    session.commit()
-    accounts.record_failed_login(session, app_clock(), action=action, user_id=user_id, username=username,
-                                 address=address, lockouts=lockouts)
-    session.commit()
 
 
 def _token_ttl() -> dt.timedelta:

@@ -49,10 +49,17 @@ class Recorder:
         self.inner = inner
         self.calls: list[tuple[str, Any, int, Any]] = []
 
-    def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
-        status, body = self.inner.request(method, path, **kwargs)
+    def exchange(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+        status, body, headers = self.inner.exchange(method, path, **kwargs)
         self.calls.append((path, kwargs.get("body"), status, body))
+        return status, body, headers
+
+    def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        status, body, _headers = self.exchange(method, path, **kwargs)
         return status, body
+
+    def send(self, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
+        return self.inner.send(method, path, **kwargs)
 
 
 class FakeClock:
