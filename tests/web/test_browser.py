@@ -210,11 +210,12 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     page.wait_for_url(f"**/console/orders/{target}")
     assert page.locator("#order-status").inner_text() == "已销号"
 
-    # -- the unit sees the 销号 notice  (the closing audit event on its page)
+    # -- the unit sees the 销号 notice, and the closing step on the order's page
     phone_page.goto(f"{live}/console/orders/{target}")
     assert "复查通过，销号" in phone_page.locator("#timeline").inner_text()
     _shoot(phone_page, "issue-phone")
     phone_page.goto(f"{live}/console/unit/orders")
+    assert "已销号" in phone_page.locator("#notices li.order-closed").first.inner_text()
     assert "办公楼西侧杂物堆积墙边" in phone_page.locator("#history").inner_text()  # the unit's history
     _shoot(phone_page, "unit-orders-phone")
 
