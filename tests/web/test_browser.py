@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from server.attachments.models import PhotoRef
 from server.orders.models import Order
 from server.units.models import Zone, ZoneKind
+from server.web.text import text
 from tests.factories import PASSWORD
 from tests.test_auth import bearer
 from tests.world import finding_fields
@@ -215,6 +216,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     assert "复查通过，销号" in phone_page.locator("#timeline").inner_text()
     _shoot(phone_page, "issue-phone")
     phone_page.goto(f"{live}/console/unit/orders")
+    assert phone_page.title() == f"{text('orders.title')} · {text('app.name')}"
     assert "已销号" in phone_page.locator("#notices li.order-closed").first.inner_text()
     assert "办公楼西侧杂物堆积墙边" in phone_page.locator("#history").inner_text()  # the unit's history
     _shoot(phone_page, "unit-orders-phone")
