@@ -33,6 +33,7 @@ never renumbered: they are the keys imports and devices use.
 """
 
 from server.demo.data import DEMO_CREDENTIALS, unit_aliases
-from server.demo.loader import credentials_table, load_demo, print_credentials
+from server.demo.loader import credentials_table, load_demo, load_demo_work, print_credentials
 
-__all__ = ["DEMO_CREDENTIALS", "credentials_table", "load_demo", "print_credentials", "unit_aliases"]
+__all__ = ["DEMO_CREDENTIALS", "credentials_table", "load_demo", "load_demo_work", "print_credentials",
+           "unit_aliases"]
