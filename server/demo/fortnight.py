@@ -27,13 +27,18 @@ import media
 from server.attachments.models import PhotoRole
 from server.attachments.services import attach, receive_photo, refresh_media_status
 from server.auth.models import User
+from server.auth.services import DeviceInfo, register_device
 from server.campaigns.models import Campaign
 from server.clock import FrozenClock
 from server.findings.models import Finding, FindingStatus, Severity
 from server.orders import escalation, services
 from server.orders.models import Order, OrderStatus
 from server.reports.services import issue_bulletin
-from server.rounds.models import Assignment, Round
+from server.rounds.models import Assignment, Round, TeamMember
+from server.standards.models import StandardItem
+from server.sync.push import push
+from sync_protocol.messages import PushRequestSchema
+from sync_protocol.version import PROTOCOL_VERSION
 
 DAYS = 14
 #: Problems with their measure words in the default policy, as patrols report them.
@@ -77,6 +82,16 @@ class _Work:
                                         .order_by(Assignment.unit_id)))
         self.units = liaison_units + [u for u in assigned if u not in liaison_units][:10]
         self.inspectors = [u for name, u in sorted(users.items()) if name.startswith("inspector")]
+        # Each inspector's phone, and the units of their team they visit in turn.
+        self.phones = {u.id: [register_device(session, clock, u, DeviceInfo(
+            id=uuid.UUID(int=self.rng.getrandbits(128), version=4), name=f"{u.display_name}的手机",
+            platform="android", app_version="demo")).id, 0] for u in self.inspectors}
+        self.visits = {u.id: list(session.scalars(
+            sa.select(Assignment.unit_id).join(TeamMember, TeamMember.team_id == Assignment.team_id)
+            .where(Assignment.round_id == round_.id, TeamMember.user_id == u.id).order_by(Assignment.unit_id)))
+            for u in self.inspectors}
+        self.items = list(session.scalars(sa.select(StandardItem.id).where(
+            StandardItem.standard_id == round_.standard_id).order_by(StandardItem.position)))
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> None:
         self.clock.set(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone))
@@ -86,6 +101,10 @@ class _Work:
         self.at(day, 9, 30)
         for _ in range(rng.randrange(3, 6)):
             self.finding(rng.choice([*self.units, *self.units, None]))
+        session.commit()
+
+        self.at(day, 10)
+        self.visit(self.inspectors[day.toordinal() % len(self.inspectors)])
         session.commit()
 
         self.at(day, 11)
@@ -122,12 +141,16 @@ class _Work:
 
     def today(self, now: dt.datetime) -> None:
         """This morning's work, not yet looked at: a finding waiting for triage, answers waiting
-        for 复查; then the sweep at ``now``."""
+        for 复查, an order parked; then the sweep at ``now``."""
         self.clock.set(now - dt.timedelta(hours=2))
         self.finding(None)
         self.finding(self.units[0])
-        for order in self.orders(OrderStatus.ISSUED)[:3]:
+        issued = self.orders(OrderStatus.ISSUED)
+        for order in issued[:3]:
             self.respond(order)
+        # One more for the issue bank (挂账), so it is never empty whatever the fortnight held.
+        services.park(self.session, self.clock, issued[3], self.users["supervisor"],
+                      review_at=now + dt.timedelta(days=30), reason="需纳入年度改造计划")
         self.session.commit()
         self.clock.set(now)
         self.night()
@@ -141,6 +164,38 @@ class _Work:
         return list(self.session.scalars(sa.select(Order).join(Finding, Finding.id == Order.finding_id)
                                          .where(Order.status == status, Finding.campaign_id == self.campaign.id)
                                          .order_by(Order.id)))
+
+    def visit(self, inspector: User) -> None:
+        """A visit with its answers (检查记录), sent from the inspector's phone as a sync push."""
+        units = self.visits[inspector.id]
+        if not units or not self.items:
+            return
+        rng, now = self.rng, self.clock.now()
+        visit_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        unit_id = units[rng.randrange(len(units))]
+        team_id = self.session.scalar(sa.select(Assignment.team_id).where(
+            Assignment.round_id == self.round.id, Assignment.unit_id == unit_id))
+        mutations = [("visit", visit_id, {"round_id": self.round.id, "unit_id": unit_id, "team_id": team_id,
+                                          "started_at": now.isoformat(), "status": "submitted",
+                                          "ended_at": (now + dt.timedelta(minutes=40)).isoformat(),
+                                          "methods": "实地查看"})]
+        for item_id in rng.sample(self.items, min(4, len(self.items))):
+            failed = rng.random() < 0.3
+            mutations.append(("answer", uuid.UUID(int=rng.getrandbits(128), version=4), {
+                "visit_id": str(visit_id), "item_id": item_id, "result": "fail" if failed else "pass",
+                "instances": rng.randrange(1, 4) if failed else 0, "note": "现场存在问题" if failed else ""}))
+        phone = self.phones[inspector.id]
+        batch = []
+        for entity, record_id, fields in mutations:
+            phone[1] += 1
+            batch.append({"seq": phone[1], "entity": entity, "id": str(record_id), "op": "create",
+                          "fields": fields, "device_time": now.isoformat()})
+        request = PushRequestSchema().load({"protocol": PROTOCOL_VERSION, "device_id": str(phone[0]),
+                                            "sent_at": now.isoformat(), "mutations": batch,
+                                            "telemetry": {"outbox_depth": 0, "app_version": "demo"}})
+        answer = push(self.session, self.clock, inspector, phone[0], request, max_batch=len(batch))
+        self.made["visits"] += 1
+        self.made["answers"] += sum(r["outcome"] == "applied" and r["entity"] == "answer" for r in answer["results"])
 
     def finding(self, unit_id: int | None) -> None:
         rng, session = self.rng, self.session
