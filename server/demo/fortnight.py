@@ -159,6 +159,9 @@ class _Work:
         self.made["escalation_steps"] += escalation.escalate_overdue(self.session, self.clock).steps
         self.made["reminders"] += escalation.send_reminders(self.session, self.clock)
         self.session.commit()
+        # The sweep writes orders with Core statements: the orders this session holds are stale
+        # now, and the next day's steps must start from what the sweep wrote.
+        self.session.expire_all()
 
     def orders(self, status: OrderStatus) -> list[Order]:
         return list(self.session.scalars(sa.select(Order).join(Finding, Finding.id == Order.finding_id)
