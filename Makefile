@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test install clean
 
-# Serve on http://127.0.0.1:5000 with the demo data and the scheduler beside it.
+# Serve on http://127.0.0.1:$(PORT) with the demo data and the scheduler beside it: `make demo PORT=8000`.
+PORT ?= 5000
 demo: $(VENV)/.installed
-	$(BIN)/xuncha dev
+	$(BIN)/xuncha dev --port $(PORT)
 
 # The whole suite; set XUNCHA_TEST_DATABASE_URL=postgresql://... to run it on PostgreSQL.
 test: $(VENV)/.installed

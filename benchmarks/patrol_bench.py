@@ -4,10 +4,11 @@
     python benchmarks/patrol_bench.py --quick            # CI: 4 phones for 15 s
     python benchmarks/patrol_bench.py                    # 50 phones for 5 minutes
     python benchmarks/patrol_bench.py --kill-worker      # ... and one worker SIGKILLed halfway
+    benchmarks/scale_out.sh                              # both, with four workers (docs/operations.md)
 
 A throwaway PostgreSQL database ``xuncha_bench_<pid>`` is built by the real migrations and
 filled with the demo campaign (``xuncha demo``: its ten inspectors and its supervisor); the app
-is served by gunicorn (two sync workers) with media on the filesystem, and the scheduler runs as its
+is served by gunicorn (``--workers`` sync workers, two by default) with media on the filesystem, and the scheduler runs as its
 own process beside it. The phones (``sample_client.simulator``, one thread each, in this
 process) lose requests and answers at ``--loss`` and wait ``--latency`` ms each way, then the
 run checks that the server holds exactly what they captured, every photo byte for byte, and
@@ -55,11 +56,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             subprocess.run([sys.executable, "-m", "server.cli", *command], env=env, cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         say("database migrated, demo campaign loaded")
-        server = ServerProcess(settings, "gunicorn", None)
+        server = ServerProcess(settings, "gunicorn", None, workers=args.workers)
         scheduler = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"], env=env, cwd=ROOT,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            say(f"gunicorn (2 workers) and the scheduler; {args.devices} phones for {args.minutes} min, "
+            say(f"gunicorn ({args.workers} workers) and the scheduler; {args.devices} phones for {args.minutes} min, "
                 f"loss {args.loss}, latency {args.latency} ms")
             killed: list[int] = []
             if args.kill_worker:
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, help="how long they work (default 5; quick 0.25)")
     parser.add_argument("--loss", type=float, default=0.05, help="chance a request or its answer is lost")
     parser.add_argument("--latency", type=float, default=50, help="one-way latency in ms (jittered)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default %(default)s)")
     parser.add_argument("--kill-worker", action="store_true", help="SIGKILL one worker halfway through")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)

@@ -150,13 +150,13 @@ def _free_port() -> int:
 class ServerProcess:
     """The app served on 127.0.0.1 in a subprocess: werkzeug (threaded) or gunicorn."""
 
-    def __init__(self, settings: dict[str, Any], kind: str, profile_dir: str | None) -> None:
+    def __init__(self, settings: dict[str, Any], kind: str, profile_dir: str | None, *, workers: int = 2) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
         env.update({f"XUNCHA_{k}": str(v) for k, v in settings.items()})
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         self.port = _free_port()
         if kind == "gunicorn":
-            cmd = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}",
+            cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                    "--log-level", "warning", "server:create_app()"]
         else:
             cmd = [sys.executable, __file__, "--_serve", str(self.port)]

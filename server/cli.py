@@ -302,16 +302,11 @@ def scheduler_command(once: bool) -> None:
 @with_appcontext
 def dev_command(host: str, port: int, no_demo: bool) -> None:
     """Migrate, load the demo data, and serve with the scheduler beside it (development only)."""
-    from server.demo import load_demo, print_credentials
-
     _refuse_in_production("xuncha dev (the development server, with demo accounts)")
 
     upgrade_database(current_app.config["DATABASE_URL"])
     if not no_demo:
-        with _session() as session:
-            load_demo(session, _clock(), current_app.extensions["xuncha.hasher"])
-            session.commit()
-        print_credentials()
+        _load_demo()
     scheduler = subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler"], env=os.environ.copy())
     click.echo(f"scheduler process started (pid {scheduler.pid})")
     # Stopped by a service manager (SIGTERM) as by Ctrl+C: take the scheduler down too.
@@ -337,13 +332,22 @@ def _refuse_in_production(what: str) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the demo campaign built from the seed circulars (safe to run again)."""
-    from server.demo import load_demo, print_credentials
-
     _refuse_in_production("xuncha demo (accounts with published passwords)")
+    _load_demo()
 
+
+def _load_demo() -> None:
+    import media
+    from server.demo import load_demo, load_demo_work, print_credentials
+
+    config = current_app.config
     with _session() as session:
         load_demo(session, _clock(), current_app.extensions["xuncha.hasher"])
         session.commit()
+        made = load_demo_work(session, _clock().now(), current_app.extensions["xuncha.media"],
+                              media.Limits(max_bytes=config["MEDIA_MAX_BYTES"], max_pixels=config["MEDIA_MAX_PIXELS"]))
+    if made:
+        click.echo("Demo fortnight of patrol work: " + ", ".join(f"{n} {kind}" for kind, n in sorted(made.items())))
     print_credentials()
 
 

@@ -8,15 +8,19 @@ import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from shapely.geometry import shape
 
+import media
+
 from server.auth.models import Role, User
 from server.campaigns.models import AssessmentGroup, Campaign
 from server.models import Base  # every model, so the snapshot covers every table
-from server.demo import DEMO_CREDENTIALS, credentials_table, data, load_demo, print_credentials, unit_aliases
+from server.demo import (DEMO_CREDENTIALS, credentials_table, data, load_demo, load_demo_work, print_credentials,
+                         unit_aliases)
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team, TeamMember
 from server.standards.models import ScoringModel, Standard, StandardItem, StandardSection
 from server.units.models import Unit, UnitContact, Zone, ZoneKind
@@ -85,6 +89,18 @@ def demo(session, clock, hasher):  # type: ignore[no-untyped-def]
     created = load_demo(session, clock, hasher)
     session.commit()
     return created
+
+
+@pytest.fixture
+def work(app, session, clock, demo):  # type: ignore[no-untyped-def]
+    """The demo with its fortnight of patrol work, ending at the test clock's now."""
+    limits = media.Limits(max_bytes=app.config["MEDIA_MAX_BYTES"], max_pixels=app.config["MEDIA_MAX_PIXELS"])
+    with app.app_context():
+        return load_demo_work(session, clock.now(), app.extensions["xuncha.media"], limits)
+
+
+def patrol_round(session) -> Round:  # type: ignore[no-untyped-def]
+    return session.scalar(sa.select(Round).where(Round.status == RoundStatus.ACTIVE))
 
 
 def units_by_name(session) -> dict[str, Unit]:  # type: ignore[no-untyped-def]
@@ -213,7 +229,8 @@ def test_the_standard_deducts_from_100_over_sections_that_add_up(session, demo):
 
 def test_the_2008_round_has_five_teams_covering_the_115_units_once(session, demo):
     round_ = demo_round(session)
-    assert (round_.mode, round_.status) == (RoundMode.OPEN, RoundStatus.ACTIVE)
+    # Closed: the current work is in the fortnight's patrol round.
+    assert (round_.mode, round_.status) == (RoundMode.OPEN, RoundStatus.CLOSED)
     assert (round_.starts_on.isoformat(), round_.ends_on.isoformat()) == ("2008-10-23", "2008-10-30")
     assert round_.standard_id == session.scalar(sa.select(Standard.id))
     assert [t.name for t in round_.teams] == ["第一检查组", "第二检查组", "第三检查组", "第四检查组", "第五检查组"]
@@ -286,7 +303,7 @@ def test_the_liaison_sees_only_their_unit(client, session, demo):
     assert contact.user_id == session.scalar(sa.select(User.id).where(User.username == "liaison"))
 
 
-def test_the_inspector_sees_the_units_of_their_team_in_the_active_round(client, session, demo):
+def test_the_inspector_sees_the_units_of_their_team_in_the_active_round(client, session, work):
     headers = token_for(client, "inspector")
     response = client.get("/api/v1/units", query_string={"limit": 1000}, headers=headers)
     assert response.status_code == 200, response.get_json()
@@ -294,7 +311,7 @@ def test_the_inspector_sees_the_units_of_their_team_in_the_active_round(client, 
     assert seen == team_unit_names(session, "第一检查组") and len(seen) == 23
     assert "新华书店" not in seen
     rounds = client.get("/api/v1/rounds", headers=headers).get_json()["items"]
-    assert [r["name"] for r in rounds] == ["2008年下半年双创目标任务检查"]
+    assert [r["name"] for r in rounds if r["status"] == "active"] == [patrol_round(session).name]
 
 
 def test_the_liaison_descriptions_name_the_team_that_inspects_them(session, demo):
@@ -333,13 +350,13 @@ def test_load_demo_is_fast(session, clock, hasher):
 
 def test_existing_rows_are_left_as_they_are(session, clock, hasher, demo):
     round_ = demo_round(session)
-    round_.status = RoundStatus.CLOSED
+    round_.status = RoundStatus.ACTIVE
     inspector = session.scalar(sa.select(User).where(User.username == "inspector"))
     inspector.password_hash = hasher.hash("changed-by-user-7")
     session.commit()
     load_demo(session, clock, hasher)
     session.commit()
-    assert demo_round(session).status is RoundStatus.CLOSED
+    assert demo_round(session).status is RoundStatus.ACTIVE
     assert hasher.verify(inspector.password_hash, "changed-by-user-7")
 
 
@@ -357,3 +374,55 @@ def test_a_unit_imported_under_another_code_is_reused(session, clock, hasher):
     assert liaison2.unit_id == audit[0].id
     assert session.scalar(sa.select(sa.func.count()).select_from(Assignment)
                           .where(Assignment.unit_id == audit[0].id)) == 1
+
+
+# -- the fortnight of patrol work ----------------------------------------------------------------
+
+def test_the_fortnight_ends_today_with_orders_in_every_status_and_escalated_twice(app, client, session, clock,
+                                                                                   work):
+    from server.attachments.models import Photo, PhotoRef, PhotoRole
+    from server.findings.models import Finding, FindingStatus
+    from server.notifications.models import Notification
+    from server.orders.models import Order, OrderStatus
+    from server.reports.models import BulletinIssue
+
+    round_ = patrol_round(session)
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert (round_.ends_on, (round_.ends_on - round_.starts_on).days) == (today, 14)
+    assert set(session.scalars(sa.select(Order.status).distinct())) == set(OrderStatus)
+    assert len(set(session.scalars(sa.select(Order.level).where(Order.level > 1)))) >= 2
+    # Overdue and still open: the sweep has moved them up (督办) with a new deadline each time.
+    overdue = session.scalar(sa.select(sa.func.count()).select_from(Order).where(
+        Order.status == OrderStatus.ISSUED, Order.level > 1))
+    observed = list(session.scalars(sa.select(Finding.observed_at)))
+    assert min(observed) < clock.now() - dt.timedelta(days=13) and max(observed) <= clock.now()
+    # Every finding's photo went through the pipeline into the media store.
+    assert set(session.scalars(sa.select(Finding.status))) == {FindingStatus.COMPLETE}
+    befores = session.scalars(sa.select(PhotoRef.sha256).where(PhotoRef.role == PhotoRole.BEFORE)).all()
+    assert len(befores) == work["findings"] == session.scalar(sa.select(sa.func.count()).select_from(Finding))
+    assert session.scalar(sa.select(sa.func.count()).select_from(Photo)) == work["photos"]
+    with app.extensions["xuncha.media"].open(media.key_for(befores[0])) as original:
+        assert original.read(2) == b"\xff\xd8"  # a JPEG
+    assert session.scalar(sa.select(sa.func.count()).select_from(Notification)) > 0
+    assert session.scalar(sa.select(BulletinIssue.ends_on)) == today - dt.timedelta(days=1)
+    assert work["escalation_steps"] > 0 and work["reminders"] > 0 and overdue > 0
+    # Visits and their answers came in as the inspectors' phones pushed them.
+    from server.visits.models import Answer, AnswerResult, Visit
+
+    assert session.scalar(sa.select(sa.func.count()).select_from(Visit)) == work["visits"] == 14
+    assert set(session.scalars(sa.select(Answer.result).distinct())) >= {AnswerResult.PASS, AnswerResult.FAIL}
+
+    # The supervisor's list shows them through the API.
+    orders = client.get("/api/v1/orders", query_string={"limit": 200}, headers=token_for(client, "supervisor"))
+    assert orders.status_code == 200, orders.get_json()
+    assert {o["status"] for o in orders.get_json()["items"]} >= {"issued", "responded", "closed", "triage"}
+
+
+def test_the_fortnight_is_made_once(app, session, clock, work):
+    from server.findings.models import Finding
+
+    count = session.scalar(sa.select(sa.func.count()).select_from(Finding))
+    limits = media.Limits(max_bytes=app.config["MEDIA_MAX_BYTES"], max_pixels=app.config["MEDIA_MAX_PIXELS"])
+    with app.app_context():
+        assert load_demo_work(session, clock.now(), app.extensions["xuncha.media"], limits) == {}
+    assert session.scalar(sa.select(sa.func.count()).select_from(Finding)) == count

@@ -27,9 +27,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _request(url: str, body: dict | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+def _request(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -63,6 +64,12 @@ def test_dev_server_serves_demo_data_with_the_scheduler_beside_it(tmp_path: Path
         supervisor = next(c for c in DEMO_CREDENTIALS if c[0] == "supervisor")
         status, body = _request(base + "/api/v1/auth/login", {"username": supervisor[1], "password": supervisor[2]})
         assert status == 200 and body["token"].startswith("xc_")
+        # The demo's fortnight: orders in every state, some climbed past the first level.
+        status, orders = _request(base + "/api/v1/orders?limit=200", token=body["token"])
+        assert status == 200, orders
+        assert {o["status"] for o in orders["items"]} == {"triage", "issued", "responded", "closed", "parked",
+                                                          "voided"}
+        assert len({o["level"] for o in orders["items"]}) >= 3
         status, body = _request(base + "/api/v1/auth/login", {"username": supervisor[1], "password": "wrong-one-1"})
         assert status == 401 and body["code"] == "invalid_credentials"
 
@@ -78,3 +85,14 @@ def test_dev_server_serves_demo_data_with_the_scheduler_beside_it(tmp_path: Path
     with pytest.raises(ProcessLookupError):
         os.kill(scheduler_pid, 0)  # stopping the server took the scheduler down with it
     assert (tmp_path / "instance" / "xuncha.sqlite3").exists()
+
+
+def test_make_demo_serves_on_the_port_it_is_given():
+    root = Path(__file__).resolve().parents[1]
+    # -n: what make would run, with the virtualenv taken as installed.
+    plan = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo", "PORT=8123"], cwd=root,
+                          capture_output=True, text=True, check=True).stdout
+    assert plan.strip().endswith("xuncha dev --port 8123")
+    default = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo"], cwd=root,
+                             capture_output=True, text=True, check=True).stdout
+    assert default.strip().endswith("xuncha dev --port 5000")

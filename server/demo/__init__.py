@@ -6,11 +6,13 @@
   (the four tiers and the two units 暂未排序), 186 in all.
 - Standard (``standard_sections.csv``, ``standard_items.csv``): a 考核细则 in the deduction model,
   full score 100, whose items are the problems seed 002 names.
-- Round 2008年下半年双创目标任务检查 (明查, active, 2008-10-23 to 10-30) with five teams and the 115
+- Round 2008年下半年双创目标任务检查 (明查, closed, 2008-10-23 to 10-30) with five teams and the 115
   units of seed 002 (``round_2008_assignments.csv``: round-robin over the teams in the order 002
   prints them).
 - Zones (``zones.csv``): a few 门前四包 frontages, a 家属院 and a 包抓片区 in 安康 city.
 - One account per role (:data:`DEMO_CREDENTIALS`).
+- A fortnight of patrol work ending today, in an active round of the same teams and units
+  (:func:`load_demo_work`, :mod:`server.demo.fortnight`), made once.
 
 Unit spellings. The same body is often printed differently in the two seeds, eleven years apart
 (市纪委监察局 in 2008, 市纪委监委 later; 新华书店 / 市新华书店; 市卫生局 / 市卫计局). Circulars are
@@ -33,6 +35,7 @@ never renumbered: they are the keys imports and devices use.
 """
 
 from server.demo.data import DEMO_CREDENTIALS, unit_aliases
-from server.demo.loader import credentials_table, load_demo, print_credentials
+from server.demo.loader import credentials_table, load_demo, load_demo_work, print_credentials
 
-__all__ = ["DEMO_CREDENTIALS", "credentials_table", "load_demo", "print_credentials", "unit_aliases"]
+__all__ = ["DEMO_CREDENTIALS", "credentials_table", "load_demo", "load_demo_work", "print_credentials",
+           "unit_aliases"]

@@ -31,8 +31,18 @@ STANDARD = {"code": "SC-DEPT", "version": 1, "name": "市级部门和中省驻�
             "scoring_model": ScoringModel.DEDUCTION, "full_score": Decimal(100),
             "published_at": dt.datetime(2008, 10, 20, 9, 0, tzinfo=SHANGHAI)}
 
-ROUND = {"name": "2008年下半年双创目标任务检查", "mode": RoundMode.OPEN, "status": RoundStatus.ACTIVE,
+# Closed: the demo's current work is in the patrol round (:func:`patrol_round`).
+ROUND = {"name": "2008年下半年双创目标任务检查", "mode": RoundMode.OPEN, "status": RoundStatus.CLOSED,
          "starts_on": dt.date(2008, 10, 23), "ends_on": dt.date(2008, 10, 30)}
+
+
+
+def patrol_round(today: dt.date, days: int) -> dict[str, object]:
+    """The round of the demo's fortnight of patrols, ending today: the same teams and units."""
+    starts = today - dt.timedelta(days=days)
+    return {"name": f"{starts:%Y年%m月%d日}起双创常态化巡查", "mode": RoundMode.OPEN,
+            "status": RoundStatus.ACTIVE, "starts_on": starts, "ends_on": today}
+
 
 TEAMS = ("第一检查组", "第二检查组", "第三检查组", "第四检查组", "第五检查组")
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections import Counter
 from typing import Iterable, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
+
+import media
 
 from server.audit.models import ActorKind
 from server.audit.services import record
@@ -18,6 +22,7 @@ from server.auth.services import create_user
 from server.campaigns.models import AssessmentGroup, Campaign
 from server.clock import Clock
 from server.demo import data
+from server.findings.models import Finding
 from server.rounds.models import Assignment, Round, Team, TeamMember
 from server.standards.models import Standard, StandardItem, StandardSection
 from server.units.models import ContactRole, Unit, UnitContact, Zone
@@ -50,6 +55,31 @@ def load_demo(session: Session, clock: Clock, hasher: PasswordHasher) -> dict[st
                entity_id=campaign.id, data=dict(sorted(created.items())))
     session.flush()
     return dict(created)
+
+
+def load_demo_work(session: Session, now: dt.datetime, storage: media.Storage,
+                   limits: media.Limits) -> dict[str, int]:
+    """Add a fortnight of patrol work ending at ``now`` in a round of its own (see
+    :mod:`server.demo.fortnight`), once: nothing while the demo campaign has findings. Run after
+    :func:`load_demo` has committed. Commits."""
+    from server.demo.fortnight import DAYS, load_fortnight
+
+    campaign = session.scalar(sa.select(Campaign).where(Campaign.name == data.CAMPAIGN["name"]))
+    if campaign is None or session.scalar(sa.select(sa.func.count()).select_from(Finding)
+                                          .where(Finding.campaign_id == campaign.id)):
+        return {}
+    created: Counter[str] = Counter()
+    today = now.astimezone(ZoneInfo(campaign.timezone)).date()
+    standard = _standard(session, campaign, created)
+    round_, = _add(session, created, "rounds", [Round(campaign_id=campaign.id, standard_id=standard.id,
+                                                      **data.patrol_round(today, DAYS))])
+    users = {u.username: u for u in session.scalars(
+        sa.select(User).where(User.username.in_([u.username for u in data.DEMO_USERS])))}
+    units = _units(session, campaign, _groups(session, campaign, created), created)
+    _teams(session, round_, users, units, created)
+    session.commit()
+    made = load_fortnight(session, now, campaign, round_, users, storage, limits)
+    return dict(created + Counter(made))
 
 
 def _add(session: Session, created: Counter[str], kind: str, new: Iterable[T]) -> list[T]:
