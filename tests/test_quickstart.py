@@ -89,10 +89,12 @@ def test_dev_server_serves_demo_data_with_the_scheduler_beside_it(tmp_path: Path
 
 def test_make_demo_serves_on_the_port_it_is_given():
     root = Path(__file__).resolve().parents[1]
-    # -n: what make would run, with the virtualenv taken as installed.
-    plan = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo", "PORT=8123"], cwd=root,
+    # -n: what make would run, with the virtualenv taken as installed. Run from `make test`, the
+    # outer make's flags would add "Entering directory" lines: this make is a make of its own.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    plan = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo", "PORT=8123"], cwd=root, env=env,
                           capture_output=True, text=True, check=True).stdout
     assert plan.strip().endswith("xuncha dev --port 8123")
-    default = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo"], cwd=root,
+    default = subprocess.run(["make", "-n", "-o", ".venv/.installed", "demo"], cwd=root, env=env,
                              capture_output=True, text=True, check=True).stdout
     assert default.strip().endswith("xuncha dev --port 5000")
