@@ -191,7 +191,20 @@ def utcnow() -> dt.datetime:
 
 class Timestamps:
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: onupdate serves Core UPDATE statements; the ORM's are stamped by _stamp_update.
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(Timestamps, "before_update", propagate=True)
+def _stamp_update(_mapper: Any, _connection: Any, target: Timestamps) -> None:
+    # The instance is given the time the row gets. Left to the column's onupdate, a flush that
+    # updates several rows in one executemany computes a time per row but may leave the first
+    # in every instance, and a record published from its instance (the sync feed) then
+    # disagrees with its row by microseconds. Only a real change is stamped: a flush also
+    # visits instances whose attributes were set to the values they had.
+    session = sa.orm.object_session(target)
+    if session is not None and session.is_modified(target, include_collections=False):
+        target.updated_at = utcnow()
 
 
 class Mergeable:
