@@ -25,8 +25,12 @@ for run in steady kill-worker; do
     [ "$run" = kill-worker ] && extra="--kill-worker"
     echo "== $run: $WORKERS workers, $DEVICES phones for $MINUTES min" >&2
     # shellcheck disable=SC2086  # $extra is one flag or nothing
-    if ! PYTHONPATH=. "$PYTHON" benchmarks/patrol_bench.py --postgres "$POSTGRES" --workers "$WORKERS" \
-            --devices "$DEVICES" --minutes "$MINUTES" $extra 2>"$OUT/$run.log" | tee "$OUT/$run.json"; then
+    # Not a pipe into tee: the run's own exit status is what tells (sh has no pipefail).
+    if PYTHONPATH=. "$PYTHON" benchmarks/patrol_bench.py --postgres "$POSTGRES" --workers "$WORKERS" \
+            --devices "$DEVICES" --minutes "$MINUTES" $extra >"$OUT/$run.json" 2>"$OUT/$run.log"; then
+        cat "$OUT/$run.json"
+    else
+        cat "$OUT/$run.json"
         echo "== $run: something was lost, duplicated or diverged; see $OUT/$run.log" >&2
         status=1
     fi

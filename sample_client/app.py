@@ -8,6 +8,7 @@ The app's state lives in one folder (``home``): its SQLite store and copies of i
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -26,6 +27,10 @@ STORE_FILE = "client.sqlite3"
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+#: A decimal as the protocol sends it (docs/sync-protocol.md, "Decimals").
+_DECIMAL = re.compile(r"-?\d{1,4}(\.\d{1,2})?")
 
 
 class NotFoundLocally(ClientError):
@@ -120,6 +125,9 @@ class FieldApp:
 
     def answer(self, item_id: int, result: str, *, instances: int = 0, score: str | None = None,
                note: str = "") -> str:
+        """``score`` is the points a fail takes off; a signed value would count as none taken."""
+        if score is not None and (not _DECIMAL.fullmatch(score) or float(score) < 0):
+            raise ClientError(f"score {score!r}: the points a fail takes off, e.g. 1.00, never negative")
         return self.device.create("answer", {"visit_id": self.current_visit(), "item_id": item_id, "result": result,
                                              "instances": instances, "score": score, "note": note},
                                   record_id=_new_id())

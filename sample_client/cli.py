@@ -141,7 +141,7 @@ def visit_end(state: _State, notes: str) -> None:
 @click.argument("item", type=int)
 @click.option("--result", type=click.Choice(["pass", "fail", "na"]), default="pass", show_default=True)
 @click.option("--instances", type=int, default=0)
-@click.option("--score", help="Decimal with two places, e.g. -1.00.")
+@click.option("--score", help="Points a fail takes off, two places, e.g. 1.00 (never negative: docs/sync-protocol.md).")
 @click.option("--note", default="")
 @click.pass_obj
 def answer(state: _State, item: int, result: str, instances: int, score: str | None, note: str) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sample_client import NetworkError, WSGITransport
 from sample_client.app import FieldApp
 from sample_client.engine import Backoff
-from sample_client.errors import GaveUp, HandOverRefused, SyncStopped
+from sample_client.errors import ClientError, GaveUp, HandOverRefused, SyncStopped
 from sample_client.faults import FaultyLink
 from server.attachments.models import Photo
 from server.findings.models import Finding
@@ -37,7 +37,7 @@ def test_a_visit_captured_offline_arrives_once_with_its_photos(app, world, sessi
     link.online = False
     visit = phone.start_visit(world.units[0].id)
     item = min(i["id"] for i in phone.records("item"))
-    phone.answer(item, "fail", instances=1, score="-1.00", note="杂物堆积")
+    phone.answer(item, "fail", instances=1, score="1.00", note="杂物堆积")
     findings = [phone.add_finding("环境卫生", f"办公楼西侧杂物堆积{n}", photos=[camera()]) for n in range(3)]
     phone.end_visit()
     try:
@@ -61,6 +61,24 @@ def test_a_visit_captured_offline_arrives_once_with_its_photos(app, world, sessi
     assert session.scalar(sa.select(sa.func.count()).select_from(Order)) == 3
     # The pull after the push brought the server's copies, orders included.
     assert {o["finding_id"] for o in phone.records("order")} == set(findings)
+
+
+def test_a_signed_score_is_refused_on_the_phone_before_it_can_deduct_nothing(app, world, tmp_path):
+    phone = _field_app(app, tmp_path / "phone")
+    phone.login("alice", PASSWORD)
+    phone.pull()
+    phone.start_visit(world.units[0].id)
+    item = min(i["id"] for i in phone.records("item"))
+    depth = phone.status()["outbox"]
+    for score in ("-1.00", "one", "1.234"):
+        try:
+            phone.answer(item, "fail", instances=1, score=score)
+            raise AssertionError(f"score {score!r} taken")
+        except ClientError as error:
+            assert "never negative" in str(error)
+    assert phone.status()["outbox"] == depth
+    phone.answer(item, "fail", instances=1, score="2.50")
+    assert phone.status()["outbox"] == depth + 1
 
 
 def test_lost_answers_are_resent_and_applied_once(app, world, session, tmp_path, camera):

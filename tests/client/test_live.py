@@ -51,7 +51,7 @@ def test_a_visit_recorded_offline_becomes_orders_that_escalate_to_the_phone(
     assert _client(home, "visit", "start", str(world.units[0].id))[0] == 0
     with FieldApp(home) as phone:
         item = str(min(i["id"] for i in phone.records("item")))
-    assert _client(home, "answer", item, "--result", "fail", "--instances", "1", "--score", "-1.00")[0] == 0
+    assert _client(home, "answer", item, "--result", "fail", "--instances", "1", "--score", "1.00")[0] == 0
     for n in range(3):
         code, output = _client(home, "finding", "add", "--category", "环境卫生", "--description", f"墙边杂物堆积{n}",
                                "--photo", str(camera()))
