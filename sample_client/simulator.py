@@ -296,6 +296,7 @@ class Simulation:
                 if theirs == ours:
                     converged.append(True)
                     return
+                self.say(f"phone {phone.number} behind a fresh install ({_difference(ours, theirs)}); pulling again")
             converged.append(False)
             problems.append(f"phone {phone.number} ({phone.username}) did not converge: {_difference(ours, theirs)}")
 
