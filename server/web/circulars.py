@@ -64,7 +64,7 @@ def generate_circular(round_id: int) -> Response:
 def _page(circular: Circular, round_: Round, values: dict[str, str] | None = None,
           errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
     stored = forms.document_values(circular.document)
-    on_fields, elsewhere = forms.placed(errors or {}, stored)
+    on_fields, elsewhere = forms.placed(errors or {}, [*stored, "confirm"])
     return render_template("web/results_circular.html", circular=circular, round=round_, values=values or stored,
                            errors=on_fields, general=elsewhere, failed=bool(errors), fields=forms.HEADER_FIELDS,
                            published=circular.status is CircularStatus.PUBLISHED), status
@@ -105,9 +105,12 @@ def edit_circular(circular_id: int) -> Response | tuple[str, int]:
 
 @blp.post("/circulars/<int:circular_id>/publish")
 @requires(Permission.MANAGE_REPORTS)
-def publish_circular(circular_id: int) -> Response:
+def publish_circular(circular_id: int) -> Response | tuple[str, int]:
     """Freeze the draft as it reads, with the date the clerk set (today only when none is)."""
-    circular, _round = _circular(circular_id)
+    circular, round_ = _circular(circular_id)
+    if not request.form.get("confirm"):
+        # Publishing cannot be undone: the clerk says they read it, not a stray click.
+        return _page(circular, round_, errors={"confirm": text("results.publish_unconfirmed")}, status=422)
     session = db.session()
     reports.publish(session, app_clock(), circular, current_user())
     session.commit()

@@ -136,14 +136,15 @@ def _counts(report: ImportReport) -> dict[str, int]:
 
 @blp.post("/results/<int:round_id>/sheet")
 @requires(Permission.MANAGE_ASSESSMENTS)
-def check_sheet(round_id: int) -> tuple[str, int]:
+def check_sheet(round_id: int) -> Response | tuple[str, int]:
     """Check an uploaded score sheet, writing nothing: every row's errors, or what it would do,
     with the file carried in the page to the step that imports it."""
     round_ = managed_round(round_id, "round.enter_results")
-    upload = uploaded_file()
-    data = upload.read()
-    name = upload.filename or "upload.xlsx"
-    return _import_sheet(round_, name, data, dry_run=True)
+    try:
+        upload = uploaded_file()
+    except ValidationFailed as exc:
+        return _results_page(round_, status=422, sheet={"name": "", "problems": forms.problems(exc)})
+    return _import_sheet(round_, upload.filename or "", upload.read(), dry_run=True)
 
 
 @blp.post("/results/<int:round_id>/sheet/confirm")

@@ -184,8 +184,9 @@ def test_the_circular_header_set_in_the_page_is_printed_and_publishing_keeps_the
     assert re.search(r'name="title".*?</label>\s*<span class="field-error"', refused.get_data(as_text=True), re.S)
 
     page = client.get(circular_path).get_data(as_text=True)
-    assert client.post(f"{circular_path}/publish", data={"csrf_token": form_values(page, "publish-form")["csrf_token"]
-                                                         }).status_code == 302
+    publish = form_values(page, "publish-form")
+    assert client.post(f"{circular_path}/publish", data=publish).status_code == 422  # not ticked as read
+    assert client.post(f"{circular_path}/publish", data={**publish, "confirm": "1"}).status_code == 302
     circular_id = int(circular_path.rsplit("/", 1)[1])
     docx = client.get(f"/api/v1/circulars/{circular_id}/docx")
     assert docx.status_code == 200
@@ -332,6 +333,6 @@ def test_liaisons_and_inspectors_cannot_reach_the_pages_and_another_campaigns_su
     writes = [f"/console/results/{round_id}", f"/console/results/{round_id}/assessment",
               f"/console/results/{round_id}/circulars", f"/console/circulars/{circular['id']}",
               f"/console/circulars/{circular['id']}/publish"]
-    assert [client.post(p, data={"csrf_token": token}).status_code for p in writes] == [404] * len(writes)
+    assert [client.post(p, data={"csrf_token": token, "confirm": "1"}).status_code for p in writes] == [404] * len(writes)
     session.rollback()
     assert session.get(Circular, circular["id"]).status.value == "draft"
