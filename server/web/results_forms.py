@@ -23,6 +23,7 @@ import marshmallow as ma
 from server.assessment.models import EnteredResult, RoundAssessment
 from server.assessment.results import UnitResult
 from server.errors import ValidationFailed
+from server.web.text import text
 
 #: The score sheet's columns a clerk types per unit (server/imports/scores.py), besides the unit.
 RESULT_FIELDS = ("score", "tier", "adjustment", "adjustment_reason", "note", "excluded_reason")
@@ -158,7 +159,7 @@ def submitted_rows(form: Mapping[str, str], table: list[ResultRow]) -> list[Resu
         sent = ResultRow(row.unit_id, row.code, row.name, row.group, row.tiers, values,
                          form.get(f"position-{row.unit_id}", "").strip())
         if sent.position and not (sent.position.isdigit() and 0 < int(sent.position) < 100000):
-            sent.add_error("position", "not a whole number from 1")
+            sent.add_error("position", text("results.bad_position"))
         rows.append(sent)
     return rows
 

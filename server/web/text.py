@@ -244,6 +244,7 @@ ZH_CN: Mapping[str, str] = {
     "results.save": "保存结果",
     "results.saved": "结果已保存：新增 {created} 个，更新 {updated} 个，未变 {unchanged} 个。",
     "results.fix_rows": "有单位的结果填写有误，全部未保存；请按各行提示修改后再保存。",
+    "results.bad_position": "序号须为从 1 起的整数。",
     "results.nothing": "没有填写任何单位的结果，未保存。",
     "results.sheet": "导入得分表",
     "results.sheet_help": "Excel（.xlsx）或 CSV（UTF-8）文件，列名：单位、得分、等次、评议调整、调整理由、备注、暂不排序原因；"
