@@ -77,6 +77,12 @@ def results_index() -> str:
 
 # -- results ------------------------------------------------------------------------------------
 
+def _groups(campaign_id: int) -> list[str]:
+    """The campaign's assessment groups in the order circulars list them."""
+    return list(db.session().scalars(sa.select(AssessmentGroup.name).where(AssessmentGroup.campaign_id == campaign_id)
+                                     .order_by(AssessmentGroup.position, AssessmentGroup.name)))
+
+
 def _round_view(round_: Round) -> tuple[RoundResult, list[forms.ResultRow]]:
     """The round's ranking as of now, and its results table as stored."""
     session = db.session()
@@ -85,8 +91,7 @@ def _round_view(round_: Round) -> tuple[RoundResult, list[forms.ResultRow]]:
     tiers = {"": [t.name for t in configs.tiers_of(config)]}
     if config.rank_by_group:
         tiers.update({name: [t.name for t in own] for name, (_m, own) in configs.group_tiers_of(config).items()})
-    groups = session.scalars(sa.select(AssessmentGroup.name).where(AssessmentGroup.campaign_id == round_.campaign_id)
-                             .order_by(AssessmentGroup.position, AssessmentGroup.name)).all()
+    groups = _groups(round_.campaign_id)
     entered = {e.unit_id: e for e in session.scalars(sa.select(EnteredResult)
                                                      .where(EnteredResult.round_id == round_.id))}
     excluded = {e.unit_id: e.reason for e in assessment.exclusions_for(session, round_.id)}
@@ -95,8 +100,8 @@ def _round_view(round_: Round) -> tuple[RoundResult, list[forms.ResultRow]]:
 
 
 def _results_page(round_: Round, rows: list[forms.ResultRow] | None = None, status: int = 200,
-                  **extra: Any) -> tuple[str, int]:
-    result, stored = _round_view(round_)
+                  view: tuple[RoundResult, list[forms.ResultRow]] | None = None, **extra: Any) -> tuple[str, int]:
+    result, stored = view or _round_view(round_)
     return render_template("web/results_round.html", round=round_, result=result, rows=rows or stored,
                            grouped=any(r.group for r in stored), ranking=ranking_section(result),
                            **extra), status
@@ -113,19 +118,20 @@ def round_results(round_id: int) -> tuple[str, int]:
 def save_results(round_id: int) -> Response | tuple[str, int]:
     """The table as typed, through the results service: all rows or none."""
     round_ = managed_round(round_id, "round.enter_results")
-    _result, table = _round_view(round_)
-    rows = forms.submitted_rows(request.form, table)
+    # Refused forms leave the data as it was: the page shows the ranking read before.
+    view = _round_view(round_)
+    rows = forms.submitted_rows(request.form, view[1])
     sent, ordered = forms.service_rows(rows)
     if any(r.errors for r in rows):
-        return _results_page(round_, rows, 422, general=[text("results.fix_rows")])
+        return _results_page(round_, rows, 422, view, general=[text("results.fix_rows")])
     if not sent:
-        return _results_page(round_, rows, 422, general=[text("results.nothing")])
+        return _results_page(round_, rows, 422, view, general=[text("results.nothing")])
     try:
         report = import_typed(scores.SPEC, sent, campaign=db.session().get_one(Campaign, round_.campaign_id),
                               target=round_)
     except ValidationFailed as exc:
         general = forms.place_errors(exc, ordered)
-        return _results_page(round_, rows, 422, general=[text("results.fix_rows"), *general])
+        return _results_page(round_, rows, 422, view, general=[text("results.fix_rows"), *general])
     flash(text("results.saved", **_counts(report)))
     return redirect(url_for("web.round_results", round_id=round_.id))
 
@@ -181,9 +187,7 @@ def _config_form(round_: Round) -> dict[str, Any]:
     rounds already) the campaign's other rounds to combine."""
     session = db.session()
     config = assessment.config_for(session, round_.id)
-    groups = list(session.scalars(sa.select(AssessmentGroup.name)
-                                  .where(AssessmentGroup.campaign_id == round_.campaign_id)
-                                  .order_by(AssessmentGroup.position, AssessmentGroup.name)))
+    groups = _groups(round_.campaign_id)
     candidates = None
     if round_.mode is RoundMode.ANNUAL or config.sources:
         candidates = list(session.execute(sa.select(Round.id, Round.name).where(
