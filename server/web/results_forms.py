@@ -67,6 +67,21 @@ def load(schema: ma.Schema, body: dict[str, Any]) -> dict[str, Any]:
             {"field": name, "message": message} for name, message in found.items()]) from None
 
 
+def _joined(before: str | None, message: str) -> str:
+    """Two complaints about one field, said one after the other."""
+    return "；".join(filter(None, (before, message)))
+
+
+def _longest_prefix(path: str, known: Iterable[str]) -> tuple[str, list[str]] | None:
+    """The longest dotted prefix of ``path`` among ``known``, and the parts after it."""
+    known = set(known)
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        if ".".join(parts[:cut]) in known:
+            return ".".join(parts[:cut]), parts[cut:]
+    return None
+
+
 class Paths:
     """Where each item of a body came from in the form: body path → form path, by prefix."""
 
@@ -77,18 +92,14 @@ class Paths:
         self._map[body] = form
 
     def form(self, body_path: str) -> str:
-        parts = body_path.split(".")
-        for cut in range(len(parts), 0, -1):
-            head = ".".join(parts[:cut])
-            if head in self._map:
-                return ".".join([self._map[head], *parts[cut:]])
-        return body_path
+        found = _longest_prefix(body_path, self._map)
+        return body_path if found is None else ".".join([self._map[found[0]], *found[1]])
 
     def errors(self, exc: ValidationFailed) -> dict[str, str]:
         out: dict[str, str] = {}
         for error in problems(exc):
             name = self.form(str(error.get("field") or ""))
-            out[name] = "；".join(filter(None, (out.get(name), error["message"])))
+            out[name] = _joined(out.get(name), error["message"])
         return out
 
 
@@ -99,12 +110,11 @@ def placed(errors: Mapping[str, str], fields: Iterable[str]) -> tuple[dict[str, 
     on_fields: dict[str, str] = {}
     elsewhere = []
     for path, message in errors.items():
-        parts = path.split(".")
-        home = next((".".join(parts[:cut]) for cut in range(len(parts), 0, -1) if ".".join(parts[:cut]) in known), None)
-        if home is None:
+        found = _longest_prefix(path, known)
+        if found is None:
             elsewhere.append(message)
         else:
-            on_fields[home] = "；".join(filter(None, (on_fields.get(home), message)))
+            on_fields[found[0]] = _joined(on_fields.get(found[0]), message)
     return on_fields, elsewhere
 
 
@@ -130,7 +140,7 @@ class ResultRow:
         return not any(self.values.get(name) for name in RESULT_FIELDS)
 
     def add_error(self, column: str, message: str) -> None:
-        self.errors[column] = "；".join(filter(None, (self.errors.get(column), message)))
+        self.errors[column] = _joined(self.errors.get(column), message)
 
 
 def stored_rows(units: Iterable[UnitResult], entered: Mapping[int, EnteredResult], excluded: Mapping[int, str],
