@@ -14,6 +14,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from server import headers
     from server.web import session
+    # The office's results and publication pages add their views to the console's blueprint.
+    from server.web import bulletins, circulars, results  # noqa: F401
     from server.web.views import blp
 
     session.init_app(app)

@@ -1,0 +1,82 @@
+"""The office's results pages in a real browser (chromium through Playwright, the app on a
+threaded HTTP server, as tests/web/test_browser.py sets them up): a clerk enters a round's
+results at desktop width, then generates, edits and publishes its circular on a phone."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from docx import Document as read_docx
+
+from tests.web.test_browser import DESKTOP, PHONE, _log_in, _shoot, browser, live, pytestmark  # noqa: F401
+
+
+def test_a_clerk_enters_results_and_publishes_the_circular(live, world, browser):  # noqa: F811
+    audit, bookshop, finance = world.units
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    blocked: list[str] = []
+    page.on("console", lambda message: blocked.append(message.text))
+    _log_in(page, live, "sup")
+
+    page.click("header.top nav >> text=考核结果")
+    page.wait_for_url("**/console/results")
+    page.click(f"#rounds a:has-text('{world.round.name}')")
+    page.wait_for_url(f"**/console/results/{world.round.id}")
+
+    # -- a score, an adjustment with its reason, a unit left unranked with why; one mistake first
+    page.fill(f"input[name=score-{audit.id}]", "92")
+    page.fill(f"input[name=score-{bookshop.id}]", "85")
+    page.fill(f"input[name=adjustment-{bookshop.id}]", "-10")
+    page.fill(f"input[name=excluded_reason-{finance.id}]", "因机构改革未到位")
+    page.click("#results-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "needs its reason" in page.locator(f"#row-{bookshop.id}").inner_text()
+    assert page.locator("tr.bad").count() == 1
+    assert page.input_value(f"input[name=score-{audit.id}]") == "92"  # what was typed stays
+    page.fill(f"input[name=adjustment_reason-{bookshop.id}]", "门前杂物多次反弹，经检查组综合评议")
+    page.click("#results-form button[type=submit]")
+    page.wait_for_url(f"**/console/results/{world.round.id}")
+    ranking = page.locator("#ranking").inner_text()
+    assert "1、好的部门、单位：市审计局。" in ranking and "2、一般的部门、单位：市新华书店。" in ranking
+    assert "（市财政局因机构改革未到位暂未排序）" in ranking
+    _shoot(page, "results-desktop")
+    page.click("nav.tabs >> text=考核设置")
+    page.wait_for_url("**/assessment")
+    _shoot(page, "results-assessment-desktop")
+
+    # -- on a phone: the circular, its 文号 and the clerk's date, published
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    small = phone.new_page()
+    small.on("console", lambda message: blocked.append(message.text))
+    _log_in(small, live, "sup")
+    small.goto(f"{live}/console/results/{world.round.id}")
+    _shoot(small, "results-phone")
+    small.click("nav.tabs >> text=通报")
+    small.click("#generate-form button[type=submit]")
+    small.wait_for_url("**/console/circulars/*")
+    small.fill("#circular-form input[name=number]", "安双创办发〔2026〕3号")
+    small.fill("#circular-form input[name=dated]", "2026年10月30日")
+    small.click("#circular-form button[type=submit]")
+    small.wait_for_load_state()
+    assert "通报草稿已保存" in small.locator("p.flash").inner_text()
+    _shoot(small, "circular-phone")
+    small.check("#publish-form input[name=confirm]")
+    small.click("#publish-form button[type=submit]")
+    small.wait_for_load_state()
+    assert small.locator("#circular-status").inner_text() == "已发布"
+    assert small.locator("#circular-form").count() == 0
+    assert small.locator("#header dd[data-field=dated]").inner_text() == "2026年10月30日"
+    _shoot(small, "circular-published-phone")
+
+    docx: Any = small.request.get(live + small.get_attribute("#docx", "href"))
+    texts = [p.text for p in read_docx(io.BytesIO(docx.body())).paragraphs]
+    assert "安双创办发〔2026〕3号" in texts and "2026年10月30日" in texts
+
+    page.goto(f"{live}/console/results")
+    assert "已发布 1 份" in page.locator("#rounds").inner_text()
+    _shoot(page, "results-index-desktop")
+    assert not [m for m in blocked if "Content Security Policy" in m], blocked
+    context.close()
+    phone.close()
