@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import random
 import re
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,12 @@ from server.web.imports import PREVIEW_ROWS
 from server.web.text import ZH_CN
 from tests import factories
 from tests.office.conftest import PASSWORD, cli, write_xlsx  # noqa: F401 (cli: a fixture)
-from tests.office.test_seed_002_office import ALL_UNITS, CODES, INSPECTORS, ROUND, STANDARD, TEAMS
+from tests.office.test_seed_002_office import (ALL_UNITS, INSPECTORS, ROUND, STANDARD, TEAMS, assignments_sheet,
+                                                teams_sheet, units_sheet)
 from tests.web.test_session import CSRF, _log_in
 
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
-CLERK_FILES = {
-    "units": lambda: [["序号", "单位编码", "单位名称"]] + [[n, CODES[name], name] for n, name in enumerate(ALL_UNITS, 1)],
-    "teams": lambda: [["检查组", "组长", "组员"]] + [[team, INSPECTORS[2 * i][1], INSPECTORS[2 * i + 1][1]]
-                                               for i, team in enumerate(TEAMS)],
-    "assignments": lambda: [["序号", "检查组", "单位名称"]] + [
-        [n, TEAMS[n % 5], name] for n, name in enumerate(random.Random(2008).sample(ALL_UNITS, len(ALL_UNITS)), 1)],
-}
+CLERK_FILES = {"units": units_sheet, "teams": teams_sheet, "assignments": assignments_sheet}
 
 
 class Clerk:
