@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from server.campaigns.models import Campaign
 from server.clock import Clock
-from server.imports.messages import Said, say
+from server.imports.messages import say
 
 
 class Invalid(ValueError):
-    """A cell's value is refused; the message is read by the person fixing the file."""
+    """A cell's value is refused; the message is read by the person fixing the file (a
+    :class:`Said` from the engine's own parsers, which the console can translate)."""
 
-    def __init__(self, message: Said) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from server.imports.messages import Said, say
+from server.imports.messages import say
 
 
 class ReadError(Exception):
     """The file cannot be read as a table at all."""
 
-    def __init__(self, message: Said) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
