@@ -42,6 +42,8 @@ KEPT_MINUTES = 30
 FOLDER = ("uploads", "imports")
 _STAMP = "%Y%m%dT%H%M%S"
 _NAME = re.compile(r"^(\d{8}T\d{6})-[0-9a-f]{32}$")
+#: Characters of a stored file name before its suffix (a name runs to 255 bytes; these are up to 3 each).
+MAX_STEM = 80
 
 
 class Gone(Exception):
@@ -64,7 +66,7 @@ def stage(upload: FileStorage, *, purpose: dict[str, Any], details: dict[str, An
     now = app_clock().now()
     _sweep(now)
     folder = f"{now.astimezone(dt.timezone.utc).strftime(_STAMP)}-{secrets.token_hex(16)}"
-    name = Path(upload.filename or "upload").name
+    name = _file_name(upload.filename or "upload")
     path = _root() / folder / name
     path.parent.mkdir(parents=True)
     upload.save(path)
@@ -107,6 +109,14 @@ def _sweep(now: dt.datetime) -> None:
         match = _NAME.match(name)
         if match and _made(match.group(1)) < oldest:
             shutil.rmtree(_root() / name, ignore_errors=True)
+
+
+def _file_name(sent: str) -> str:
+    """The clerk's file name, as the report and the audit name the file, made safe to store: no
+    folders, no control characters, and short enough for any file system."""
+    path = Path("".join(ch for ch in sent if ch.isprintable()).replace("\\", "/"))
+    stem = path.stem[:MAX_STEM] or "upload"
+    return f"{stem}{path.suffix.lower()}"
 
 
 def _made(stamp: str) -> dt.datetime:

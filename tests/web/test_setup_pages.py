@@ -48,10 +48,10 @@ class Clerk:
     def post(self, path: str, **form: Any) -> Any:
         return self.client.post(path, data={"csrf_token": self.csrf, **form})
 
-    def check(self, path: str, file: Path, **form: Any) -> Any:
-        """Send a file to an import page's check."""
+    def check(self, path: str, file: Path, *, sent_as: str | None = None, **form: Any) -> Any:
+        """Send a file to an import page's check (under another name, if ``sent_as``)."""
         return self.client.post(path, content_type="multipart/form-data", data={
-            "csrf_token": self.csrf, "file": (io.BytesIO(file.read_bytes()), file.name), **form})
+            "csrf_token": self.csrf, "file": (io.BytesIO(file.read_bytes()), sent_as or file.name), **form})
 
     def confirm(self, path: str, checked: Any) -> Any:
         token = TOKEN.search(checked.get_data(as_text=True))
@@ -262,6 +262,11 @@ def test_a_checked_file_is_imported_once_by_whoever_checked_it_while_it_is_kept(
     again = sup.post(f"{place}/import/units/confirm", token=token)
     assert again.status_code == 410 and "已过期或已经导入" in again.get_data(as_text=True)
     assert _count(session, Unit) == 4
+
+    # Whatever the browser calls the file, it is kept under a name any file system takes.
+    odd = "单位\a" + "很长的名字" * 60 + ".XLSX"
+    checked = sup.check(f"{place}/import/units", units, sent_as=odd)
+    assert checked.status_code == 200 and "“单位很长的名字" in checked.get_data(as_text=True)
 
     # A check waits KEPT_MINUTES for its confirm; the next check sweeps what waited longer.
     late = TOKEN.search(sup.check(f"{place}/import/units", units).get_data(as_text=True)).group(1)
