@@ -65,7 +65,7 @@ IMPORTS = {
     "teams": Importable(team_files.TEAMS, "round.import_teams", "rounds"),
     "assignments": Importable(team_files.ASSIGNMENTS, "round.import_assignments", "rounds"),
 }
-_PAGE = "/office/<any(campaigns, rounds):into>/<int:ident>/import/<any(units, zones, standard, teams, assignments):kind>"
+_PAGE = f"/office/<any(campaigns, rounds):into>/<int:ident>/import/<any({', '.join(IMPORTS)}):kind>"
 
 
 @dataclass(frozen=True)
