@@ -224,6 +224,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     # into a campaign named in the form; no file: refused after the campaign is found
     ("POST", "/api/v1/standards/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"code": "STDX", "name": "细则"},
                                               form=True),
+    ("POST", "/api/v1/units/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"dry_run": "true"}, form=True),
+    ("POST", "/api/v1/zones/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"dry_run": "true"}, form=True),
     ("POST", "/api/v1/rounds"): Row(STAFF, {"campaign_id": CAMPAIGNS}, "new_round"),
     ("PATCH", "/api/v1/rounds/{round_id}"): Row(STAFF, {"round_id": ROUNDS}, {"ends_on": "2026-10-31"}),
     ("POST", "/api/v1/rounds/{round_id}/teams/import"): Row(STAFF, {"round_id": ROUNDS}, {"dry_run": "true"},

@@ -31,8 +31,8 @@ class Permission(enum.Enum):
     MANAGE_REPORTS = "reports.manage"
     #: Creating campaigns; changing one is for its supervisors too (MANAGE_ASSESSMENTS).
     CREATE_CAMPAIGNS = "campaigns.create"
-    #: Setting up and scoring a campaign's assessments: the campaign, standards, rounds, teams,
-    #: assignments and results entered without phones.
+    #: Setting up and scoring a campaign's assessments: the campaign, its units and zones, standards,
+    #: rounds, teams, assignments and results entered without phones.
     MANAGE_ASSESSMENTS = "assessments.manage"
 
 

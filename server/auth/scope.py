@@ -285,6 +285,8 @@ WRITES: dict[str, Rule] = {
     # the office's setup; the roles are the permissions' (one list), the campaign is checked here
     "campaign.create": Rule(GRANTS[Permission.CREATE_CAMPAIGNS]),
     "campaign.update": Rule(_OFFICE, ownership=Ownership.CAMPAIGN),
+    "unit.import": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="matched by code"),
+    "zone.import": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="for units of that campaign"),
     "standard.import": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="a new version once published"),
     "standard.publish": Rule(_OFFICE, ownership=Ownership.CAMPAIGN),
     "round.create": Rule(_OFFICE, ownership=Ownership.CAMPAIGN, note="against a standard of that campaign"),

@@ -13,9 +13,16 @@ from sqlalchemy.orm import Session
 
 from server.campaigns.models import Campaign
 from server.clock import Clock
+from server.imports.messages import say
+
 
 class Invalid(ValueError):
-    """A cell's value is refused; the message is read by the person fixing the file."""
+    """A cell's value is refused; the message is read by the person fixing the file (a
+    :class:`Said` from the engine's own parsers, which the console can translate)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _text(raw: str) -> str:
@@ -35,7 +42,7 @@ class Column:
 
     def convert(self, raw: str) -> Any:
         if self.max_length is not None and len(raw) > self.max_length:
-            raise Invalid(f"longer than {self.max_length} characters")
+            raise Invalid(say("too_long", limit=self.max_length))
         return self.parse(raw)
 
     def describe(self) -> str:
@@ -48,6 +55,7 @@ class Problem:
     line: int | None
     #: The column's header as written in the file (or its canonical name when it is missing).
     column: str | None
+    #: In English; the engine's own are :class:`Said`, which the console says in Chinese.
     message: str
 
     def __str__(self) -> str:
@@ -151,7 +159,7 @@ def choice(options: Mapping[str, Any]) -> Callable[[str], Any]:
         try:
             return folded[raw.casefold()]
         except KeyError:
-            raise Invalid(f"{raw!r} is not one of: {', '.join(options)}") from None
+            raise Invalid(say("not_one_of", raw=raw, options=", ".join(options))) from None
 
     return parse
 
@@ -162,7 +170,7 @@ _PHONE = re.compile(r"[0-9+()\-\s/,;、，转]+")
 def phone(raw: str) -> str:
     # Loose on purpose: 0915-3212345, 138 0000 0000, two numbers with "/" or an extension with 转.
     if not _PHONE.fullmatch(raw) or sum(ch.isdigit() for ch in raw) < 3:
-        raise Invalid(f"{raw!r} does not look like a phone number")
+        raise Invalid(say("not_a_phone", raw=raw))
     return raw
 
 
@@ -171,7 +179,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 def email(raw: str) -> str:
     if not _EMAIL.fullmatch(raw):
-        raise Invalid(f"{raw!r} is not an e-mail address")
+        raise Invalid(say("not_an_email", raw=raw))
     return raw
 
 
@@ -182,12 +190,12 @@ def decimal(minimum: Decimal | None = None, maximum: Decimal | None = None) -> C
             value = Decimal(raw)
             exact = value.is_finite() and value == value.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
         except InvalidOperation:
-            raise Invalid(f"{raw!r} is not a number") from None
+            raise Invalid(say("not_a_number", raw=raw)) from None
         if not exact:
-            raise Invalid(f"{raw!r} is not a number with at most two decimals")
+            raise Invalid(say("too_many_decimals", raw=raw))
         if minimum is not None and value < minimum or maximum is not None and value > maximum:
-            raise Invalid(f"{raw} is out of range ({minimum if minimum is not None else ''}–"
-                          f"{maximum if maximum is not None else ''})")
+            raise Invalid(say("out_of_range", raw=raw, minimum="" if minimum is None else minimum,
+                              maximum="" if maximum is None else maximum))
         return value
 
     return parse
@@ -205,5 +213,5 @@ YES_NO = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0"
 def code(raw: str) -> str:
     # Codes are typed on phones and matched exactly, so inner spaces would only cause misses.
     if any(ch.isspace() for ch in raw):
-        raise Invalid(f"{raw!r} contains spaces")
+        raise Invalid(say("has_spaces", raw=raw))
     return raw

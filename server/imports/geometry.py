@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from server.imports.base import Invalid
+from server.imports.messages import say
 
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 
@@ -27,26 +28,26 @@ def parse_area(raw: str) -> Area:
     try:
         data = json.loads(raw, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
-        raise Invalid(f"not valid JSON: {exc.msg} at character {exc.pos + 1}") from None
+        raise Invalid(say("bad_json", reason=exc.msg, position=exc.pos + 1)) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")  # what geojson.io and QGIS export for a single shape
     if not isinstance(data, dict) or data.get("type") not in POLYGON_TYPES:
         found = data.get("type") if isinstance(data, dict) else type(data).__name__
-        raise Invalid(f"must be a GeoJSON Polygon or MultiPolygon, not {found}")
+        raise Invalid(say("not_a_polygon", found=found))
     try:
         geometry = shape({"type": data["type"], "coordinates": data.get("coordinates")})
     except (ShapelyError, ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError) as exc:
-        raise Invalid(f"malformed {data['type']} coordinates ({exc})") from None
+        raise Invalid(say("malformed_coordinates", shape=data["type"], reason=exc)) from None
     if geometry.is_empty:
-        raise Invalid(f"the {data['type']} has no coordinates")
+        raise Invalid(say("no_coordinates", shape=data["type"]))
     min_lon, min_lat, max_lon, max_lat = geometry.bounds
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise Invalid("coordinates out of range: give longitude first, then latitude, in degrees (WGS-84)")
+        raise Invalid(say("coordinates_out_of_range"))
     if not geometry.is_valid:
-        raise Invalid(f"not a valid polygon: {explain_validity(geometry)}")
+        raise Invalid(say("invalid_polygon", reason=explain_validity(geometry)))
     geojson = json.loads(json.dumps(mapping(geometry)))
     return Area(geojson=geojson, bounds=(min_lon, min_lat, max_lon, max_lat))
 
 
 def _no_constants(name: str) -> NoReturn:
-    raise Invalid(f"{name} is not a coordinate")
+    raise Invalid(say("not_a_coordinate", name=name))

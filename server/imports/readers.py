@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from server.imports.messages import say
+
 
 class ReadError(Exception):
     """The file cannot be read as a table at all."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,11 @@ def read_table(path: Path) -> Table:
     elif suffix in (".xlsx", ".xlsm"):
         rows = list(_xlsx_rows(path))
     elif suffix == ".xls":
-        raise ReadError("old .xls workbooks are not supported; save it as .xlsx or as CSV UTF-8")
+        raise ReadError(say("xls"))
     else:
-        raise ReadError(f"unsupported file type {suffix or '(none)'!r}; use .csv (UTF-8) or .xlsx")
+        raise ReadError(say("unsupported_type", suffix=suffix or "(none)"))
     if not rows or rows[0].blank:
-        raise ReadError("line 1 must be the header row with the column names")
+        raise ReadError(say("no_header"))
     return Table(headers=rows[0].cells, rows=tuple(row for row in rows[1:] if not row.blank))
 
 
@@ -58,10 +64,9 @@ def _csv_rows(path: Path) -> Iterator[SourceRow]:
                 # A quoted cell may span lines; the next record starts after the last one read.
                 start = reader.line_num + 1
         except UnicodeDecodeError:
-            raise ReadError(f"line {start} is not UTF-8 text; in Excel use 'Save as' → "
-                            "'CSV UTF-8 (comma delimited)'") from None
+            raise ReadError(say("not_utf8", line=start)) from None
         except csv.Error as exc:
-            raise ReadError(f"line {start}: {exc}") from None
+            raise ReadError(say("bad_csv", line=start, reason=exc)) from None
 
 
 def _xlsx_rows(path: Path) -> Iterator[SourceRow]:
@@ -74,10 +79,10 @@ def _xlsx_rows(path: Path) -> Iterator[SourceRow]:
             warnings.simplefilter("ignore", UserWarning)
             workbook = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise ReadError(f"not a readable .xlsx workbook ({exc})") from None
+        raise ReadError(say("unreadable_xlsx", reason=exc)) from None
     try:
         if not workbook.worksheets:
-            raise ReadError("the workbook has no worksheet")
+            raise ReadError(say("no_worksheet"))
         sheet = workbook.worksheets[0]
         # Some tools write a wrong <dimension>, which would make read-only mode cut rows off.
         sheet.reset_dimensions()  # type: ignore[union-attr]

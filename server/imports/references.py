@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.imports.base import Context
+from server.imports.messages import Said, say
 from server.units.models import Unit
 
 
@@ -25,9 +26,8 @@ class UnitCodes:
             found = self.ids[self._code_by_name[text]]
         return found
 
-    def unknown(self, code: str) -> str:
+    def unknown(self, code: str) -> Said:
         """Why ``code`` names no unit, hinting at the code when the file gave the unit's name."""
-        message = f"no unit with code {code!r} in campaign {self.campaign}"
         if code in self._code_by_name:
-            message += f" ({code} is the name of unit {self._code_by_name[code]}; give its code)"
-        return message
+            return say("unknown_unit_named", code=code, campaign=self.campaign, unit=self._code_by_name[code])
+        return say("unknown_unit", code=code, campaign=self.campaign)

@@ -13,6 +13,12 @@ class ImportFormSchema(ma.Schema):
                                 metadata={"description": "check the file and count the changes, writing nothing"})
 
 
+class CampaignImportFormSchema(ImportFormSchema):
+    """A file imported into a campaign rather than a round."""
+
+    campaign_id = Integer(load_default=None, metadata={"description": "admins with several campaigns"})
+
+
 class ImportReportSchema(ma.Schema):
     kind = String()
     source = String()

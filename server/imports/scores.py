@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from server.assessment.models import EnteredResult, RankingExclusion
 from server.assessment.services import config_for, round_unit_ids
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, decimal
+from server.imports.messages import say
 from server.imports.references import UnitCodes
 from server.rounds.models import Round
 from server.standards.models import Standard
@@ -52,34 +53,33 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
         if values.get("unit"):
             unit_id = rec.refs["unit_id"] = units.find(values["unit"])
             if unit_id is None:
-                problems.append(rec.problem("unit", f"no unit named or coded {values['unit']!r} "
-                                                    f"in campaign {context.campaign.name}"))
+                problems.append(rec.problem("unit", say("unknown_unit_text", unit=values["unit"],
+                                                        campaign=context.campaign.name)))
             elif unit_id not in in_round:
-                problems.append(rec.problem("unit", f"{values['unit']} is not assigned to a team of round "
-                                                    f"{round_.name}"))
+                problems.append(rec.problem("unit", say("not_in_round", unit=values["unit"], round=round_.name)))
             else:
                 earlier = first.setdefault(unit_id, rec)
                 if earlier is not rec and earlier.values["unit"] != values["unit"]:
-                    problems.append(rec.problem("unit", f"the same unit as line {earlier.line}"))
+                    problems.append(rec.problem("unit", say("same_unit_line", line=earlier.line)))
         score, adjustment = values.get("score"), values.get("adjustment")
         if score is not None and score != "" and score > full:
-            problems.append(rec.problem("score", f"{score} is more than the full score {full}"))
+            problems.append(rec.problem("score", say("above_full_score", score=score, full=full)))
         elif score not in (None, "") and adjustment not in (None, "") and not ZERO <= score + adjustment <= full:
-            problems.append(rec.problem("adjustment", f"takes the score to {score + adjustment}, outside 0–{full}"))
+            problems.append(rec.problem("adjustment", say("adjusted_out_of_range", score=score + adjustment,
+                                                          full=full)))
         if adjustment and not values.get("adjustment_reason"):
-            problems.append(rec.problem("adjustment_reason", "an adjustment needs its reason (综合评议意见)"))
+            problems.append(rec.problem("adjustment_reason", say("adjustment_without_reason")))
         if values.get("tier"):
             rec.refs["tier"] = tiers.get(values["tier"])
             if rec.refs["tier"] is None:
-                problems.append(rec.problem("tier", f"{values['tier']!r} is not one of the round's tiers: "
-                                                    f"{'、'.join(dict.fromkeys(tiers.values()))}"))
+                problems.append(rec.problem("tier", say("unknown_tier", tier=values["tier"],
+                                                        tiers="、".join(dict.fromkeys(tiers.values())))))
         kinds = ("score", "tier", "excluded_reason", "adjustment")
         given = [values.get(name) for name in kinds]
         # A cell that did not parse is reported already; the row is not empty for all that.
         unreadable = any(name in rec.headers and name not in values for name in kinds)
         if not any(value not in (None, "") for value in given) and "unit" in values and not unreadable:
-            problems.append(rec.problem("unit", "give a score (得分), a tier (等次) or why it is not ranked "
-                                                "(暂不排序原因)"))
+            problems.append(rec.problem("unit", say("nothing_given")))
     return problems
 
 
@@ -104,7 +104,7 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
     for left_out in before.values():
         session.delete(left_out)
     if before:
-        context.report.notes.append(f"results of {len(before)} unit(s) not in this sheet removed")
+        context.report.notes.append(say("note.results_removed", count=len(before)))
     if any("excluded_reason" in rec.values for rec in records):
         session.execute(sa.delete(RankingExclusion).where(RankingExclusion.round_id == round_.id))
         session.add_all(RankingExclusion(round_id=round_.id, unit_id=rec.refs["unit_id"],

@@ -15,6 +15,7 @@ from server.campaigns.models import Campaign
 from server.clock import Clock
 from server.imports import scores, standards, teams, units, users, zones
 from server.imports.base import Column, Context, ImportReport, Invalid, Problem, Record, Spec
+from server.imports.messages import say
 from server.imports.readers import ReadError, SourceRow, read_table
 
 SPECS: dict[str, Spec] = {spec.kind: spec for spec in (units.SPEC, zones.SPEC, users.SPEC)}
@@ -52,12 +53,12 @@ def import_rows(session: Session, clock: Clock, hasher: PasswordHasher, spec: Sp
     known = {column.name for column in spec.columns}
     present = [column.name for column in spec.columns if any(column.name in row for row in rows)]
     for index, row in enumerate(rows, start=1):
-        report.problems.extend(Problem(index, name, "unknown field") for name in row if name not in known)
+        report.problems.extend(Problem(index, name, say("unknown_field")) for name in row if name not in known)
     headers = {name: name for name in present}
     positions = {name: index for index, name in enumerate(present)}
     for column in spec.columns:
         if column.required and column.name not in positions:
-            report.problems.append(Problem(None, column.name, "required in every row"))
+            report.problems.append(Problem(None, column.name, say("required_field")))
     if report.problems:
         return report
     table_rows = [SourceRow(index, tuple(_typed(row.get(name)) for name in present))
@@ -89,8 +90,7 @@ def _write(context: Context, spec: Spec, records: list[Record]) -> None:
         savepoint.rollback()
         # Validation saw the database as it was; another import may have written since.
         detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        report.problems.append(Problem(None, None, f"the database refused the import ({detail}); "
-                                                   "nothing was imported, try again"))
+        report.problems.append(Problem(None, None, say("database_refused", detail=detail)))
         report.created = report.updated = report.unchanged = 0
         report.notes.clear()
         report.generated_passwords.clear()
@@ -101,7 +101,7 @@ def _write(context: Context, spec: Spec, records: list[Record]) -> None:
     savepoint.rollback()
     if report.generated_passwords:
         # Nothing was stored, so there is no account these passwords would open.
-        report.notes.append(f"{len(report.generated_passwords)} new account(s) would get a generated password")
+        report.notes.append(say("note.passwords_would_be_generated", count=len(report.generated_passwords)))
         report.generated_passwords.clear()
 
 
@@ -110,7 +110,7 @@ def _validate(context: Context, spec: Spec, path: Path) -> list[Record]:
     try:
         table = read_table(path)
     except ReadError as exc:
-        report.problems.append(Problem(None, None, str(exc)))
+        report.problems.append(Problem(None, None, exc.message))
         return []
     positions, headers, header_problems = match_headers(spec.columns, table.headers)
     if header_problems:
@@ -146,19 +146,18 @@ def match_headers(columns: Sequence[Column], headers: Iterable[str]
             continue
         column = by_label.get(_normal(header))
         if column is None:
-            problems.append(Problem(1, header, "unknown column"))
+            problems.append(Problem(1, header, say("unknown_column")))
         elif column.name in positions:
-            problems.append(Problem(1, header, f"the {column.name} column is already given as "
-                                               f"{spelled[column.name]!r}"))
+            problems.append(Problem(1, header, say("column_twice", column=column.name, spelled=spelled[column.name])))
         else:
             positions[column.name] = index
             spelled[column.name] = header
     for column in columns:
         if column.required and column.name not in positions:
-            problems.append(Problem(1, column.name, f"required column is missing; name it {column.describe()}"))
-    if any(problem.message == "unknown column" for problem in problems):
+            problems.append(Problem(1, column.name, say("missing_column", names=column.describe())))
+    if any(getattr(problem.message, "key", None) == "unknown_column" for problem in problems):
         known = "; ".join(column.describe() for column in columns)
-        problems.append(Problem(1, None, f"the columns this file may have are: {known}"))
+        problems.append(Problem(1, None, say("known_columns", columns=known)))
     return positions, spelled, problems
 
 
@@ -173,8 +172,7 @@ def _parse_row(columns: Sequence[Column], positions: dict[str, int], headers: di
     for index, raw in enumerate(row.cells):
         if raw and index not in named:
             # Most often an unquoted comma in a CSV cell, which shifts every cell after it.
-            problems.append(Problem(row.line, f"#{index + 1}", "a value in a column without a header "
-                                                               "(in CSV, put cells containing commas in quotes)"))
+            problems.append(Problem(row.line, f"#{index + 1}", say("stray_cell")))
     for column in columns:
         if column.name not in positions:
             continue
@@ -182,14 +180,14 @@ def _parse_row(columns: Sequence[Column], positions: dict[str, int], headers: di
         raw = row.cells[index] if index < len(row.cells) else ""
         if not raw:
             if column.required:
-                problems.append(rec.problem(column.name, "must not be empty"))
+                problems.append(rec.problem(column.name, say("empty")))
             else:
                 rec.values[column.name] = ""
             continue
         try:
             rec.values[column.name] = column.convert(raw)
         except Invalid as exc:
-            problems.append(rec.problem(column.name, str(exc)))
+            problems.append(rec.problem(column.name, exc.message))
     return rec
 
 
@@ -202,8 +200,8 @@ def _duplicates(spec: Spec, records: list[Record]) -> list[Problem]:
             if not value:
                 continue
             if value in first_line:
-                problems.append(rec.problem(name, f"duplicate {name} {value!r}: lines {first_line[value]} "
-                                                  f"and {rec.line}"))
+                problems.append(rec.problem(name, say("duplicate", column=name, value=value,
+                                                      first=first_line[value], line=rec.line)))
             else:
                 first_line[value] = rec.line
     return problems

@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from server.imports.base import YES_NO, Column, Context, Outcome, Problem, Record, Spec, choice, code, decimal
+from server.imports.messages import say
 from server.standards.models import ScoringModel, Standard, StandardItem, StandardSection
 
 ZERO = Decimal(0)
@@ -52,13 +53,13 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
         if values.get("section") and values.get("section_max_score"):
             first = section_score.setdefault(values["section"], (values["section_max_score"], rec.line))
             if first[0] != values["section_max_score"]:
-                problems.append(rec.problem("section_max_score", f"line {first[1]} gives {values['section']} "
-                                                                 f"{first[0]} points"))
+                problems.append(rec.problem("section_max_score", say("section_points_differ", line=first[1],
+                                                                     section=values["section"], points=first[0])))
         maximum, per = values.get("max_score"), values.get("deduction_per_instance")
         if maximum is not None and per and per > maximum:
-            problems.append(rec.problem("deduction_per_instance", f"more than the item's {maximum} points"))
+            problems.append(rec.problem("deduction_per_instance", say("deduction_above_item", maximum=maximum)))
     if not records:
-        problems.append(Problem(None, None, "the file has no items"))
+        problems.append(Problem(None, None, say("no_items")))
     return problems
 
 
@@ -77,12 +78,12 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
         # In SQL: through the ORM, the sections' item lists would first null the items' section.
         session.execute(sa.delete(StandardItem).where(StandardItem.standard_id == standard.id))
         session.execute(sa.delete(StandardSection).where(StandardSection.standard_id == standard.id))
-        context.report.notes.append(f"draft version {standard.version} of standard {target.code} replaced")
+        context.report.notes.append(say("note.draft_replaced", version=standard.version, code=target.code))
     else:
         standard = Standard(campaign_id=context.campaign.id, code=target.code,
                             version=current.version + 1 if current else 1)
         session.add(standard)
-        context.report.notes.append(f"standard {target.code} version {standard.version} (draft)")
+        context.report.notes.append(say("note.new_version", code=target.code, version=standard.version))
     standard.name, standard.full_score, standard.scoring_model = target.name, target.full_score, target.scoring_model
     session.flush()
     sections: dict[str, StandardSection] = {}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.auth.models import Role, User
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, names
+from server.imports.messages import Said, say
 from server.imports.references import UnitCodes
 from server.rounds.models import Assignment, Round, Team, TeamMember
 from server.units.models import Unit
@@ -44,15 +45,15 @@ class People:
         for user in users:
             self.by_name[user.display_name].append(user.id)
 
-    def find(self, text: str) -> tuple[int | None, str]:
+    def find(self, text: str) -> tuple[int | None, Said | None]:
         if text in self.by_username:
-            return self.by_username[text], ""
+            return self.by_username[text], None
         found = self.by_name.get(text, [])
         if len(found) == 1:
-            return found[0], ""
+            return found[0], None
         if found:
-            return None, f"{len(found)} people are named {text}; give the username"
-        return None, f"no inspector or supervisor {text!r} in this campaign"
+            return None, say("ambiguous_person", count=len(found), name=text)
+        return None, say("unknown_person", name=text)
 
 
 def check_teams(context: Context, records: list[Record]) -> list[Problem]:
@@ -112,14 +113,14 @@ def check_assignments(context: Context, records: list[Record]) -> list[Problem]:
         if rec.values.get("unit"):
             rec.refs["unit_id"] = units.find(rec.values["unit"])
             if rec.refs["unit_id"] is None:
-                problems.append(rec.problem("unit", f"no unit named or coded {rec.values['unit']!r} "
-                                                    f"in campaign {context.campaign.name}"))
+                problems.append(rec.problem("unit", say("unknown_unit_text", unit=rec.values["unit"],
+                                                        campaign=context.campaign.name)))
         if rec.values.get("team"):
             rec.refs["team_id"] = teams.get(rec.values["team"])
             if rec.refs["team_id"] is None:
-                known = "、".join(teams) or "none yet; import the teams first"
-                problems.append(rec.problem("team", f"no team {rec.values['team']!r} in round {round_.name} "
-                                                    f"(its teams: {known})"))
+                problems.append(rec.problem("team", say("unknown_team", team=rec.values["team"], round=round_.name,
+                                                        teams="、".join(teams)) if teams else
+                                            say("no_teams_yet", team=rec.values["team"], round=round_.name)))
     # The same unit by its code on one line and its name on another is still a duplicate
     # (the same text twice is reported by the engine).
     first: dict[int, Record] = {}
@@ -129,7 +130,7 @@ def check_assignments(context: Context, records: list[Record]) -> list[Problem]:
             continue
         earlier = first.setdefault(unit_id, rec)
         if earlier is not rec and earlier.values["unit"] != rec.values["unit"]:
-            problems.append(rec.problem("unit", f"the same unit as line {earlier.line} ({earlier.values['unit']})"))
+            problems.append(rec.problem("unit", say("same_unit", line=earlier.line, unit=earlier.values["unit"])))
     return problems
 
 

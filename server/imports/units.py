@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from server.campaigns.models import AssessmentGroup
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, code, email, phone
+from server.imports.messages import say
 from server.units.models import ContactRole, Unit, UnitContact
 
 COLUMNS = (
@@ -40,20 +41,20 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
         unit_code, parent = rec.values.get("code"), rec.values.get("parent")
         if unit_code and parent:
             if parent == unit_code:
-                problems.append(rec.problem("parent", "a unit cannot be its own parent"))
+                problems.append(rec.problem("parent", say("own_parent")))
             elif parent not in known:
-                problems.append(rec.problem("parent", f"no unit with code {parent!r} in this file or in "
-                                                      f"campaign {context.campaign.name}"))
+                problems.append(rec.problem("parent", say("unknown_parent", code=parent,
+                                                          campaign=context.campaign.name)))
             elif loop := _loop(parent_of, unit_code):
-                problems.append(rec.problem("parent", f"parent units go round in a loop: {' → '.join(loop)}"))
+                problems.append(rec.problem("parent", say("parent_loop", loop=" → ".join(loop))))
         owner = name_owner.get(rec.values.get("name", ""))
         # A unit that is also in the file may be renamed by it; duplicates within the file are caught apart.
         if unit_code and owner is not None and owner != unit_code and owner not in in_file:
-            problems.append(rec.problem("name", f"already the name of unit {owner}"))
+            problems.append(rec.problem("name", say("name_taken", code=owner)))
         if not rec.values.get("liaison_name"):
             for column in ("liaison_phone", "liaison_email"):
                 if rec.values.get(column):
-                    problems.append(rec.problem(column, "given without the liaison's name (liaison_name)"))
+                    problems.append(rec.problem(column, say("contact_without_name")))
     return problems
 
 
@@ -151,7 +152,7 @@ class _Groups:
                                                          position=position)
             self.context.session.add(group)
             self.context.session.flush()
-            self.context.report.notes.append(f"new assessment group {name}")
+            self.context.report.notes.append(say("note.new_group", name=name))
         return group.id
 
 

@@ -42,29 +42,38 @@ def import_upload(spec: Spec, *, campaign: Campaign, target: Any = None, dry_run
         # The readers go by the file's suffix, and the report names the file as the clerk sent it.
         path = Path(folder) / Path(upload.filename or "upload").name
         upload.save(path)
-        report = import_file(session, app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
-                             campaign=campaign, dry_run=dry_run, target=target)
-    return _finish(report)
+        return _refuse_problems(import_saved(spec, path, campaign=campaign, target=target, dry_run=dry_run))
+
+
+def import_saved(spec: Spec, path: Path, *, campaign: Campaign, target: Any = None,
+                 dry_run: bool = False) -> ImportReport:
+    """Import a file kept on disk; commits unless it is a dry run or has problems (then nothing is
+    written, and the report lists them all)."""
+    report = import_file(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
+                         campaign=campaign, dry_run=dry_run, target=target)
+    return _settle(report)
 
 
 def import_typed(spec: Spec, rows: Sequence[dict[str, Any]], *, campaign: Campaign, target: Any = None
                  ) -> ImportReport:
     report = import_rows(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, rows,
                          campaign=campaign, source="request", target=target)
-    return _finish(report, typed=True)
+    return _refuse_problems(_settle(report), typed=True)
 
 
-def _finish(report: ImportReport, *, typed: bool = False) -> ImportReport:
-    session = db.session()
+def _settle(report: ImportReport) -> ImportReport:
+    if report.ok and not report.dry_run:
+        db.session().commit()
+    else:
+        db.session().rollback()
+    return report
+
+
+def _refuse_problems(report: ImportReport, *, typed: bool = False) -> ImportReport:
     if not report.ok:
-        session.rollback()
         what = "rows" if typed else f"file {report.source}"
         raise ValidationFailed(f"The {what} has {len(report.problems)} problem(s); nothing was imported.",
                                errors=[_error(p, typed) for p in report.problems])
-    if report.dry_run:
-        session.rollback()
-    else:
-        session.commit()
     return report
 
 

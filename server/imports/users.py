@@ -10,6 +10,7 @@ from server.auth.models import Role, User
 from server.auth.passwords import check_strength
 from server.auth.services import user_problems
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, choice, code, email, phone
+from server.imports.messages import say
 from server.imports.references import UnitCodes
 
 ROLES = {**{role.value: role for role in Role},
@@ -81,8 +82,7 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
             ignored_passwords += bool(values.get("password"))
             outcomes.append(Outcome.UPDATED if assign(user, fields) else Outcome.UNCHANGED)
     if ignored_passwords:
-        context.report.notes.append(f"passwords of {ignored_passwords} existing account(s) left unchanged: "
-                                    "an import never changes a password")
+        context.report.notes.append(say("note.passwords_kept", count=ignored_passwords))
     return outcomes
 
 

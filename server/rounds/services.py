@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from server.audit.services import record
 from server.auth.models import User
+from server.auth.scope import campaign_condition
 from server.campaigns.models import Campaign
+from server.campaigns.services import require
 from server.clock import Clock
-from server.errors import Conflict, ValidationFailed
+from server.errors import Conflict, NotFound, ValidationFailed
 from server.rounds.models import Round, RoundMode, RoundStatus
 from server.standards.models import Standard
 
@@ -20,6 +22,17 @@ MODE_NAMES = {**{mode.value: mode for mode in RoundMode}, "inspection": RoundMod
               "平时检查": RoundMode.OPEN, "检查": RoundMode.OPEN, "明查": RoundMode.OPEN,
               "暗访": RoundMode.UNANNOUNCED, "复查": RoundMode.RECHECK, "季度考核": RoundMode.QUARTERLY,
               "专项": RoundMode.SPECIAL, "专项督办": RoundMode.SPECIAL, "年度考核": RoundMode.ANNUAL}
+
+
+def managed_round(session: Session, user: User, round_id: int, action: str | None = None) -> Round:
+    """A round of a campaign ``user`` sets up (404 otherwise); with ``action`` (of
+    :data:`server.auth.scope.WRITES`), one they may take it on (403 otherwise)."""
+    found = session.scalar(sa.select(Round).where(Round.id == round_id, campaign_condition(user, Round.campaign_id)))
+    if found is None:
+        raise NotFound(f"No round {round_id}.")
+    if action is not None:
+        require(user, action, found.campaign_id)
+    return found
 
 
 def standard_for(session: Session, campaign: Campaign, *, standard_id: int | None = None,

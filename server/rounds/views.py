@@ -11,10 +11,10 @@ from server import db
 from server.api import Blueprint, file_response
 from server.auth.models import Role
 from server.auth.permissions import Permission
-from server.auth.scope import campaign_condition, rounds_condition
+from server.auth.scope import rounds_condition
 from server.auth.security import current_user, requires
 from server.campaigns.models import Campaign
-from server.campaigns.services import campaign_of, require
+from server.campaigns.services import campaign_of
 from server.clock import app_clock
 from server.errors import NotFound
 from server.imports import scores, teams
@@ -59,15 +59,7 @@ def get_round(round_id: int) -> dict[str, Any]:
 # -- setting rounds up (the campaign's supervisors and admins) ---------------------------------
 
 def _managed_round(round_id: int, action: str | None = None) -> Round:
-    """A round of a campaign the caller sets up; with ``action``, one it may take the action on."""
-    user = current_user()
-    found = db.session().scalar(sa.select(Round).where(Round.id == round_id,
-                                                       campaign_condition(user, Round.campaign_id)))
-    if found is None:
-        raise NotFound(f"No round {round_id}.")
-    if action is not None:
-        require(user, action, found.campaign_id)
-    return found
+    return services.managed_round(db.session(), current_user(), round_id, action)
 
 
 @blp.post("/rounds")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from server.imports.schemas import ImportFormSchema
+from server.imports.schemas import CampaignImportFormSchema
 from server.standards.models import ScoringModel
 from sync_protocol.fields import DateTime, Integer, String
 
@@ -36,8 +36,7 @@ class StandardDetailSchema(StandardSchema):
     items = ma.fields.List(ma.fields.Nested(StandardItemSchema))
 
 
-class StandardImportFormSchema(ImportFormSchema):
-    campaign_id = Integer(load_default=None, metadata={"description": "admins with several campaigns"})
+class StandardImportFormSchema(CampaignImportFormSchema):
     code = String(required=True, validate=[ma.validate.Length(min=1, max=64),
                                                      ma.validate.Regexp(r"^\S+$", error="no spaces")])
     name = String(required=True, validate=ma.validate.Length(min=1, max=200))

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
 
 from server.audit.services import record
 from server.auth.models import User
+from server.auth.scope import campaign_condition
 from server.clock import Clock
-from server.errors import Conflict
+from server.errors import Conflict, NotFound
 from server.imports import standards as standard_file
 from server.imports.writers import table_bytes
-from server.standards.models import Standard
+from server.standards.models import Standard, StandardItem
+
+
+def standard_of(session: Session, user: User, standard_id: int) -> Standard:
+    """A standard version of a campaign ``user`` sets up, with its items; 404 otherwise."""
+    found = session.scalar(sa.select(Standard).where(Standard.id == standard_id,
+                                                     campaign_condition(user, Standard.campaign_id))
+                           .options(selectinload(Standard.items).selectinload(StandardItem.section)))
+    if found is None:
+        raise NotFound(f"No standard {standard_id}.")
+    return found
 
 
 def publish(session: Session, clock: Clock, user: User | None, standard: Standard) -> Standard:

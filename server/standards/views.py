@@ -9,22 +9,19 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, send_file
 from server.api import Blueprint, file_response
-from sqlalchemy.orm import selectinload
 
 from server import db
 from server.auth.permissions import Permission
-from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
 from server.campaigns.services import campaign_of, require
 from server.clock import app_clock
-from server.errors import NotFound
 from server.imports import standards as standard_file
 from server.imports.base import ImportReport
 from server.imports.schemas import ExportArgsSchema, ImportReportSchema
 from server.imports.uploads import import_upload
 from server.imports.writers import MIMETYPES
 from server.standards import services
-from server.standards.models import Standard, StandardItem
+from server.standards.models import Standard
 from server.standards.schemas import (StandardDetailSchema, StandardImportFormSchema, StandardListArgsSchema,
                                       StandardSchema)
 
@@ -32,13 +29,7 @@ blp = Blueprint("standards", __name__, url_prefix="/api/v1", description="Standa
 
 
 def _standard(standard_id: int) -> Standard:
-    stmt = (sa.select(Standard).where(Standard.id == standard_id,
-                                      campaign_condition(current_user(), Standard.campaign_id))
-            .options(selectinload(Standard.items).selectinload(StandardItem.section)))
-    found = db.session().scalar(stmt)
-    if found is None:
-        raise NotFound(f"No standard {standard_id}.")
-    return found
+    return services.standard_of(db.session(), current_user(), standard_id)
 
 
 @blp.get("/standards")

@@ -9,8 +9,14 @@ from server import db
 from server.api import Blueprint
 from server.auth.permissions import Permission
 from server.auth.scope import units_condition
-from server.auth.security import current_reach, requires
+from server.auth.security import current_reach, current_user, requires
+from server.campaigns.services import campaign_of
 from server.errors import NotFound
+from server.imports import units as unit_file
+from server.imports import zones as zone_file
+from server.imports.base import ImportReport
+from server.imports.schemas import CampaignImportFormSchema, ImportReportSchema
+from server.imports.uploads import import_upload
 from server.pagination import PageArgsSchema, page_schema, paginate
 from server.units.models import Unit, Zone
 from server.units.schemas import UnitSchema, ZoneSchema
@@ -42,6 +48,29 @@ def get_unit(unit_id: int) -> Unit:
 def list_zones(unit_id: int) -> list[Zone]:
     _visible_unit(unit_id)
     return list(db.session().scalars(sa.select(Zone).where(Zone.unit_id == unit_id).order_by(Zone.id)))
+
+
+@blp.post("/units/import")
+@requires(Permission.MANAGE_ASSESSMENTS)
+@blp.arguments(CampaignImportFormSchema, location="form")
+@blp.response(200, ImportReportSchema)
+def import_units(form: dict[str, Any]) -> ImportReport:
+    """Units (被考核单位) from a spreadsheet (multipart field ``file``): 单位编码, 单位名称, 考核组别,
+    上级单位, 地址, 联络员, 联系电话, 联络员邮箱. Matched by code: a unit in the file is created or
+    updated, the others are left as they are."""
+    campaign = campaign_of(db.session(), current_user(), form["campaign_id"], "unit.import")
+    return import_upload(unit_file.SPEC, campaign=campaign, dry_run=form["dry_run"])
+
+
+@blp.post("/zones/import")
+@requires(Permission.MANAGE_ASSESSMENTS)
+@blp.arguments(CampaignImportFormSchema, location="form")
+@blp.response(200, ImportReportSchema)
+def import_zones(form: dict[str, Any]) -> ImportReport:
+    """Responsibility zones (责任区) from a spreadsheet (multipart field ``file``): 编码, 名称, 单位编码,
+    类型, 范围 (a GeoJSON Polygon or MultiPolygon). Matched by code."""
+    campaign = campaign_of(db.session(), current_user(), form["campaign_id"], "zone.import")
+    return import_upload(zone_file.SPEC, campaign=campaign, dry_run=form["dry_run"])
 
 
 def _visible_unit(unit_id: int) -> Unit:

@@ -1,7 +1,8 @@
 """The web console: server-rendered pages for supervisors, unit liaisons and inspectors.
 
 Views call the same services as the JSON API; text comes from :mod:`server.web.text`; the
-login session and its CSRF check live in :mod:`server.web.session`. Every asset is served by
+login session and its CSRF check live in :mod:`server.web.session`; the office's setup pages
+in :mod:`server.web.setup` and :mod:`server.web.imports`. Every asset is served by
 the app itself (``static/``, vendored scripts under ``static/vendor/``): the console may run on
 an intranet with no way out.
 """
@@ -13,9 +14,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from server import headers
-    from server.web import session
-    # The office's results and publication pages add their views to the console's blueprint.
-    from server.web import bulletins, circulars, results  # noqa: F401
+    # The office's pages (setup, imports, results, circulars, bulletins) join the console's blueprint.
+    from server.web import bulletins, circulars, imports, results, session, setup  # noqa: F401
     from server.web.views import blp
 
     session.init_app(app)

@@ -32,6 +32,23 @@ STANDARD = [["序号", "项目", "编号", "考核内容", "分值", "每处扣�
             [3, "环境卫生", "3.1", "机关院内无杂物乱堆乱放", 50, 2, "发现一处扣2分，扣完为止"]]
 
 
+def units_sheet() -> list[list[object]]:
+    """The seed's units as a clerk lists them: numbered, with codes."""
+    return [["序号", "单位编码", "单位名称"]] + [[n, CODES[name], name] for n, name in enumerate(ALL_UNITS, start=1)]
+
+
+def teams_sheet() -> list[list[object]]:
+    """Five teams of two inspectors, named by their 姓名."""
+    return [["检查组", "组长", "组员"]] + [[team, INSPECTORS[2 * i][1], INSPECTORS[2 * i + 1][1]]
+                                       for i, team in enumerate(TEAMS)]
+
+
+def assignments_sheet() -> list[list[object]]:
+    """Every unit to a team, in no particular order, as the clerk's list runs."""
+    shuffled = random.Random(2008).sample(ALL_UNITS, len(ALL_UNITS))
+    return [["序号", "检查组", "单位名称"]] + [[n, TEAMS[n % 5], name] for n, name in enumerate(shuffled, start=1)]
+
+
 @pytest.fixture
 def seed_round(cli, client, bearer, tmp_path):  # type: ignore[no-untyped-def]
     """Everything up to the results: campaign, people, standard, units, round, teams, assignments."""
@@ -42,22 +59,18 @@ def seed_round(cli, client, bearer, tmp_path):  # type: ignore[no-untyped-def]
         for n, (username, name) in enumerate(INSPECTORS, start=1)])))
     cli("import", "standard", str(write_xlsx(tmp_path / "考核细则.xlsx", STANDARD)), "--code", "2008XB",
         "--name", "2008年下半年双创工作目标任务")
-    cli("import", "units", str(write_xlsx(tmp_path / "单位.xlsx", [["序号", "单位编码", "单位名称"]] + [
-        [n, CODES[name], name] for n, name in enumerate(ALL_UNITS, start=1)])))
+    cli("import", "units", str(write_xlsx(tmp_path / "单位.xlsx", units_sheet())))
     cli("round", "create", ROUND, "--mode", "平时检查", "--starts", "2008-10-23", "--ends", "2008-10-30",
         "--standard", "2008XB")
     round_id = cli("round", "list").split("\t")[0]
     supervisor = bearer("jc1", PASSWORD)
 
-    teams = write_xlsx(tmp_path / "检查组.xlsx", [["检查组", "组长", "组员"]] + [
-        [team, INSPECTORS[2 * i][1], INSPECTORS[2 * i + 1][1]] for i, team in enumerate(TEAMS)])
+    teams = write_xlsx(tmp_path / "检查组.xlsx", teams_sheet())
     with teams.open("rb") as handle:
         response = client.post(f"/api/v1/rounds/{round_id}/teams/import", headers=supervisor,
                                data={"file": (handle, "检查组.xlsx")})
     assert response.status_code == 200, response.get_json()
-    shuffled = random.Random(2008).sample(ALL_UNITS, len(ALL_UNITS))
-    assignments = write_xlsx(tmp_path / "检查分组.xlsx", [["序号", "检查组", "单位名称"]] + [
-        [n, TEAMS[n % 5], name] for n, name in enumerate(shuffled, start=1)])
+    assignments = write_xlsx(tmp_path / "检查分组.xlsx", assignments_sheet())
     with assignments.open("rb") as handle:
         response = client.post(f"/api/v1/rounds/{round_id}/assignments/import", headers=supervisor,
                                data={"file": (handle, "检查分组.xlsx")})

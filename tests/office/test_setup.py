@@ -13,6 +13,7 @@ from server.audit.models import AuditEvent
 from server.campaigns.models import Campaign
 from server.rounds.models import Assignment, Round, RoundMode, Team, TeamMember
 from server.standards.models import Standard, StandardItem
+from server.units.models import Unit, Zone
 from tests.office.conftest import PASSWORD, problems, write_csv, write_xlsx
 
 STANDARD = [
@@ -224,3 +225,40 @@ def test_rounds_and_assignments_through_the_api(client, session, standard_and_un
     token = {"Authorization": f"Bearer {inspector.get_json()['token']}"}
     assert client.post("/api/v1/rounds", headers=token, json={}).status_code == 403
     assert client.patch(f"/api/v1/rounds/{round_id}", headers=token, json={"status": "closed"}).status_code == 403
+
+
+def test_units_and_zones_through_the_api(client, session, office, tmp_path):
+    headers = office["supervisor"]
+
+    def post(kind: str, path, **form: str):  # type: ignore[no-untyped-def]
+        with path.open("rb") as handle:
+            return client.post(f"/api/v1/{kind}/import", headers=headers, data={"file": (handle, path.name), **form})
+
+    units = write_xlsx(tmp_path / "单位.xlsx", [["序号", "单位编码", "单位名称", "考核组别", "上级单位"],
+                                                 [1, "U1", "市人大办", "共性任务组", ""], [2, "U2", "市人大办机关党委", "", "U1"]])
+    dry = post("units", units, dry_run="true")
+    assert dry.status_code == 200 and (dry.get_json()["created"], dry.get_json()["dry_run"]) == (2, True)
+    session.rollback()
+    assert session.scalar(sa.select(sa.func.count()).select_from(Unit)) == 0
+    done = post("units", units).get_json()
+    assert (done["created"], done["notes"]) == (2, ["new assessment group 共性任务组"])
+    assert post("units", units).get_json()["unchanged"] == 2
+
+    bad = write_xlsx(tmp_path / "坏.xlsx", [["单位编码", "单位名称"], ["U3", ""], ["U3", "市政协办"], ["U 4", "市审计局"]])
+    refused = post("units", bad)
+    assert refused.status_code == 422 and problems(refused.get_json()) == [(2, "单位名称"), (3, "单位编码"),
+                                                                            (4, "单位编码")]
+
+    ring = [[109.02, 32.68], [109.03, 32.68], [109.03, 32.69], [109.02, 32.68]]
+    outline = '{"type": "Polygon", "coordinates": [%s]}' % ring
+    zones = write_csv(tmp_path / "责任区.csv", [["编码", "名称", "单位编码", "类型", "范围"],
+                                             ["Z1", "人大门前", "U1", "门前四包", outline],
+                                             ["Z2", "书店门前", "U9", "门前四包", outline]])
+    refused = post("zones", zones)
+    assert refused.status_code == 422 and problems(refused.get_json()) == [(3, "单位编码")]
+    fixed = write_csv(tmp_path / "责任区.csv", [["编码", "名称", "单位编码", "类型", "范围"],
+                                             ["Z1", "人大门前", "U1", "门前四包", outline]])
+    assert post("zones", fixed).get_json()["created"] == 1
+    session.rollback()
+    assert session.scalar(sa.select(Zone.name)) == "人大门前"
+    assert session.scalar(sa.select(sa.func.count()).select_from(Unit)) == 2

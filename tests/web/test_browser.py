@@ -1,5 +1,5 @@
-"""The console in a real browser: Debian's chromium driven by Playwright, against the app served
-over real HTTP on 127.0.0.1 by a threaded server, on the test database and the test's clock."""
+"""The console's story in a real browser (tests/web/conftest.py): the queue, an issue rejected,
+answered from a phone over a dropped connection and verified, the map and the dashboard."""
 
 from __future__ import annotations
 
@@ -7,32 +7,26 @@ import hashlib
 import io
 import datetime as dt
 import random
-import threading
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from werkzeug.serving import make_server
 
 from server.attachments.models import PhotoRef
 from server.orders.models import Order
 from server.units.models import Zone, ZoneKind
 from server.web.text import text
-from tests.factories import PASSWORD
 from tests.test_auth import bearer
+from tests.web.conftest import CHROMIUM, DESKTOP, PHONE, log_in, shoot
 from tests.world import finding_fields
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
+pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no system chromium (apt-get install chromium)")]
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 CHUNK = 64 * 1024
 
 
@@ -42,25 +36,8 @@ def app_config(app_config: dict[str, object]) -> dict[str, object]:
 
 
 @pytest.fixture
-def live(app, world) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app on a threaded HTTP server of its own (real sockets; the test's clock)."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
-    httpd.server_close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
+def live(served, world) -> str:  # type: ignore[no-untyped-def]
+    return served
 
 
 def _photo(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:
@@ -79,19 +56,6 @@ def _upload(base: str, token: str, data: bytes) -> str:
     TusClient(f"{base}/api/v1/uploads/", headers=bearer(token)).uploader(
         file_stream=io.BytesIO(data), metadata={"sha256": sha}).upload()
     return sha
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def _shoot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _seed(live: str, world: Any, phone: Any, session: Any) -> dict[str, Any]:
@@ -137,7 +101,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     page = sup.new_page()
     blocked: list[str] = []
     page.on("console", lambda message: blocked.append(message.text))
-    _log_in(page, live, "sup")
+    log_in(page, live, "sup")
     assert "/console/queue" in page.url
     page.select_option("select[name=unit_id]", str(world.units[0].id))
     page.select_option("select[name=category]", "杂物乱堆")
@@ -156,7 +120,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     assert "status=responded" in page.url and "category=" in page.url
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 1 and "办公楼西侧杂物堆积墙边" in rows.first.inner_text()
-    _shoot(page, "queue-desktop")
+    shoot(page, "queue-desktop")
     rows.first.locator("a").click()
     page.wait_for_url(f"**/console/orders/{target}")
     page.fill("#reject-form textarea[name=reason]", "墙角仍有杂物，未清理干净")
@@ -169,7 +133,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     # -- the liaison, on a phone, answers with an after-photo; the connection drops halfway
     unit = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     phone_page = unit.new_page()
-    _log_in(phone_page, live, "liaison")
+    log_in(phone_page, live, "liaison")
     assert "墙角仍有杂物" in phone_page.locator("#notices li.order-rejected").first.inner_text()
     phone_page.click(f"a[href='/console/orders/{target}']")
     offsets: list[int] = []
@@ -206,7 +170,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     assert page.locator(f".evidence .after img[src*='{after_sha}']").count() == 1
     assert page.locator(".evidence .before img").count() == 1
     assert page.locator(".evidence .after img").evaluate("img => img.naturalWidth") > 0
-    _shoot(page, "issue-desktop")
+    shoot(page, "issue-desktop")
     page.click("#verify-form button[type=submit]")
     page.wait_for_url(f"**/console/orders/{target}")
     assert page.locator("#order-status").inner_text() == "已销号"
@@ -214,12 +178,12 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     # -- the unit sees the 销号 notice, and the closing step on the order's page
     phone_page.goto(f"{live}/console/orders/{target}")
     assert "复查通过，销号" in phone_page.locator("#timeline").inner_text()
-    _shoot(phone_page, "issue-phone")
+    shoot(phone_page, "issue-phone")
     phone_page.goto(f"{live}/console/unit/orders")
     assert phone_page.title() == f"{text('orders.title')} · {text('app.name')}"
     assert "已销号" in phone_page.locator("#notices li.order-closed").first.inner_text()
     assert "办公楼西侧杂物堆积墙边" in phone_page.locator("#history").inner_text()  # the unit's history
-    _shoot(phone_page, "unit-orders-phone")
+    shoot(phone_page, "unit-orders-phone")
 
     # -- another unit's order and photo are 404 by URL, and a form without its token is refused
     other = str(orders["other_unit"])
@@ -236,14 +200,14 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     # -- map and dashboard, at desktop and phone width, then the phone view of the queue
     page.goto(f"{live}/console/map")
     assert page.locator("svg.big-map circle.point").count() == 3  # the open orders with a place
-    _shoot(page, "map-desktop")
+    shoot(page, "map-desktop")
     page.goto(f"{live}/console/dashboard")
     assert page.locator(".tile.ok b").inner_text() == "1"  # the order verified above
-    _shoot(page, "dashboard-desktop")
+    shoot(page, "dashboard-desktop")
     page.set_viewport_size(PHONE)
     for name in ("dashboard", "map", "queue"):
         page.goto(f"{live}/console/{name}")
-        _shoot(page, f"{name}-phone")
+        shoot(page, f"{name}-phone")
     page.set_viewport_size(DESKTOP)
     assert not [m for m in blocked if "Content Security Policy" in m], blocked
 

@@ -1,0 +1,220 @@
+"""Spreadsheets imported from the console: checked first, then imported on the clerk's confirm.
+
+The check is a dry run of the import engine (server/imports/, the command line's and the API's):
+it writes nothing and shows either what the import would do, with the file's first rows, or
+every problem with its line and column, in Chinese (server/imports/messages.py). Only a file
+without problems can be confirmed, and the confirm imports the very bytes checked, kept on the
+server meanwhile (:mod:`server.web.staging`), so the clerk chooses the file once. A file with
+any bad row imports nothing; importing the same file again changes nothing, and the page says
+so (the import report's created / updated / unchanged).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from server import db
+from server.auth.permissions import Permission
+from server.auth.security import authenticate_request, requires
+from server.campaigns import services as campaigns
+from server.campaigns.models import Campaign
+from server.errors import NotFound, ValidationFailed
+from server.imports import standards as standard_file
+from server.imports import teams as team_files
+from server.imports import units as unit_file
+from server.imports import zones as zone_file
+from server.imports.base import ImportReport, Spec
+from server.imports.readers import SourceRow, read_table
+from server.imports.uploads import import_saved, uploaded_file
+from server.rounds import services as rounds
+from server.rounds.models import Round
+from server.standards.models import ScoringModel
+from server.standards.schemas import StandardImportFormSchema
+from server.web import forms, staging
+from server.web.text import ZH_CN, text
+from server.web.views import blp
+
+#: A check shows the file's first rows; past these, only the counts (a list of units runs long).
+PREVIEW_ROWS = 20
+#: The notes an import's confirm says; a units file naming many new groups says the first ones.
+NOTES_SAID = 10
+STANDARD_FIELDS = ("code", "name", "full_score", "scoring_model")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Importable:
+    spec: Spec
+    #: The office's action (server.auth.scope.WRITES) the import is.
+    action: str
+    #: What the file goes into, as the page's address names it: "campaigns" or "rounds".
+    into: str
+
+
+IMPORTS = {
+    "units": Importable(unit_file.SPEC, "unit.import", "campaigns"),
+    "zones": Importable(zone_file.SPEC, "zone.import", "campaigns"),
+    "standard": Importable(standard_file.SPEC, "standard.import", "campaigns"),
+    "teams": Importable(team_files.TEAMS, "round.import_teams", "rounds"),
+    "assignments": Importable(team_files.ASSIGNMENTS, "round.import_assignments", "rounds"),
+}
+_PAGE = f"/office/<any(campaigns, rounds):into>/<int:ident>/import/<any({', '.join(IMPORTS)}):kind>"
+
+
+@dataclass(frozen=True)
+class Where:
+    campaign: Campaign
+    round: Round | None
+    #: The campaign's or the round's page, where a confirmed import returns to.
+    back: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    headers: tuple[str, ...]
+    rows: list[tuple[int, tuple[str, ...]]]
+    total: int
+
+
+def _where(into: str, ident: int, kind: str) -> Where:
+    """Where the import goes, if the caller may import this kind there (404 / 403 otherwise)."""
+    importable = IMPORTS[kind]
+    if importable.into != into:
+        raise NotFound(f"No {kind} import into {into}.")
+    session, user = db.session(), authenticate_request().user
+    if into == "campaigns":
+        campaign = campaigns.campaign_of(session, user, ident, importable.action)
+        return Where(campaign, None, url_for("web.campaign_page", campaign_id=campaign.id))
+    round_ = rounds.managed_round(session, user, ident, importable.action)
+    return Where(session.get_one(Campaign, round_.campaign_id), round_, url_for("web.round_page", round_id=round_.id))
+
+
+def _purpose(into: str, ident: int, kind: str) -> dict[str, Any]:
+    return {"user": authenticate_request().user.id, "import": kind, "into": into, "id": ident}
+
+
+@blp.get(_PAGE)
+@requires(Permission.MANAGE_ASSESSMENTS)
+def import_page(into: str, ident: int, kind: str) -> str:
+    where = _where(into, ident, kind)
+    # A standard's page offers its next version: the form comes filled in with its code and name.
+    form = {name: request.args.get(name, "") for name in STANDARD_FIELDS}
+    return _page(kind, where, form=form)
+
+
+@blp.post(_PAGE)
+@requires(Permission.MANAGE_ASSESSMENTS)
+def import_check(into: str, ident: int, kind: str) -> tuple[str, int]:
+    where = _where(into, ident, kind)
+    form = forms.given(STANDARD_FIELDS)
+    try:
+        details = _details(kind, form)
+    except ma.ValidationError as exc:
+        return _page(kind, where, form=form, errors=forms.refusal(exc)[0]), 422
+    try:
+        upload = uploaded_file()
+    except ValidationFailed:
+        return _page(kind, where, form=form, errors=[(text("setup.field.file"), text("setup.import.choose_file"))]), 422
+    staged = staging.stage(upload, purpose=_purpose(into, ident, kind), details=details)
+    report = import_saved(IMPORTS[kind].spec, staged.path, campaign=where.campaign,
+                          target=_target(kind, where, details), dry_run=True)
+    if not report.ok:
+        staging.discard(staged)  # nothing to confirm: the clerk mends the file and checks it again
+        return _page(kind, where, form=form, report=report), 422
+    return _page(kind, where, form=form, report=report, preview=_preview(staged), token=staged.token), 200
+
+
+@blp.post(_PAGE + "/confirm")
+@requires(Permission.MANAGE_ASSESSMENTS)
+def import_confirm(into: str, ident: int, kind: str) -> Response | tuple[str, int]:
+    where = _where(into, ident, kind)
+    try:
+        staged = staging.take(request.form.get("token", ""), purpose=_purpose(into, ident, kind))
+    except staging.Gone:
+        return _page(kind, where, form={}, errors=[("", text("setup.import.gone"))]), 410
+    report = import_saved(IMPORTS[kind].spec, staged.path, campaign=where.campaign,
+                          target=_target(kind, where, staged.details))
+    staging.discard(staged)
+    if not report.ok:
+        # The campaign changed since the check (a unit renamed, a team imported ...): nothing was written.
+        return _page(kind, where, form=staged.details, report=report), 422
+    flash(text("setup.import.done", file=report.source, created=report.created, updated=report.updated,
+               unchanged=report.unchanged))
+    for note in report.notes[:NOTES_SAID]:
+        flash(said(note))
+    return redirect(where.back)
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    size = f"{limit / 2**20:.0f} MB" if limit >= 2**20 else f"{limit / 2**10:.0f} KB"
+    return render_template("web/error.html", status=413, message=text("setup.import.too_large", size=size)), 413
+
+
+def _details(kind: str, form: dict[str, str]) -> dict[str, Any]:
+    """What the standard's form adds to its file, through the API's schema; nothing for the others."""
+    if kind != "standard":
+        return {}
+    values = StandardImportFormSchema().load(form, unknown=ma.EXCLUDE)
+    return {"code": values["code"], "name": values["name"], "full_score": str(values["full_score"] or Decimal(100)),
+            "scoring_model": values["scoring_model"].value}
+
+
+def _target(kind: str, where: Where, details: dict[str, Any]) -> Any:
+    if kind == "standard":
+        return standard_file.StandardTarget(code=details["code"], name=details["name"],
+                                            full_score=Decimal(details["full_score"]),
+                                            scoring_model=ScoringModel(details["scoring_model"]))
+    return where.round
+
+
+def _preview(staged: staging.Staged) -> Preview:
+    table = read_table(staged.path)
+    # Excel often carries empty, formatted columns past the last real one: they are not shown.
+    width = max((i + 1 for i, header in enumerate(table.headers) if header), default=0)
+    rows = [(row.line, _cells(row, width)) for row in table.rows[:PREVIEW_ROWS]]
+    return Preview(table.headers[:width], rows, len(table.rows))
+
+
+def _cells(row: SourceRow, width: int) -> tuple[str, ...]:
+    return tuple(row.cells[:width]) + ("",) * (width - len(row.cells))
+
+
+def _page(kind: str, where: Where, *, form: dict[str, Any], errors: list[tuple[str, str]] | None = None,
+          report: ImportReport | None = None, preview: Preview | None = None, token: str | None = None) -> str:
+    spec = IMPORTS[kind].spec
+    address = {"into": IMPORTS[kind].into, "ident": where.round.id if where.round else where.campaign.id, "kind": kind}
+    return render_template("web/setup_import.html", kind=kind, where=where, form=form, errors=errors or [],
+                           report=report, preview=preview, token=token, columns=spec.columns,
+                           column_label=lambda column: column_label(spec, column), models=list(ScoringModel),
+                           action=url_for("web.import_check", **address),
+                           confirm=url_for("web.import_confirm", **address))
+
+
+@blp.app_template_filter("said")
+def said(message: str) -> str:
+    """An import's message as the console says it: in Chinese when the engine gave it a key."""
+    key = f"setup.say.{getattr(message, 'key', '')}"
+    if key not in ZH_CN:
+        return message
+    return text(key, **message.values)  # type: ignore[attr-defined]
+
+
+def column_label(spec: Spec, column: str | None) -> str:
+    """A problem's column as a clerk knows it: the file's header, or for a column named by its
+    canonical (English) name, a missing one, its Chinese name."""
+    if not column:
+        return "—"
+    for candidate in spec.columns:
+        if column == candidate.name:
+            return next((alias for alias in candidate.aliases if _CJK.search(alias)), column)
+    return column
+
