@@ -1,24 +1,29 @@
-"""The office's results pages in a real browser (chromium through Playwright, the app on a
-threaded HTTP server, as tests/web/test_browser.py sets them up): a clerk enters a round's
+"""The office's results pages in a real browser (tests/web/conftest.py): a clerk enters a round's
 results at desktop width, then generates, edits and publishes its circular on a phone."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
+import pytest
 from docx import Document as read_docx
 
-from tests.web.test_browser import DESKTOP, PHONE, _log_in, _shoot, browser, live, pytestmark  # noqa: F401
+from tests.web.conftest import CHROMIUM, DESKTOP, PHONE, log_in, shoot
+
+pytest.importorskip("playwright.sync_api")
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no system chromium (apt-get install chromium)")]
 
 
-def test_a_clerk_enters_results_and_publishes_the_circular(live, world, browser):  # noqa: F811
+def test_a_clerk_enters_results_and_publishes_the_circular(served, world, browser):
     audit, bookshop, finance = world.units
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = context.new_page()
     blocked: list[str] = []
     page.on("console", lambda message: blocked.append(message.text))
-    _log_in(page, live, "sup")
+    log_in(page, served, "sup")
 
     page.click("header.top nav >> text=考核结果")
     page.wait_for_url("**/console/results")
@@ -41,18 +46,18 @@ def test_a_clerk_enters_results_and_publishes_the_circular(live, world, browser)
     ranking = page.locator("#ranking").inner_text()
     assert "1、好的部门、单位：市审计局。" in ranking and "2、一般的部门、单位：市新华书店。" in ranking
     assert "（市财政局因机构改革未到位暂未排序）" in ranking
-    _shoot(page, "results-desktop")
+    shoot(page, "results-desktop")
     page.click("nav.tabs >> text=考核设置")
     page.wait_for_url("**/assessment")
-    _shoot(page, "results-assessment-desktop")
+    shoot(page, "results-assessment-desktop")
 
     # -- on a phone: the circular, its 文号 and the clerk's date, published
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     small = phone.new_page()
     small.on("console", lambda message: blocked.append(message.text))
-    _log_in(small, live, "sup")
-    small.goto(f"{live}/console/results/{world.round.id}")
-    _shoot(small, "results-phone")
+    log_in(small, served, "sup")
+    small.goto(f"{served}/console/results/{world.round.id}")
+    shoot(small, "results-phone")
     small.click("nav.tabs >> text=通报")
     small.click("#generate-form button[type=submit]")
     small.wait_for_url("**/console/circulars/*")
@@ -61,22 +66,22 @@ def test_a_clerk_enters_results_and_publishes_the_circular(live, world, browser)
     small.click("#circular-form button[type=submit]")
     small.wait_for_load_state()
     assert "通报草稿已保存" in small.locator("p.flash").inner_text()
-    _shoot(small, "circular-phone")
+    shoot(small, "circular-phone")
     small.check("#publish-form input[name=confirm]")
     small.click("#publish-form button[type=submit]")
     small.wait_for_load_state()
     assert small.locator("#circular-status").inner_text() == "已发布"
     assert small.locator("#circular-form").count() == 0
     assert small.locator("#header dd[data-field=dated]").inner_text() == "2026年10月30日"
-    _shoot(small, "circular-published-phone")
+    shoot(small, "circular-published-phone")
 
-    docx: Any = small.request.get(live + small.get_attribute("#docx", "href"))
+    docx: Any = small.request.get(served + small.get_attribute("#docx", "href"))
     texts = [p.text for p in read_docx(io.BytesIO(docx.body())).paragraphs]
     assert "安双创办发〔2026〕3号" in texts and "2026年10月30日" in texts
 
-    page.goto(f"{live}/console/results")
+    page.goto(f"{served}/console/results")
     assert "已发布 1 份" in page.locator("#rounds").inner_text()
-    _shoot(page, "results-index-desktop")
+    shoot(page, "results-index-desktop")
     assert not [m for m in blocked if "Content Security Policy" in m], blocked
     context.close()
     phone.close()
