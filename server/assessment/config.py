@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
+from server.assessment.messages import say
 from server.assessment.models import RoundAssessment, TierMethod
 from server.assessment.ranking import Tier
 from server.assessment.scoring import OrderRule
@@ -74,17 +75,17 @@ def tier_problems(method: TierMethod, tiers: Sequence[Mapping[str, Any]], field:
     errors: list[dict[str, str]] = []
     names = [t["name"] for t in tiers]
     if len(set(names)) != len(names):
-        errors.append({"field": field, "message": "tier names must differ"})
+        errors.append({"field": field, "message": say("tier_names_differ")})
     if method is TierMethod.THRESHOLDS:
         previous: Decimal | None = None
         for index, tier in enumerate(tiers[:-1]):
             minimum = _decimal(tier.get("min_score"))
             if minimum is None:
                 errors.append({"field": f"{field}.{index}.min_score",
-                               "message": "every tier but the last needs a minimum score"})
+                               "message": say("tier_without_minimum")})
             elif previous is not None and minimum >= previous:
                 errors.append({"field": f"{field}.{index}.min_score",
-                               "message": "minimum scores must fall from the best tier to the worst"})
+                               "message": say("minimums_not_falling")})
             else:
                 previous = minimum
     else:
@@ -93,9 +94,9 @@ def tier_problems(method: TierMethod, tiers: Sequence[Mapping[str, Any]], field:
             quota = _decimal(tier.get("quota"))
             if quota is None or not Decimal(0) < quota <= 1:
                 errors.append({"field": f"{field}.{index}.quota",
-                               "message": "every tier but the last needs a share between 0 and 1"})
+                               "message": say("tier_without_quota")})
             else:
                 total += quota
         if total > 1:
-            errors.append({"field": field, "message": "the quotas add up to more than 1"})
+            errors.append({"field": field, "message": say("quotas_above_one")})
     return errors

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.assessment import config as configs
+from server.assessment.messages import say
 from server.assessment.models import EnteredResult, RankingExclusion, RoundAssessment, TierMethod
 from server.assessment.ranking import Entry, by_quotas, by_thresholds
 from server.assessment.results import (EXCLUDED, NOT_VISITED, SCORED, ItemColumn, RankingGroup, RoundResult,
@@ -48,7 +49,7 @@ def update_config(session: Session, clock: Clock, round_: Round, user: User | No
     tiers = values.get("tiers", current.tiers)
     if "tier_method" in values and "tiers" not in values and method is not current.tier_method:
         raise ValidationFailed("Changing how tiers are set needs the tiers that go with it.",
-                               errors=[{"field": "tiers", "message": "required when tier_method changes"}])
+                               errors=[{"field": "tiers", "message": say("tiers_with_method")}])
     configs.check_tiers(method, tiers)
     if "groups" in values:
         _check_group_tiers(session, round_, values["groups"],
@@ -89,16 +90,16 @@ def _check_sources(session: Session, round_: Round, sources: list[dict[str, Any]
     for index, round_id in enumerate(ids):
         found = rounds.get(round_id)
         if found is None or found.campaign_id != round_.campaign_id or round_id == round_.id:
-            errors.append({"field": f"sources.{index}.round_id", "message": "not another round of this campaign"})
+            errors.append({"field": f"sources.{index}.round_id", "message": say("source_not_another_round")})
         elif round_id in ids[:index]:
-            errors.append({"field": f"sources.{index}.round_id", "message": "listed twice"})
+            errors.append({"field": f"sources.{index}.round_id", "message": say("source_twice")})
         elif combining.get(round_id):
-            errors.append({"field": f"sources.{index}.round_id", "message": "combines rounds itself"})
+            errors.append({"field": f"sources.{index}.round_id", "message": say("source_combines_rounds")})
     if sources:
         users = [a.round_id for a in session.scalars(sa.select(RoundAssessment).where(
             RoundAssessment.round_id != round_.id)) if any(s["round_id"] == round_.id for s in a.sources or [])]
         if users:
-            errors.append({"field": "sources", "message": f"this round is combined into round {users[0]} itself"})
+            errors.append({"field": "sources", "message": say("source_combined_elsewhere", round=users[0])})
     if errors:
         raise ValidationFailed("The rounds cannot be combined.", errors=errors)
 
@@ -129,14 +130,14 @@ def _check_group_tiers(session: Session, round_: Round, groups: list[dict[str, A
                                 .where(AssessmentGroup.campaign_id == round_.campaign_id)))
     errors: list[dict[str, str]] = []
     if groups and not rank_by_group:
-        errors.append({"field": "groups", "message": "tiers per group need rank_by_group: true"})
+        errors.append({"field": "groups", "message": say("groups_need_rank_by_group")})
     names = [g["name"] for g in groups]
     for index, group in enumerate(groups):
         if group["name"] not in known:
-            errors.append({"field": f"groups.{index}.name",
-                           "message": f"not an assessment group of the campaign ({'、'.join(sorted(known)) or 'none'})"})
+            said = say("not_a_group", groups="、".join(sorted(known))) if known else say("no_groups")
+            errors.append({"field": f"groups.{index}.name", "message": said})
         elif group["name"] in names[:index]:
-            errors.append({"field": f"groups.{index}.name", "message": "listed twice"})
+            errors.append({"field": f"groups.{index}.name", "message": say("group_twice")})
         errors += configs.tier_problems(TierMethod(group["tier_method"]), group["tiers"], f"groups.{index}.tiers")
     if errors:
         raise ValidationFailed("The groups' tiers cannot be used.", errors=errors)
@@ -145,9 +146,9 @@ def _check_group_tiers(session: Session, round_: Round, groups: list[dict[str, A
 def _replace_exclusions(session: Session, round_: Round, exclusions: list[dict[str, Any]]) -> None:
     ids = [e["unit_id"] for e in exclusions]
     in_round = set(round_unit_ids(session, round_.id))
-    errors = [{"field": f"exclusions.{i}.unit_id", "message": "not a unit of this round"}
+    errors = [{"field": f"exclusions.{i}.unit_id", "message": say("excluded_not_in_round")}
               for i, unit_id in enumerate(ids) if unit_id not in in_round]
-    errors += [{"field": f"exclusions.{i}.unit_id", "message": "listed twice"}
+    errors += [{"field": f"exclusions.{i}.unit_id", "message": say("excluded_twice")}
                for i, unit_id in enumerate(ids) if unit_id in ids[:i]]
     if errors:
         raise ValidationFailed("The exclusions name units they cannot.", errors=errors)

@@ -1,14 +1,13 @@
-"""What the import engine says about a file, each sentence under a stable key.
-
-A sentence is a :class:`Said`: the English text the command line prints and the API returns (a
-``str``, so it goes wherever text goes and compares as the text), which remembers its key and
-values, so the web console can say the same to a clerk in Chinese (``setup.say.<key>`` in
-server/web/text.py; a test checks that every key has its translation with the same values).
+"""What the import engine says about a file, each sentence under a stable key: a
+:class:`~server.messages.Said`, English for the command line and the API, which the web console
+says in Chinese (``setup.say.<key>`` in server/web/text.py).
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
+
+from server.messages import Said
 
 ENGLISH: Mapping[str, str] = {
     # a cell
@@ -87,18 +86,5 @@ ENGLISH: Mapping[str, str] = {
 }
 
 
-class Said(str):
-    """A sentence of :data:`ENGLISH`, with the key and values it was made from."""
-
-    key: str
-    values: Mapping[str, Any]
-
-    def __new__(cls, key: str, **values: Any) -> Said:
-        said = super().__new__(cls, ENGLISH[key].format(**values))
-        said.key = key
-        said.values = values
-        return said
-
-
 def say(key: str, **values: Any) -> Said:
-    return Said(key, **values)
+    return Said(key, ENGLISH[key], **values)

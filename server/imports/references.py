@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.imports.base import Context
-from server.imports.messages import Said, say
+from server.imports.messages import say
+from server.messages import Said
 from server.units.models import Unit
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.auth.models import Role, User
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, names
-from server.imports.messages import Said, say
+from server.imports.messages import say
+from server.messages import Said
 from server.imports.references import UnitCodes
 from server.rounds.models import Assignment, Round, Team, TeamMember
 from server.units.models import Unit

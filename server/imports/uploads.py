@@ -20,9 +20,9 @@ from server.imports.services import import_file, import_rows
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
-def uploaded_file(upload: FileStorage | None = None) -> FileStorage:
-    """The request's file (multipart field ``file``), or ``upload``, checked to be one the readers read."""
-    upload = request.files.get("file") if upload is None else upload
+def uploaded_file() -> FileStorage:
+    """The request's file (multipart field ``file``), checked to be one the readers read."""
+    upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed("Send the file as multipart/form-data in the field 'file'.",
                                errors=[{"field": "file", "message": "missing"}])
@@ -32,12 +32,9 @@ def uploaded_file(upload: FileStorage | None = None) -> FileStorage:
     return upload
 
 
-def import_upload(spec: Spec, *, campaign: Campaign, target: Any = None, dry_run: bool = False,
-                  upload: FileStorage | None = None) -> ImportReport:
-    """Import the request's file into ``campaign`` (or ``upload``: the console carries a file it
-    checked over to the step that imports it); commits unless it is a dry run."""
-    upload = uploaded_file(upload)
-    session = db.session()
+def import_upload(spec: Spec, *, campaign: Campaign, target: Any = None, dry_run: bool = False) -> ImportReport:
+    """Import the request's file into ``campaign``; commits unless it is a dry run."""
+    upload = uploaded_file()
     with tempfile.TemporaryDirectory() as folder:
         # The readers go by the file's suffix, and the report names the file as the clerk sent it.
         path = Path(folder) / Path(upload.filename or "upload").name

@@ -23,9 +23,9 @@ from server.clock import app_clock
 from server.errors import Conflict, NotFound, ValidationFailed
 from server.reports import services as reports
 from server.reports.schemas import DocumentSchema
+from server.rounds import services as rounds
 from server.rounds.models import Round
 from server.web import results_forms as forms
-from server.web.results import managed_round
 from server.web.text import text
 from server.web.views import blp
 
@@ -42,8 +42,9 @@ def _circular(circular_id: int) -> tuple[Circular, Round]:
 @blp.get("/results/<int:round_id>/circulars")
 @requires(Permission.MANAGE_REPORTS)
 def round_circulars(round_id: int) -> str:
-    round_ = managed_round(round_id)
-    circulars = db.session().scalars(sa.select(Circular).where(Circular.round_id == round_.id)
+    session = db.session()
+    round_ = rounds.managed_round(session, current_user(), round_id)
+    circulars = session.scalars(sa.select(Circular).where(Circular.round_id == round_.id)
                                      .order_by(Circular.id.desc())).all()
     return render_template("web/results_circulars.html", round=round_, circulars=circulars,
                            draft=next((c for c in circulars if c.status is CircularStatus.DRAFT), None))
@@ -54,7 +55,8 @@ def round_circulars(round_id: int) -> str:
 def generate_circular(round_id: int) -> Response:
     """The draft written afresh from the data; the clerk's 文号, 主送, dates and 版记 stay."""
     session = db.session()
-    circular = reports.generate(session, app_clock(), managed_round(round_id), current_user(),
+    round_ = rounds.managed_round(session, current_user(), round_id)
+    circular = reports.generate(session, app_clock(), round_, current_user(),
                                 examples=current_app.config["REPORT_EXAMPLES_PER_CATEGORY"])
     session.commit()
     flash(text("results.generated"))

@@ -1,8 +1,13 @@
 """The office's forms: what a form's fields say, read into the API's schemas, and why a form was
-refused, said in the console's language next to the field's name."""
+refused, said in the console's language next to the field's name.
+
+The services say why in English (the command line's and the API's language). A sentence with a
+stable key (:class:`server.messages.Said`: the import engine's, the assessment's) is said by its
+key's translation; the schemas' and a few older services' by a fragment that names them."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Iterable
 
 import marshmallow as ma
@@ -27,6 +32,7 @@ _REFUSALS = (
     ("no spaces", "setup.refused.spaces"),
     ("no standard", "setup.refused.standard"),
     ("give standard_id or standard_code", "setup.refused.standard"),
+    ("must not be before start", "setup.refused.before_start"),
 )
 
 
@@ -47,12 +53,12 @@ def refusal(exc: ma.ValidationError | AppError) -> tuple[list[tuple[str, str]], 
     """Why a form was refused, as (field's name, reason) pairs, and the status to answer with."""
     if isinstance(exc, ma.ValidationError):
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        return [(_field(name), _reason(str(message))) for name, found in messages.items()
+        return [(_field(name), said(str(message))) for name, found in messages.items()
                 for message in (found if isinstance(found, list) else [found])], 422
     if isinstance(exc, Conflict):
         return [(_field("name"), text("setup.refused.name_taken"))], exc.status
     if isinstance(exc, ValidationFailed) and exc.errors:
-        return [(_field(e["field"]), _reason(e["message"])) for e in exc.errors], exc.status
+        return [(_field(e["field"]), said(e["message"])) for e in exc.errors], exc.status
     return [("", exc.detail or exc.title)], exc.status
 
 
@@ -61,8 +67,16 @@ def _field(name: str) -> str:
     return text(key) if key in ZH_CN else name
 
 
-def _reason(message: str) -> str:
-    for fragment, key in _REFUSALS:
+def said(message: str) -> str:
+    """A service's sentence as the console says it: in Chinese when it has a key or a known
+    fragment, as it is otherwise (a clerk still learns which field)."""
+    key = f"setup.say.{getattr(message, 'key', '')}"
+    if key in ZH_CN:
+        # Numbers as a clerk writes them: 满分 100, not 100.00.
+        values = {name: f"{value.normalize():f}" if isinstance(value, Decimal) else value
+                  for name, value in message.values.items()}  # type: ignore[attr-defined]
+        return text(key, **values)
+    for fragment, refusal in _REFUSALS:
         if fragment in message:
-            return text(key)
+            return text(refusal)
     return message

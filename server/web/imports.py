@@ -12,7 +12,7 @@ so (the import report's created / updated / unchanged).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from server.auth.security import authenticate_request, requires
 from server.campaigns import services as campaigns
 from server.campaigns.models import Campaign
 from server.errors import NotFound, ValidationFailed
+from server.imports import scores as score_file
 from server.imports import standards as standard_file
 from server.imports import teams as team_files
 from server.imports import units as unit_file
@@ -38,7 +39,8 @@ from server.rounds.models import Round
 from server.standards.models import ScoringModel
 from server.standards.schemas import StandardImportFormSchema
 from server.web import forms, staging
-from server.web.text import ZH_CN, text
+from server.web.forms import said
+from server.web.text import text
 from server.web.views import blp
 
 #: A check shows the file's first rows; past these, only the counts (a list of units runs long).
@@ -56,6 +58,10 @@ class Importable:
     action: str
     #: What the file goes into, as the page's address names it: "campaigns" or "rounds".
     into: str
+    #: The page that offers the file and shows its check, when it is not the office's import
+    #: page (the results page offers the score sheet); a confirm returns there. None: the
+    #: office's import page, and back to the campaign's or the round's page.
+    page: str | None = None
 
 
 IMPORTS = {
@@ -64,15 +70,17 @@ IMPORTS = {
     "standard": Importable(standard_file.SPEC, "standard.import", "campaigns"),
     "teams": Importable(team_files.TEAMS, "round.import_teams", "rounds"),
     "assignments": Importable(team_files.ASSIGNMENTS, "round.import_assignments", "rounds"),
+    "scores": Importable(score_file.SPEC, "round.enter_results", "rounds", page="web.round_results"),
 }
-_PAGE = f"/office/<any(campaigns, rounds):into>/<int:ident>/import/<any({', '.join(IMPORTS)}):kind>"
+_OFFICE_KINDS = ", ".join(kind for kind, importable in IMPORTS.items() if importable.page is None)
+_PAGE = f"/office/<any(campaigns, rounds):into>/<int:ident>/import/<any({_OFFICE_KINDS}):kind>"
 
 
 @dataclass(frozen=True)
 class Where:
     campaign: Campaign
     round: Round | None
-    #: The campaign's or the round's page, where a confirmed import returns to.
+    #: The page a confirmed import returns to.
     back: str
 
 
@@ -83,7 +91,23 @@ class Preview:
     total: int
 
 
-def _where(into: str, ident: int, kind: str) -> Where:
+@dataclass(frozen=True)
+class Checked:
+    """A file checked (or imported): the report, and for a file that may be confirmed, its first
+    rows and the token naming it."""
+
+    kind: str
+    report: ImportReport
+    #: What else the check's form said (a standard's code and name ...).
+    details: dict[str, Any] = field(default_factory=dict)
+    preview: Preview | None = None
+    token: str | None = None
+
+    def column(self, name: str | None) -> str:
+        return column_label(IMPORTS[self.kind].spec, name)
+
+
+def where_to(into: str, ident: int, kind: str) -> Where:
     """Where the import goes, if the caller may import this kind there (404 / 403 otherwise)."""
     importable = IMPORTS[kind]
     if importable.into != into:
@@ -91,19 +115,51 @@ def _where(into: str, ident: int, kind: str) -> Where:
     session, user = db.session(), authenticate_request().user
     if into == "campaigns":
         campaign = campaigns.campaign_of(session, user, ident, importable.action)
-        return Where(campaign, None, url_for("web.campaign_page", campaign_id=campaign.id))
+        return Where(campaign, None, url_for(importable.page or "web.campaign_page", campaign_id=campaign.id))
     round_ = rounds.managed_round(session, user, ident, importable.action)
-    return Where(session.get_one(Campaign, round_.campaign_id), round_, url_for("web.round_page", round_id=round_.id))
+    return Where(session.get_one(Campaign, round_.campaign_id), round_,
+                 url_for(importable.page or "web.round_page", round_id=round_.id))
 
 
-def _purpose(into: str, ident: int, kind: str) -> dict[str, Any]:
+def _purpose(where: Where, kind: str) -> dict[str, Any]:
+    into, ident = ("rounds", where.round.id) if where.round else ("campaigns", where.campaign.id)
     return {"user": authenticate_request().user.id, "import": kind, "into": into, "id": ident}
+
+
+def check(kind: str, where: Where, details: dict[str, Any] | None = None) -> Checked:
+    """The dry run of the request's file (``file``; :class:`ValidationFailed` without one): every
+    problem, or what it would do with its first rows, the file then kept for the confirm."""
+    details = details or {}
+    staged = staging.stage(uploaded_file(), purpose=_purpose(where, kind), details=details)
+    report = import_saved(IMPORTS[kind].spec, staged.path, campaign=where.campaign,
+                          target=_target(kind, where, details), dry_run=True)
+    if not report.ok:
+        staging.discard(staged)  # nothing to confirm: the clerk mends the file and checks it again
+        return Checked(kind, report, details)
+    return Checked(kind, report, details, _preview(staged), staged.token)
+
+
+def confirm(kind: str, where: Where) -> Checked:
+    """Import the file the form's token names, as checked, with the check's details; when it went
+    through, what changed is flashed for the page the clerk returns to. :class:`staging.Gone`
+    when the token names no file this caller may import here now."""
+    staged = staging.take(request.form.get("token", ""), purpose=_purpose(where, kind))
+    report = import_saved(IMPORTS[kind].spec, staged.path, campaign=where.campaign,
+                          target=_target(kind, where, staged.details))
+    staging.discard(staged)
+    if report.ok:
+        flash(text("setup.import.done", file=report.source, created=report.created, updated=report.updated,
+                   unchanged=report.unchanged))
+        for note in report.notes[:NOTES_SAID]:
+            flash(said(note))
+    # Problems now mean the campaign changed since the check (a unit renamed ...): nothing was written.
+    return Checked(kind, report, staged.details)
 
 
 @blp.get(_PAGE)
 @requires(Permission.MANAGE_ASSESSMENTS)
 def import_page(into: str, ident: int, kind: str) -> str:
-    where = _where(into, ident, kind)
+    where = where_to(into, ident, kind)
     # A standard's page offers its next version: the form comes filled in with its code and name.
     form = {name: request.args.get(name, "") for name in STANDARD_FIELDS}
     return _page(kind, where, form=form)
@@ -112,43 +168,27 @@ def import_page(into: str, ident: int, kind: str) -> str:
 @blp.post(_PAGE)
 @requires(Permission.MANAGE_ASSESSMENTS)
 def import_check(into: str, ident: int, kind: str) -> tuple[str, int]:
-    where = _where(into, ident, kind)
+    where = where_to(into, ident, kind)
     form = forms.given(STANDARD_FIELDS)
     try:
-        details = _details(kind, form)
+        checked = check(kind, where, _details(kind, form))
     except ma.ValidationError as exc:
         return _page(kind, where, form=form, errors=forms.refusal(exc)[0]), 422
-    try:
-        upload = uploaded_file()
     except ValidationFailed:
         return _page(kind, where, form=form, errors=[(text("setup.field.file"), text("setup.import.choose_file"))]), 422
-    staged = staging.stage(upload, purpose=_purpose(into, ident, kind), details=details)
-    report = import_saved(IMPORTS[kind].spec, staged.path, campaign=where.campaign,
-                          target=_target(kind, where, details), dry_run=True)
-    if not report.ok:
-        staging.discard(staged)  # nothing to confirm: the clerk mends the file and checks it again
-        return _page(kind, where, form=form, report=report), 422
-    return _page(kind, where, form=form, report=report, preview=_preview(staged), token=staged.token), 200
+    return _page(kind, where, form=form, checked=checked), 200 if checked.report.ok else 422
 
 
 @blp.post(_PAGE + "/confirm")
 @requires(Permission.MANAGE_ASSESSMENTS)
 def import_confirm(into: str, ident: int, kind: str) -> Response | tuple[str, int]:
-    where = _where(into, ident, kind)
+    where = where_to(into, ident, kind)
     try:
-        staged = staging.take(request.form.get("token", ""), purpose=_purpose(into, ident, kind))
+        checked = confirm(kind, where)
     except staging.Gone:
         return _page(kind, where, form={}, errors=[("", text("setup.import.gone"))]), 410
-    report = import_saved(IMPORTS[kind].spec, staged.path, campaign=where.campaign,
-                          target=_target(kind, where, staged.details))
-    staging.discard(staged)
-    if not report.ok:
-        # The campaign changed since the check (a unit renamed, a team imported ...): nothing was written.
-        return _page(kind, where, form=staged.details, report=report), 422
-    flash(text("setup.import.done", file=report.source, created=report.created, updated=report.updated,
-               unchanged=report.unchanged))
-    for note in report.notes[:NOTES_SAID]:
-        flash(said(note))
+    if not checked.report.ok:
+        return _page(kind, where, form=checked.details, checked=checked), 422
     return redirect(where.back)
 
 
@@ -189,23 +229,15 @@ def _cells(row: SourceRow, width: int) -> tuple[str, ...]:
 
 
 def _page(kind: str, where: Where, *, form: dict[str, Any], errors: list[tuple[str, str]] | None = None,
-          report: ImportReport | None = None, preview: Preview | None = None, token: str | None = None) -> str:
-    spec = IMPORTS[kind].spec
+          checked: Checked | None = None) -> str:
     address = {"into": IMPORTS[kind].into, "ident": where.round.id if where.round else where.campaign.id, "kind": kind}
     return render_template("web/setup_import.html", kind=kind, where=where, form=form, errors=errors or [],
-                           report=report, preview=preview, token=token, columns=spec.columns,
-                           column_label=lambda column: column_label(spec, column), models=list(ScoringModel),
+                           checked=checked, columns=IMPORTS[kind].spec.columns, models=list(ScoringModel),
                            action=url_for("web.import_check", **address),
                            confirm=url_for("web.import_confirm", **address))
 
 
-@blp.app_template_filter("said")
-def said(message: str) -> str:
-    """An import's message as the console says it: in Chinese when the engine gave it a key."""
-    key = f"setup.say.{getattr(message, 'key', '')}"
-    if key not in ZH_CN:
-        return message
-    return text(key, **message.values)  # type: ignore[attr-defined]
+blp.add_app_template_filter(said, "said")
 
 
 def column_label(spec: Spec, column: str | None) -> str:

@@ -1,23 +1,20 @@
 """The office's results pages: the rounds it manages, each round's results typed in or read from
 a score sheet, the ranking they give, and the round's assessment configuration.
 
-Every write goes through the service the API's own call uses (``PUT /rounds/{id}/results`` and
-``POST /rounds/{id}/results/import``: the score-sheet engine; ``PUT /rounds/{id}/assessment``:
-:func:`server.assessment.services.update_config`), which refuses a form with any bad row whole;
-the page then shows each error beside its row or field, with what the clerk typed kept.
-A round of a campaign the caller does not manage answers 404, as in the API.
+Every write goes through the service the API's own call uses (``PUT /rounds/{id}/results``: the
+score-sheet engine; ``PUT /rounds/{id}/assessment``: :func:`server.assessment.services.update_config`),
+which refuses a form with any bad row whole; the page then shows each error beside its row or
+field, in Chinese, with what the clerk typed kept. A score sheet is checked, then confirmed, as
+the office's other imports are (:mod:`server.web.imports`), on this page. A round of a campaign
+the caller does not manage answers 404, as in the API.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
-from werkzeug.datastructures import FileStorage
 
 from server import db
 from server.assessment import config as configs
@@ -28,31 +25,18 @@ from server.auth.permissions import Permission
 from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
 from server.campaigns.models import AssessmentGroup, Campaign
-from server.campaigns.services import require
 from server.clock import app_clock
-from server.errors import NotFound, ValidationFailed
+from server.errors import ValidationFailed
 from server.imports import scores
-from server.imports.base import ImportReport
-from server.imports.uploads import import_typed, import_upload, uploaded_file
+from server.imports.uploads import import_typed
 from server.reports.circular import ranking_section
 from server.reports.schemas import AssessmentConfigSchema
+from server.rounds import services as rounds
 from server.rounds.models import Round, RoundMode
+from server.web import imports, staging
 from server.web import results_forms as forms
 from server.web.text import text
 from server.web.views import blp
-
-
-def managed_round(round_id: int, action: str | None = None) -> Round:
-    """A round of a campaign the caller manages (404 otherwise); with ``action``, one it may
-    take the office's action on (:data:`server.auth.scope.WRITES`)."""
-    user = current_user()
-    found = db.session().scalar(sa.select(Round).where(Round.id == round_id,
-                                                       campaign_condition(user, Round.campaign_id)))
-    if found is None:
-        raise NotFound(f"No round {round_id}.")
-    if action is not None:
-        require(user, action, found.campaign_id)
-    return found
 
 
 @blp.get("/results")
@@ -60,10 +44,10 @@ def managed_round(round_id: int, action: str | None = None) -> Round:
 def results_index() -> str:
     """The rounds the caller manages, newest first, with how far each has come."""
     session = db.session()
-    rounds = session.execute(sa.select(Round, Campaign.name).join(Campaign, Campaign.id == Round.campaign_id)
+    listed = session.execute(sa.select(Round, Campaign.name).join(Campaign, Campaign.id == Round.campaign_id)
                              .where(campaign_condition(current_user(), Round.campaign_id))
                              .order_by(Round.starts_on.desc(), Round.id.desc())).all()
-    ids = [r.id for r, _ in rounds]
+    ids = [r.id for r, _ in listed]
     entered = dict(session.execute(sa.select(EnteredResult.round_id, sa.func.count())
                                    .where(EnteredResult.round_id.in_(ids)).group_by(EnteredResult.round_id)).all())
     circulars: dict[int, dict[str, int]] = {}
@@ -71,8 +55,8 @@ def results_index() -> str:
             sa.select(Circular.round_id, Circular.status, sa.func.count()).where(Circular.round_id.in_(ids))
             .group_by(Circular.round_id, Circular.status)):
         circulars.setdefault(round_id, {})[status.value] = count
-    return render_template("web/results_index.html", rounds=rounds, entered=entered, circulars=circulars,
-                           campaigns=len({name for _, name in rounds}))
+    return render_template("web/results_index.html", rounds=listed, entered=entered, circulars=circulars,
+                           campaigns=len({name for _, name in listed}))
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -110,14 +94,14 @@ def _results_page(round_: Round, rows: list[forms.ResultRow] | None = None, stat
 @blp.get("/results/<int:round_id>")
 @requires(Permission.MANAGE_ASSESSMENTS)
 def round_results(round_id: int) -> tuple[str, int]:
-    return _results_page(managed_round(round_id))
+    return _results_page(rounds.managed_round(db.session(), current_user(), round_id))
 
 
 @blp.post("/results/<int:round_id>")
 @requires(Permission.MANAGE_ASSESSMENTS)
 def save_results(round_id: int) -> Response | tuple[str, int]:
     """The table as typed, through the results service: all rows or none."""
-    round_ = managed_round(round_id, "round.enter_results")
+    round_ = rounds.managed_round(db.session(), current_user(), round_id, "round.enter_results")
     # Refused forms leave the data as it was: the page shows the ranking read before.
     view = _round_view(round_)
     rows = forms.submitted_rows(request.form, view[1])
@@ -132,52 +116,39 @@ def save_results(round_id: int) -> Response | tuple[str, int]:
     except ValidationFailed as exc:
         general = forms.place_errors(exc, ordered)
         return _results_page(round_, rows, 422, view, general=[text("results.fix_rows"), *general])
-    flash(text("results.saved", **_counts(report)))
+    flash(text("results.saved", created=report.created, updated=report.updated, unchanged=report.unchanged))
     return redirect(url_for("web.round_results", round_id=round_.id))
 
 
-def _counts(report: ImportReport) -> dict[str, int]:
-    return {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
-
+# -- a score sheet, checked then confirmed as the office's other imports are (server/web/imports.py)
 
 @blp.post("/results/<int:round_id>/sheet")
 @requires(Permission.MANAGE_ASSESSMENTS)
-def check_sheet(round_id: int) -> Response | tuple[str, int]:
-    """Check an uploaded score sheet, writing nothing: every row's errors, or what it would do,
-    with the file carried in the page to the step that imports it."""
-    round_ = managed_round(round_id, "round.enter_results")
+def check_sheet(round_id: int) -> tuple[str, int]:
+    """Check an uploaded score sheet, writing nothing: every problem, or what it would do with
+    its first rows and the confirm, which imports the file kept meanwhile."""
+    where = imports.where_to("rounds", round_id, "scores")
+    assert where.round is not None
     try:
-        upload = uploaded_file()
-    except ValidationFailed as exc:
-        return _results_page(round_, status=422, sheet={"name": "", "problems": forms.problems(exc)})
-    return _import_sheet(round_, upload.filename or "", upload.read(), dry_run=True)
+        checked = imports.check("scores", where)
+    except ValidationFailed:
+        return _results_page(where.round, status=422, sheet_refused=text("setup.import.choose_file"))
+    return _results_page(where.round, status=200 if checked.report.ok else 422, sheet=checked)
 
 
 @blp.post("/results/<int:round_id>/sheet/confirm")
 @requires(Permission.MANAGE_ASSESSMENTS)
 def import_sheet(round_id: int) -> Response | tuple[str, int]:
-    """Import the sheet checked before (checked again: the data may have moved since)."""
-    round_ = managed_round(round_id, "round.enter_results")
+    """Import the sheet checked (checked again: the data may have moved since)."""
+    where = imports.where_to("rounds", round_id, "scores")
+    assert where.round is not None
     try:
-        data = base64.b64decode(request.form.get("sheet_data", ""), validate=True)
-    except binascii.Error:
-        raise ValidationFailed("The checked file did not come back whole; upload it again.",
-                               errors=[{"field": "sheet_data", "message": "not base64"}]) from None
-    return _import_sheet(round_, request.form.get("sheet_name", ""), data, dry_run=False)
-
-
-def _import_sheet(round_: Round, name: str, data: bytes, *, dry_run: bool) -> Response | tuple[str, int]:
-    upload = FileStorage(io.BytesIO(data), filename=name)
-    try:
-        report = import_upload(scores.SPEC, campaign=db.session().get_one(Campaign, round_.campaign_id),
-                               target=round_, dry_run=dry_run, upload=upload)
-    except ValidationFailed as exc:
-        return _results_page(round_, status=422, sheet={"name": name, "problems": forms.problems(exc)})
-    if dry_run:
-        return _results_page(round_, sheet={"name": name, "report": report,
-                                            "data": base64.b64encode(data).decode("ascii")})
-    flash(text("results.imported", name=name, **_counts(report)))
-    return redirect(url_for("web.round_results", round_id=round_.id))
+        checked = imports.confirm("scores", where)
+    except staging.Gone:
+        return _results_page(where.round, status=410, sheet_refused=text("setup.import.gone"))
+    if not checked.report.ok:
+        return _results_page(where.round, status=422, sheet=checked)
+    return redirect(where.back)
 
 
 # -- the assessment configuration ---------------------------------------------------------------
@@ -212,13 +183,13 @@ def _config_page(round_: Round, values: dict[str, str] | None = None, errors: di
 @blp.get("/results/<int:round_id>/assessment")
 @requires(Permission.MANAGE_REPORTS)
 def round_assessment(round_id: int) -> tuple[str, int]:
-    return _config_page(managed_round(round_id))
+    return _config_page(rounds.managed_round(db.session(), current_user(), round_id))
 
 
 @blp.post("/results/<int:round_id>/assessment")
 @requires(Permission.MANAGE_REPORTS)
 def save_assessment(round_id: int) -> Response | tuple[str, int]:
-    round_ = managed_round(round_id)
+    round_ = rounds.managed_round(db.session(), current_user(), round_id)
     offer = _config_form(round_)
     candidates = offer["candidates"]
     body, paths = forms.config_body(request.form, offer["groups"],

@@ -10,6 +10,7 @@ services' errors put back on the fields they name.
 Form fields are named by the paths the services name in their errors (``tiers.0.min_score``,
 ``sections.2.paragraphs``), so an error finds its field; where the form has slots the body
 leaves out (an empty tier row, a group without tiers of its own), :class:`Paths` maps back.
+The errors are said as the office's forms say them (:func:`server.web.forms.said`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import marshmallow as ma
 from server.assessment.models import EnteredResult, RoundAssessment
 from server.assessment.results import UnitResult
 from server.errors import ValidationFailed
+from server.web.forms import said
 from server.web.text import text
 
 #: The score sheet's columns a clerk types per unit (server/imports/scores.py), besides the unit.
@@ -99,7 +101,7 @@ class Paths:
         out: dict[str, str] = {}
         for error in problems(exc):
             name = self.form(str(error.get("field") or ""))
-            out[name] = _joined(out.get(name), error["message"])
+            out[name] = _joined(out.get(name), said(error["message"]))
         return out
 
 
@@ -185,14 +187,15 @@ def service_rows(rows: list[ResultRow]) -> tuple[list[dict[str, str]], list[Resu
 
 
 def place_errors(exc: ValidationFailed, ordered: list[ResultRow]) -> list[str]:
-    """Put the service's row errors on their rows; what names no row comes back."""
+    """Put the service's row errors on their rows, in the console's language; what names no row
+    comes back."""
     general = []
     for error in problems(exc):
         line = error.get("line")
         if line is None or not 0 < line <= len(ordered):
-            general.append(error["message"])
+            general.append(said(error["message"]))
         else:
-            ordered[line - 1].add_error(error.get("column") or "unit", error["message"])
+            ordered[line - 1].add_error(error.get("column") or "unit", said(error["message"]))
     return general
 
 

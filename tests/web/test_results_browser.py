@@ -1,5 +1,6 @@
-"""The office's results pages in a real browser (tests/web/conftest.py): a clerk enters a round's
-results at desktop width, then generates, edits and publishes its circular on a phone."""
+"""The office's results pages in a real browser (tests/web/conftest.py): a clerk checks and imports
+a score sheet and enters a round's results at desktop width, then generates, edits and publishes
+its circular on a phone."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from docx import Document as read_docx
 
+from tests.office.conftest import write_xlsx
 from tests.web.conftest import CHROMIUM, DESKTOP, PHONE, log_in, shoot
 
 pytest.importorskip("playwright.sync_api")
@@ -17,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no system chromium (apt-get install chromium)")]
 
 
-def test_a_clerk_enters_results_and_publishes_the_circular(served, world, browser):
+def test_a_clerk_enters_results_and_publishes_the_circular(served, world, browser, tmp_path):
     audit, bookshop, finance = world.units
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = context.new_page()
@@ -30,6 +32,23 @@ def test_a_clerk_enters_results_and_publishes_the_circular(served, world, browse
     page.click(f"#rounds a:has-text('{world.round.name}')")
     page.wait_for_url(f"**/console/results/{world.round.id}")
 
+    # -- a score sheet checked on the page: its problems, then a good one's preview and the confirm
+    sheet = write_xlsx(tmp_path / "得分.xlsx", [["单位名称", "得分"], [audit.name, 120], [bookshop.name, 80]])
+    page.set_input_files("#sheet input[type=file]", str(sheet))
+    page.click("#sheet button[type=submit]")
+    page.wait_for_load_state()
+    assert "120 超过满分 100" in page.locator("#check-problems").inner_text()
+    shoot(page, "results-sheet-problems-desktop")
+    sheet = write_xlsx(tmp_path / "得分.xlsx", [["单位名称", "得分"], [audit.name, 90], [bookshop.name, 80]])
+    page.set_input_files("#sheet input[type=file]", str(sheet))
+    page.click("#sheet button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#preview tbody tr").count() == 2
+    shoot(page, "results-sheet-check-desktop")
+    page.click("#confirm-form button[type=submit]")
+    page.wait_for_url(f"**/console/results/{world.round.id}")
+    assert "已导入“得分.xlsx”：新增 2 条" in page.locator("p.flash").first.inner_text()
+
     # -- a score, an adjustment with its reason, a unit left unranked with why; one mistake first
     page.fill(f"input[name=score-{audit.id}]", "92")
     page.fill(f"input[name=score-{bookshop.id}]", "85")
@@ -37,7 +56,7 @@ def test_a_clerk_enters_results_and_publishes_the_circular(served, world, browse
     page.fill(f"input[name=excluded_reason-{finance.id}]", "因机构改革未到位")
     page.click("#results-form button[type=submit]")
     page.wait_for_load_state()
-    assert "needs its reason" in page.locator(f"#row-{bookshop.id}").inner_text()
+    assert "评议调整须写明理由" in page.locator(f"#row-{bookshop.id}").inner_text()
     assert page.locator("tr.bad").count() == 1
     assert page.input_value(f"input[name=score-{audit.id}]") == "92"  # what was typed stays
     page.fill(f"input[name=adjustment_reason-{bookshop.id}]", "门前杂物多次反弹，经检查组综合评议")

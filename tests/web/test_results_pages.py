@@ -19,7 +19,7 @@ from server.assessment.models import Circular, EnteredResult, RankingExclusion, 
 from server.auth.models import Role
 from server.campaigns.models import Campaign
 from server.reports.models import BulletinIssue
-from server.rounds.models import RoundMode
+from server.rounds.models import Round, RoundMode
 from server.units.models import Unit
 from tests import factories
 from tests.assessment.conftest import bearer  # noqa: F401  (a fixture)
@@ -115,9 +115,11 @@ def test_a_form_with_bad_rows_shows_each_error_on_its_row_and_saves_nothing(clie
     assert "全部未保存" in page
     bad = {name: row(page, units[name]) for name in ("市纪委监察局", "市政府办", "市妇联")}
     assert all('class="bad"' in html for html in bad.values())
-    assert "more than the full score 100" in bad["市纪委监察局"] and 'value="101"' in bad["市纪委监察局"]
-    assert "is not one of the round" in bad["市政府办"] and "<option selected>优秀</option>" in bad["市政府办"]
-    assert "needs its reason" in bad["市妇联"]
+    # Said in Chinese, as the office's imports say them (the API keeps its English).
+    assert "101 超过满分 100" in bad["市纪委监察局"] and 'value="101"' in bad["市纪委监察局"]
+    assert "“优秀”不是本轮次的等次：好、较好、一般、较差" in bad["市政府办"]
+    assert "<option selected>优秀</option>" in bad["市政府办"]
+    assert "评议调整须写明理由" in bad["市妇联"]
     assert "field-error" not in row(page, units["市人大办"]) and 'value="88"' in row(page, units["市人大办"])
     assert page.count('class="bad"') == 3
     assert _entered(session) == {"市人大办": (95, None)}
@@ -125,37 +127,65 @@ def test_a_form_with_bad_rows_shows_each_error_on_its_row_and_saves_nothing(clie
 
 def test_a_score_sheet_is_checked_with_row_numbers_then_imported_on_confirmation(client, clerk, session, tmp_path):
     round_id, _units = clerk
+    here = f"/console/results/{round_id}"
     bad = write_xlsx(tmp_path / "得分.xlsx", [["序号", "单位名称", "得分", "等次", "评议调整", "调整理由"],
                                              [1, "市人大办", 96, "", "", ""],
                                              [2, "市审计署", 90, "", "", ""],
                                              [3, "市政府办", 101, "", "", ""],
                                              [4, "市妇联", 80, "优秀", 3, ""]])
-    with bad.open("rb") as handle:
-        answer = client.post(f"/console/results/{round_id}/sheet", data={"file": (handle, "得分.xlsx"),
-                                                                         "csrf_token": form_csrf(client, round_id)})
+    answer = _check_sheet(client, round_id, bad)
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
-    listed = lxml.html.fromstring(page).get_element_by_id("sheet-problems")
-    lines = [tuple(td.text_content().strip() for td in tr.findall("td")[:2]) for tr in listed.iter("tr")][1:]
-    assert lines == [("3", "单位名称"), ("4", "得分"), ("5", "等次"), ("5", "调整理由")]
-    assert 'id="sheet-confirm"' not in page and _entered(session) == {}
+    # Every problem with its line and the column as the file heads it, in Chinese, on the results page.
+    listed = lxml.html.fromstring(page).get_element_by_id("check-problems")
+    lines = [tuple(td.text_content().strip() for td in tr.findall("td")) for tr in listed.iter("tr")][1:]
+    assert lines == [("3", "单位名称", "安康市双创工作中没有名称或编码为“市审计署”的单位"),
+                     ("4", "得分", "101 超过满分 100"),
+                     ("5", "等次", "“优秀”不是本轮次的等次：好、较好、一般、较差"),
+                     ("5", "调整理由", "评议调整须写明理由（综合评议意见）")]
+    assert 'id="confirm-form"' not in page and 'id="results-form"' in page and _entered(session) == {}
 
     good = write_xlsx(tmp_path / "得分2.xlsx", [["单位名称", "得分", "暂不排序原因"], ["市人大办", 96, ""],
                                                ["市政府办", 91.5, ""], ["西铁安康办", "", "因体制问题未解决"]])
-    with good.open("rb") as handle:
-        answer = client.post(f"/console/results/{round_id}/sheet", data={"file": (handle, "得分2.xlsx"),
-                                                                         "csrf_token": form_csrf(client, round_id)})
+    answer = _check_sheet(client, round_id, good)
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
-    assert "检查通过：将新增 3 个" in page and _entered(session) == {}  # the check wrote nothing
-    answer = client.post(f"/console/results/{round_id}/sheet/confirm", data=form_values(page, "sheet-confirm"))
-    assert answer.status_code == 302
+    assert "“得分2.xlsx”检查通过：共 3 行，导入后将新增 3 条" in page and _entered(session) == {}  # nothing written
+    preview = lxml.html.fromstring(page).get_element_by_id("preview")
+    assert [td.text_content() for td in preview.findall(".//tbody/tr")[2].findall("td")] == \
+        ["4", "西铁安康办", "", "因体制问题未解决"]
+    # The confirm names the file kept on the server: no file travels back in the page.
+    confirm = form_values(page, "confirm-form")
+    assert set(confirm) == {"csrf_token", "token"} and len(page) < 200_000
+    answer = client.post(f"{here}/sheet/confirm", data=confirm)
+    assert answer.status_code == 302 and answer.headers["Location"] == here
     assert _entered(session) == {"市人大办": (96, None), "市政府办": (91.5, None), "西铁安康办": (None, None)}
-    page = client.get(f"/console/results/{round_id}").get_data(as_text=True)
-    assert "已导入 得分2.xlsx：新增 3 个" in page
+    page = client.get(here).get_data(as_text=True)
+    assert "已导入“得分2.xlsx”：新增 3 条，更新 0 条，0 条不变。" in page
     assert "（西铁安康办因体制问题未解决暂未排序）" in printed(page)[0]
     assert "1、好的部门、单位：市人大办。" in printed(page)  # 96 ≥ 94.5
     assert "2、较好的部门、单位：市政府办。" in printed(page)
+
+    # The token is spent: confirming again imports nothing and says to check the file again.
+    again = client.post(f"{here}/sheet/confirm", data=confirm)
+    assert again.status_code == 410 and "已过期或已经导入" in again.get_data(as_text=True)
+    # A units file checked on the office's pages is not a score sheet to confirm here.
+    campaign_id = session.get(Round, round_id).campaign_id
+    units = write_xlsx(tmp_path / "单位.xlsx", [["单位编码", "单位名称"], ["DW999", "市档案馆"]])
+    with units.open("rb") as handle:
+        checked = client.post(f"/console/office/campaigns/{campaign_id}/import/units", data={
+            "file": (handle, units.name), "csrf_token": confirm["csrf_token"]})
+    token = form_values(checked.get_data(as_text=True), "confirm-form")["token"]
+    assert client.post(f"{here}/sheet/confirm", data={**confirm, "token": token}).status_code == 410
+    no_file = client.post(f"{here}/sheet", data={"csrf_token": confirm["csrf_token"]})
+    assert no_file.status_code == 422 and "请选择 .xlsx 或 .csv（UTF-8）文件" in no_file.get_data(as_text=True)
+    assert len(_entered(session)) == 3
+
+
+def _check_sheet(client, round_id: int, path) -> Any:  # type: ignore[no-untyped-def]
+    with path.open("rb") as handle:
+        return client.post(f"/console/results/{round_id}/sheet", data={"file": (handle, path.name),
+                                                                       "csrf_token": form_csrf(client, round_id)})
 
 
 def form_csrf(client, round_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -222,13 +252,13 @@ def test_the_configuration_form_saves_through_the_service_and_shows_errors_in_pl
     answer = client.post(f"/console/results/{round_id}/assessment", data=form)
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
-    assert re.search(r'name="tiers.2.quota".*?field-error', page, re.S)
+    assert re.search(r'name="tiers.2.quota"[^>]*>\s*<span class="field-error"[^>]*>不是有效的数字', page)
     session.rollback()
     assert session.get(RoundAssessment, round_id).tiers[1]["min_score"] == "67.00"
 
     form["tiers.2.quota"] = ""
     page = client.post(f"/console/results/{round_id}/assessment", data=form).get_data(as_text=True)
-    assert re.search(r'name="tiers.1.min_score"[^>]*>\s*<span class="field-error"[^>]*>minimum scores must fall',
+    assert re.search(r'name="tiers.1.min_score"[^>]*>\s*<span class="field-error"[^>]*>最低分须从最好的等次到最差的等次依次降低',
                      page), page[:3000]
 
     form.update({"tier_method": "quotas", "tiers.0.min_score": "", "tiers.1.min_score": "", "tiers.2.min_score": "",
@@ -286,7 +316,7 @@ def test_bulletins_are_numbered_in_turn_and_a_bad_period_issues_nothing(client, 
     form = form_values(page, "issue-form")
     assert (form["start"], form["end"]) == ("2026-10-17", "2026-10-23")  # the week up to today
     answer = client.post("/console/bulletins", data={**form, "start": "2026-10-20", "end": "2026-10-01"})
-    assert answer.status_code == 422 and "must not be before start" in answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "早于开始日期" in answer.get_data(as_text=True)
     assert session.scalar(sa.select(sa.func.count()).select_from(BulletinIssue)) == 0
 
     assert client.post("/console/bulletins", data=form).status_code == 302
