@@ -49,6 +49,17 @@ def assignments_sheet() -> list[list[object]]:
     return [["序号", "检查组", "单位名称"]] + [[n, TEAMS[n % 5], name] for n, name in enumerate(shuffled, start=1)]
 
 
+def scores_sheet() -> list[list[object]]:
+    """The seed's results as the clerk's score sheet: each ranked unit's score, which cuts into
+    the seed's tiers by :data:`THRESHOLDS`, the rows running by code (by team), not by result, so
+    the order must come from the scores; the unranked units last, with why."""
+    score = {name: Decimal(100) - Decimal(i) * Decimal("0.5") for i, name in enumerate(RANKED)}
+    rows: list[list[object]] = [[n, name, f"{score[name]:.1f}", ""]
+                                for n, name in enumerate(sorted(RANKED, key=CODES.get), start=1)]
+    rows += [[len(rows) + i, name, "", reason] for i, (name, reason) in enumerate(UNRANKED, start=1)]
+    return [["序号", "单位名称", "得分", "暂不排序原因"], *rows]
+
+
 @pytest.fixture
 def seed_round(cli, client, bearer, tmp_path):  # type: ignore[no-untyped-def]
     """Everything up to the results: campaign, people, standard, units, round, teams, assignments."""
@@ -108,11 +119,7 @@ SEED_ASIDE = "（西铁安康办因体制问题未解决、化龙山管理局因
 
 def test_a_score_sheet_gives_the_seeds_ranking(cli, seed_round, tmp_path):
     round_id, _supervisor = seed_round
-    score = {name: Decimal(100) - Decimal(i) * Decimal("0.5") for i, name in enumerate(RANKED)}
-    # The clerk's sheet runs by team, not by result: the order must come from the scores.
-    rows = [[n, name, f"{score[name]:.1f}", ""] for n, name in enumerate(sorted(RANKED, key=CODES.get), start=1)]
-    rows += [[len(rows) + i, name, "", reason] for i, (name, reason) in enumerate(UNRANKED, start=1)]
-    sheet = write_xlsx(tmp_path / "得分汇总.xlsx", [["序号", "单位名称", "得分", "暂不排序原因"], *rows])
+    sheet = write_xlsx(tmp_path / "得分汇总.xlsx", scores_sheet())
     assert "115 created" in cli("import", "scores", str(sheet), "--round", round_id)
 
     texts = _publish_and_read(cli, round_id, tmp_path)

@@ -46,6 +46,20 @@ def row(page: str, unit_id: int) -> str:
     return re.search(rf'<tr id="row-{unit_id}".*?</tr>', page, re.S).group(0)
 
 
+def tiers_in_printed_order(page: str, units: dict[str, int]) -> dict[str, str]:
+    """The results form as the clerk fills it from the printed circular: each unit's tier, and
+    its place in the print as the position number (the table lists the units by code, which is
+    not the seed's order: the numbers make it), the unranked with why; no score at all."""
+    form = form_values(page, "results-form")
+    for position, name in enumerate(RANKED, start=1):
+        form[f"tier-{units[name]}"] = TIER_OF[name]
+        form[f"position-{units[name]}"] = str(position)
+    for position, (name, reason) in enumerate(UNRANKED, start=len(RANKED) + 1):
+        form[f"excluded_reason-{units[name]}"] = reason
+        form[f"position-{units[name]}"] = str(position)
+    return form
+
+
 @pytest.fixture
 def clerk(client, seed_round, session):  # type: ignore[no-untyped-def]
     """Seed 002's round, its units by name, and the campaign's supervisor logged into the console."""
@@ -65,15 +79,7 @@ def test_the_clerk_types_seed_002s_tiers_and_printed_order_and_sees_the_seeds_ra
     round_id, units = clerk
     page = client.get(f"/console/results/{round_id}").get_data(as_text=True)
     assert "考核结果" in page and page.count('<tr id="row-') == 115
-    form = form_values(page, "results-form")
-    # The table lists the units by code, which is not the seed's order: the clerk's numbers make it.
-    for position, name in enumerate(RANKED, start=1):
-        form[f"tier-{units[name]}"] = TIER_OF[name]
-        form[f"position-{units[name]}"] = str(position)
-    for position, (name, reason) in enumerate(UNRANKED, start=len(RANKED) + 1):
-        form[f"excluded_reason-{units[name]}"] = reason
-        form[f"position-{units[name]}"] = str(position)
-    answer = client.post(f"/console/results/{round_id}", data=form)
+    answer = client.post(f"/console/results/{round_id}", data=tiers_in_printed_order(page, units))
     assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
 
     page = client.get(f"/console/results/{round_id}").get_data(as_text=True)

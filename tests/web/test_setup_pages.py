@@ -65,6 +65,29 @@ class Clerk:
         return re.findall(r'<p class="note flash" role="status">([^<]*)</p>', page)
 
 
+def import_file(clerk: Clerk, path: str, file: Path, **form: Any) -> list[str]:
+    """A file checked on an import page, then confirmed: what the page the clerk returns to says."""
+    checked = clerk.check(path, file, **form)
+    assert checked.status_code == 200, checked.get_data(as_text=True)
+    return clerk.flashes(clerk.confirm(path, checked))
+
+
+def round_with_teams(clerk: Clerk, session: Any, campaign_id: int, standard_id: int, tmp_path: Path, *,
+                     name: str = ROUND, mode: str = "open") -> Round:
+    """A round of seed 002 made on the office's pages, with its five teams and every unit assigned,
+    each list imported from the clerk's file."""
+    made = clerk.post(f"/console/office/campaigns/{campaign_id}/rounds/new", name=name, mode=mode, status="planned",
+                      starts_on="2008-10-23", ends_on="2008-10-30", standard_id=str(standard_id))
+    assert clerk.flashes(made) == [f"已创建检查轮次“{name}”。"]
+    session.rollback()
+    round_ = session.scalar(sa.select(Round).where(Round.name == name))
+    here = f"/console/office/rounds/{round_.id}"
+    for kind, count in (("teams", 5), ("assignments", 115)):
+        said = import_file(clerk, f"{here}/import/{kind}", write_xlsx(tmp_path / f"{kind}.xlsx", CLERK_FILES[kind]()))
+        assert said[0].startswith(f"已导入“{kind}.xlsx”：新增 {count} 条"), said
+    return round_
+
+
 def _count(session: Any, model: Any) -> int:
     session.rollback()
     return session.scalar(sa.select(sa.func.count()).select_from(model))
@@ -108,28 +131,16 @@ def test_seed_002_is_set_up_through_the_console_alone(cli, client, session, tmp_
     assert f"另有 {115 - PREVIEW_ROWS} 行未显示" in page
     assert admin.flashes(admin.confirm(f"{place}/import/units", checked))[0].endswith("新增 115 条，更新 0 条，0 条不变。")
 
-    # -- the round, against the standard, which it publishes
+    # -- the round, against the standard, which it publishes; its teams, then which team inspects which unit
     new_round = admin.get(f"{place}/rounds/new").get_data(as_text=True)
     for mode in RoundMode:
         assert f'value="{mode.value}"' in new_round  # every kind of round the API knows
     standard = session.scalar(sa.select(Standard))
-    made = admin.post(f"{place}/rounds/new", name=ROUND, mode="open", status="planned", starts_on="2008-10-23",
-                      ends_on="2008-10-30", standard_id=str(standard.id))
-    assert admin.flashes(made) == [f"已创建检查轮次“{ROUND}”。"]
-    session.rollback()
-    round_ = session.scalar(sa.select(Round))
+    round_ = round_with_teams(admin, session, campaign.id, standard.id, tmp_path)
     assert (round_.mode, str(round_.starts_on)) == (RoundMode.OPEN, "2008-10-23")
     assert session.scalar(sa.select(Standard.published_at)) is not None
-
-    # -- teams, then which team inspects which unit
-    here = f"/console/office/rounds/{round_.id}"
-    for kind, count in (("teams", 5), ("assignments", 115)):
-        path = write_xlsx(tmp_path / f"{kind}.xlsx", CLERK_FILES[kind]())
-        checked = admin.check(f"{here}/import/{kind}", path)
-        assert checked.status_code == 200, checked.get_data(as_text=True)
-        assert admin.flashes(admin.confirm(f"{here}/import/{kind}", checked))[0].startswith(
-            f"已导入“{kind}.xlsx”：新增 {count} 条")
     assert (_count(session, Team), _count(session, Assignment)) == (5, 115)
+    here = f"/console/office/rounds/{round_.id}"
     round_page = admin.get(here).get_data(as_text=True)
     assert "已分配 115 个单位（本活动共 115 个被考核单位）" in round_page and "陈明" in round_page
 
