@@ -136,6 +136,11 @@ def test_bad_configuration_is_refused_and_changes_nothing(client, bearer, sessio
         assert response.status_code == 422, (body, response.get_json())
         assert response.mimetype == "application/problem+json"
         assert response.get_json()["errors"]
+    # In English, as the API always said it; the console says the same in Chinese by its key.
+    assert client.put(url, headers=headers, json=cases[0]).get_json()["errors"] == [
+        {"field": "tiers.1.min_score", "message": "minimum scores must fall from the best tier to the worst"}]
+    assert client.put(url, headers=headers, json=cases[3]).get_json()["errors"] == [
+        {"field": "exclusions.0.unit_id", "message": "not a unit of this round"}]
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(RoundAssessment)) == 0
     assert client.get(url, headers=headers).get_json()["tiers"][0] == {
