@@ -77,10 +77,13 @@ def order_file(session: Session, order: Order, finding: Finding, *, viewer: User
                                         .order_by(OrderRequest.requested_at)).all(),
             "escalations": session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)
                                            .order_by(Escalation.level)).all(),
-            "history": history if viewer.role is not Role.LIAISON else [as_the_unit_sees(e) for e in history]}
+            "history": [as_seen_by(viewer, event) for event in history]}
 
 
-def as_the_unit_sees(event: AuditEvent) -> dict[str, Any]:
-    """A step as a unit sees it: which device took it is no business of the unit's."""
+def as_seen_by(viewer: User, event: AuditEvent) -> AuditEvent | dict[str, Any]:
+    """A step of the order's history as ``viewer`` sees it: to a unit, which device took it is
+    no business of the unit's."""
+    if viewer.role is not Role.LIAISON:
+        return event
     return {**{name: getattr(event, name) for name in ("occurred_at", "action", "actor_kind", "actor_id", "reason",
                                                        "data")}, "device_id": None}

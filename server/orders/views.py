@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from server import db
 from server.api import Blueprint
-from server.auth.models import Role, User
+from server.auth.models import User
 from server.auth.permissions import Permission
 from server.auth.scope import rounds_condition
 from server.auth.security import authenticate_request, current_reach, current_user, requires
@@ -123,7 +123,7 @@ def comment_on_order(body: dict[str, Any], order_id: uuid.UUID) -> Any:
     bulk.check_may(session, current_reach(), "order.comment", order)
     event = comments.comment(session, app_clock(), order, current_user(), text=body["text"], device_id=_device())
     session.commit()
-    return event if current_user().role is not Role.LIAISON else steps.as_the_unit_sees(event)
+    return steps.as_seen_by(current_user(), event)
 
 
 @blp.post("/orders/bulk/<any(verify, reject, assign):action>")
