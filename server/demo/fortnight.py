@@ -17,9 +17,12 @@ would have made it: the inspectors on their phones, the units and the office at 
   after-photo uploaded first; the **supervisor** assigns triage orders, parks and voids there.
   Each is the console's own step (:mod:`server.orders.steps`: scope, write rule, service, one
   commit), from a browser registered as the console's login registers it.
-- **Every night** the escalation sweep and the reminders run, as the scheduler would. The last
-  day ends at the real time of the load, and a bulletin is issued for the fortnight. So the
-  orders span every status and the escalation ladder has climbed every level.
+- **Every night** the escalation sweep and the reminders run, as the scheduler would. Two
+  units never answer and the office lets the ladder (督办) climb for them; one ignores a
+  four-hour problem from the first morning, so whatever holidays the fortnight holds, orders
+  stand overdue at every level. The last morning leaves an order in each status whatever the
+  dice said; the day ends at the real time of the load, and a bulletin is issued for the
+  fortnight.
 
 The phones reach the server in-process (:class:`_Link`): it does what ``POST
 /api/v1/sync/push`` does once the token is checked (``server.sync.views.push``) — the body
