@@ -386,14 +386,22 @@ def test_the_fortnight_ends_today_with_orders_in_every_status_and_escalated_twic
     from server.orders.models import Order, OrderStatus
     from server.reports.models import BulletinIssue
 
+    from server.orders.models import Escalation
+    from server.orders.policy import current_policy
+
     round_ = patrol_round(session)
     today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert (round_.ends_on, (round_.ends_on - round_.starts_on).days) == (today, 14)
     assert set(session.scalars(sa.select(Order.status).distinct())) == set(OrderStatus)
-    assert len(set(session.scalars(sa.select(Order.level).where(Order.level > 1)))) >= 2
+    # Every level of the policy's ladder is held by some order, each climb recorded.
+    levels = {level.level for level in current_policy(session, clock).levels}
+    assert set(session.scalars(sa.select(Order.level).distinct())) == levels and len(levels) >= 3
+    assert set(session.scalars(sa.select(Escalation.level).distinct())) == levels - {1}
     # Overdue and still open: the sweep has moved them up (督办) with a new deadline each time.
     overdue = session.scalar(sa.select(sa.func.count()).select_from(Order).where(
         Order.status == OrderStatus.ISSUED, Order.level > 1))
+    assert session.scalar(sa.select(sa.func.count()).select_from(Order).where(
+        Order.status == OrderStatus.ISSUED, Order.level == max(levels)))
     observed = list(session.scalars(sa.select(Finding.observed_at)))
     assert min(observed) < clock.now() - dt.timedelta(days=13) and max(observed) <= clock.now()
     # Every finding's photo went through the pipeline into the media store.
@@ -426,3 +434,65 @@ def test_the_fortnight_is_made_once(app, session, clock, work):
     with app.app_context():
         assert load_demo_work(session, clock.now(), app.extensions["xuncha.media"], limits) == {}
     assert session.scalar(sa.select(sa.func.count()).select_from(Finding)) == count
+
+
+def test_the_fortnights_phones_sent_the_findings_photos_and_checks_as_phones_do(session, work):
+    """Findings, visits and 复查 arrived as the inspectors' phones push them, each mutation under
+    its device's sequence with its receipt; the before-photos arrived from the same phone."""
+    from server.attachments.models import Photo, PhotoRef, PhotoRole, PhotoUploader
+    from server.audit.models import AuditEvent
+    from server.auth.models import Device
+    from server.findings.models import Finding
+    from server.sync.models import DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
+
+    owner = dict(session.execute(sa.select(Device.id, Device.user_id)).all())
+    receipts = {(device_id, result["entity"], result["id"], result["op"]): result["outcome"]
+                for device_id, result in session.execute(sa.select(SyncReceipt.device_id, SyncReceipt.result))}
+    findings = session.scalars(sa.select(Finding)).all()
+    assert findings
+    for finding in findings:
+        assert owner[finding.device_id] == finding.reported_by
+        assert receipts[(finding.device_id, "finding", str(finding.id), "create")] == "applied"
+        before = session.scalars(sa.select(PhotoRef).where(PhotoRef.finding_id == finding.id)).all()
+        assert [(ref.role, ref.device_id) for ref in before] == [(PhotoRole.BEFORE, finding.device_id)]
+        photo = session.get(Photo, before[0].sha256)
+        assert photo.uploaded_by_device == finding.device_id
+        assert session.scalar(sa.select(PhotoUploader.user_id).where(
+            PhotoUploader.sha256 == photo.sha256, PhotoUploader.device_id == finding.device_id)) == finding.reported_by
+    # The inspectors' 复查 came from their phones too, as order commands.
+    checks = session.scalars(sa.select(AuditEvent).where(AuditEvent.action.in_(["order.closed", "order.rejected"]),
+                                                         AuditEvent.actor_id.is_not(None))).all()
+    assert {e.action for e in checks} == {"order.closed", "order.rejected"}
+    for event in checks:
+        assert owner[event.device_id] == event.actor_id
+        assert receipts[(event.device_id, "order", event.entity_id, "command")] == "applied"
+    # The units answered at the console: from the responder's browser, the after-photo uploaded by them.
+    browsers = set(session.scalars(sa.select(Device.id).where(Device.platform == "web")))
+    answers = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "order.responded")).all()
+    assert answers and all(e.device_id in browsers and owner[e.device_id] == e.actor_id for e in answers)
+    after = session.execute(sa.select(PhotoRef.device_id, PhotoUploader.user_id)
+                            .join(PhotoUploader, PhotoUploader.sha256 == PhotoRef.sha256)
+                            .where(PhotoRef.role == PhotoRole.AFTER)).all()
+    assert len(after) == len(answers) and all(owner[device_id] == user_id for device_id, user_id in after)
+    # Each phone's sequence has no gap, its last push told the server what the client tells it,
+    # and nothing it sent was refused or met a conflict.
+    for state in session.scalars(sa.select(DeviceSyncState)):
+        seqs = sorted(session.scalars(sa.select(SyncReceipt.seq).where(SyncReceipt.device_id == state.device_id)))
+        assert seqs == list(range(1, state.last_seq + 1)) and state.telemetry["app_version"] == "sample"
+    assert set(receipts.values()) == {"applied"}
+    assert session.scalar(sa.select(sa.func.count()).select_from(QuarantinedMutation)) == 0
+    assert session.scalar(sa.select(sa.func.count()).select_from(SyncConflict)) == 0
+
+
+def test_the_fortnights_street_findings_went_where_their_position_says(session, work):
+    """Sent with a position and no unit: in front of a unit (门前四包) to that unit, elsewhere to triage."""
+    from server.findings.models import Finding
+    from server.orders.models import Order, OrderStatus
+
+    frontages = {z.name: z.unit_id for z in session.scalars(sa.select(Zone).where(Zone.kind == ZoneKind.FRONTAGE))}
+    routed = session.scalars(sa.select(Finding).where(Finding.location_text.in_(frontages))).all()
+    assert routed and all(f.unit_id == frontages[f.location_text] for f in routed)
+    triaged = session.scalars(sa.select(Finding).join(Order, Order.finding_id == Finding.id)
+                              .where(Order.status == OrderStatus.TRIAGE)).all()
+    assert triaged and all(f.unit_id is None and f.latitude is not None for f in triaged)
+

@@ -8,7 +8,7 @@ does not allow with 409 ``illegal-transition``. Orders outside the caller's scop
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from typing import Any
 
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -20,30 +20,24 @@ from sqlalchemy.orm import Session
 
 from server import db
 from server.api import Blueprint
-from server.attachments.models import PhotoRole
-from server.attachments.services import attach
-from server.audit.models import AuditEvent
-from server.auth.models import Role, User
+from server.auth.models import User
 from server.auth.permissions import Permission
 from server.auth.scope import rounds_condition
 from server.auth.security import authenticate_request, current_reach, current_user, requires
 from server.bodies import read_json
 from server.clock import app_clock
 from server.errors import NotFound, ValidationFailed
-from server.findings import services as finding_services
-from server.findings.evidence import photos_named
 from server.findings.models import Finding
 from server.orders import policy as policies
 from server.pagination import page_size
-from server.orders import bulk, comments, export, queue, request_queue, services
-from server.orders.models import Escalation, Order, OrderRequest, OrderStatus, Response
+from server.orders import bulk, comments, export, queue, request_queue, services, steps
+from server.orders.models import Order, OrderRequest, OrderStatus
 from server.orders.schemas import (AssignSchema, BulkResultSchema, BulkSchema, CommentSchema, DecisionSchema,
                                    ExtendSchema, HistorySchema, IssuedFindingsSchema, QueueArgs,
                                    NewRequestSchema, OrderDetailSchema, OrderPageSchema, OrderQueryArgs, ParkSchema,
                                    PolicySchema, ReasonSchema, RequestPageSchema, RequestQueryArgs, RequestSchema,
                                    RequiredReasonSchema, RespondSchema, VerifySchema)
 from server.rounds.models import Round
-from server.units.models import Unit
 from server.worktime.limits import Limit
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1",
@@ -58,33 +52,12 @@ def _load(order_id: uuid.UUID, *, lock: bool = False) -> tuple[Order, Finding]:
     return bulk.visible_order(db.session(), current_reach(), order_id, lock=lock)
 
 
-def _unit_name(session: Session, unit_id: int | None) -> str | None:
-    return session.scalar(sa.select(Unit.name).where(Unit.id == unit_id)) if unit_id is not None else None
+def _file(order: Order, finding: Finding) -> dict[str, Any]:
+    return steps.order_file(db.session(), order, finding, viewer=current_user(), now=app_clock().now())
 
 
-def _detail(order: Order, finding: Finding) -> dict[str, Any]:
-    session = db.session()
-    history = session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "order",
-                                                          AuditEvent.entity_id == str(order.id))
-                              .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
-    responses = session.scalars(sa.select(Response).where(Response.order_id == order.id)
-                                .order_by(Response.responded_at)).all()
-    return {**queue.present(session, order, finding, _unit_name(session, order.unit_id), app_clock().now()),
-            "finding": finding_services.present(finding, finding_services.names_of(session, [finding])),
-            "before_photos": photos_named(session, finding_ids=[finding.id]),
-            "after_photos": photos_named(session, response_ids=[r.id for r in responses]),
-            "responses": responses,
-            "requests": session.scalars(sa.select(OrderRequest).where(OrderRequest.order_id == order.id)
-                                        .order_by(OrderRequest.requested_at)).all(),
-            "escalations": session.scalars(sa.select(Escalation).where(Escalation.order_id == order.id)
-                                           .order_by(Escalation.level)).all(),
-            "history": history if current_user().role is not Role.LIAISON else [_without_device(e) for e in history]}
-
-
-def _without_device(event: AuditEvent) -> dict[str, Any]:
-    """A step as a unit sees it: which device took it is no business of the unit's."""
-    return {**{name: getattr(event, name) for name in ("occurred_at", "action", "actor_kind", "actor_id", "reason",
-                                                       "data")}, "device_id": None}
+def _step(order_id: uuid.UUID, action: str, act: steps.Act) -> dict[str, Any]:
+    return _file(*steps.take(db.session(), current_reach(), current_user(), order_id, action, act))
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -108,7 +81,7 @@ def list_orders(args: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def get_order(order_id: uuid.UUID) -> dict[str, Any]:
     """An order's whole file: responses, requests, escalations and every step taken."""
-    return _detail(*_load(order_id))
+    return _file(*_load(order_id))
 
 
 @blp.get("/orders/export/<any(csv, xlsx):fmt>")
@@ -147,10 +120,10 @@ def comment_on_order(body: dict[str, Any], order_id: uuid.UUID) -> Any:
     """A comment in the order's timeline: append-only, for anyone who may read the order."""
     session = db.session()
     order, _ = _load(order_id)
-    _may(session, "order.comment", order)
+    bulk.check_may(session, current_reach(), "order.comment", order)
     event = comments.comment(session, app_clock(), order, current_user(), text=body["text"], device_id=_device())
     session.commit()
-    return event if current_user().role is not Role.LIAISON else _without_device(event)
+    return steps.as_seen_by(current_user(), event)
 
 
 @blp.post("/orders/bulk/<any(verify, reject, assign):action>")
@@ -169,19 +142,6 @@ def bulk_step(body: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 # -- steps -------------------------------------------------------------------------------------
-
-def _may(session: Session, action: str, order: Order) -> None:
-    bulk.check_may(session, current_reach(), action, order)
-
-
-def _step(order_id: uuid.UUID, action: str, act: Callable[[Session, Order, Finding, User], object]) -> dict[str, Any]:
-    session = db.session()
-    order, finding = _load(order_id, lock=True)
-    _may(session, action, order)
-    act(session, order, finding, current_user())
-    session.commit()
-    return _detail(order, finding)
-
 
 @blp.post("/orders/<uuid:order_id>/assign")
 @requires(Permission.ACT_ON_ORDERS)
@@ -202,13 +162,9 @@ def assign_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
 @blp.response(200, OrderDetailSchema)
 def respond_to_order(body: dict[str, Any], order_id: uuid.UUID) -> dict[str, Any]:
     """The unit's answer (整改反馈) with after-photos named by SHA-256 (uploaded over tus)."""
-    def act(session: Session, order: Order, finding: Finding, user: User) -> None:
-        response = services.respond(session, app_clock(), order, user, response_id=body["response_id"] or uuid.uuid4(),
-                                    measures=body["measures"], device_id=_device())
-        if body["photos"]:
-            attach(session, app_clock(), body["photos"], role=PhotoRole.AFTER, response_id=response.id,
-                   device_id=_device())
-    return _step(order_id, "order.respond", act)
+    return _step(order_id, "order.respond", lambda s, o, f, u: steps.respond(
+        s, app_clock(), o, u, response_id=body["response_id"] or uuid.uuid4(), measures=body["measures"],
+        photos=body["photos"], device_id=_device()))
 
 
 @blp.post("/orders/<uuid:order_id>/verify")
@@ -296,7 +252,7 @@ def make_request(body: dict[str, Any], order_id: uuid.UUID) -> OrderRequest:
     """The unit asks for 延期 (``extra``), 回退, 挂账 (``review_at``) or 作废, with a reason."""
     session = db.session()
     order, _ = _load(order_id, lock=True)
-    _may(session, "order.request", order)
+    bulk.check_may(session, current_reach(), "order.request", order)
     req = services.request(session, app_clock(), order, current_user(), kind=body["kind"], reason=body["reason"],
                            extra=Limit.parse(body["extra"]) if body["extra"] else None, review_at=body["review_at"],
                            request_id=body["id"], device_id=_device())
@@ -327,11 +283,11 @@ def decide_request(body: dict[str, Any], request_id: uuid.UUID) -> dict[str, Any
     if req is None:
         raise NotFound(f"No request {request_id}.")
     order, finding = _load(req.order_id, lock=True)
-    _may(session, "order_request.decide", order)
+    bulk.check_may(session, current_reach(), "order_request.decide", order)
     services.decide(session, app_clock(), req, current_user(), approve=body["approve"], note=body["note"],
                     device_id=_device())
     session.commit()
-    return _detail(order, finding)
+    return _file(order, finding)
 
 
 # -- rounds and the policy ---------------------------------------------------------------------

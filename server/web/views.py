@@ -20,8 +20,6 @@ from werkzeug.exceptions import HTTPException
 from sqlalchemy.orm import Session
 
 from server import db
-from server.attachments.models import PhotoRole
-from server.attachments.services import attach
 from server.auth import login_flow, services
 from server.auth.models import Role, User
 from server.auth.permissions import Permission, allowed
@@ -32,8 +30,7 @@ from server.errors import AppError, Forbidden, InvalidCredentials, NotFound, Una
 from server.findings.models import Finding
 from server.notifications.models import Notification
 from server.orders import services as order_services
-from server.orders import views as order_api
-from server.orders import bulk, comments
+from server.orders import bulk, comments, steps
 from server.orders import queue as order_queue
 from server.orders.models import OPEN_STATUSES, Order, OrderRequest, OrderStatus, RequestKind
 from server.orders.queue import QueueSort
@@ -187,15 +184,16 @@ def unit_orders() -> str:
 
 
 # -- an order ------------------------------------------------------------------------------------
-# The order's file and its steps come from the order API's own helpers (server/orders/views.py):
-# the same scope read (404 outside it), the same write rule, the same services, one commit.
+# The order's file and its steps are the order API's (server/orders/steps.py): the same scope
+# read (404 outside it), the same write rule, the same services, one commit.
 
 @blp.get("/orders/<uuid:order_id>")
 @requires(Permission.READ_ORDERS)
 def order_page(order_id: uuid.UUID) -> str:
-    file = order_api._detail(*order_api._load(order_id))
     session = db.session()
     user = authenticate_request().user
+    file = steps.order_file(session, *bulk.visible_order(session, current_reach(), order_id), viewer=user,
+                            now=app_clock().now())
     units = [] if user.role is Role.LIAISON else session.execute(
         sa.select(Unit.id, Unit.name).where(Unit.campaign_id == file["finding"]["campaign_id"])
         .order_by(Unit.name)).all()
@@ -225,6 +223,10 @@ def _device() -> uuid.UUID:
     return authenticate_request().token.device_id
 
 
+def _step(order_id: uuid.UUID, action: str, act: steps.Act) -> None:
+    steps.take(db.session(), current_reach(), authenticate_request().user, order_id, action, act)
+
+
 @blp.post("/orders/<uuid:order_id>/respond")
 @requires(Permission.ACT_ON_ORDERS)
 def respond(order_id: uuid.UUID) -> Response:
@@ -233,13 +235,8 @@ def respond(order_id: uuid.UUID) -> Response:
     if len(photos) > 50 or not all(SHA256.fullmatch(p) for p in photos):
         raise ValidationFailed("Photos are named by SHA-256.", errors=[{"field": "photos", "message": "bad hash"}])
 
-    def act(session: Session, order: Order, finding: Finding, user: User) -> None:
-        response = order_services.respond(session, app_clock(), order, user, response_id=uuid.uuid4(), measures=measures,
-                                    device_id=_device())
-        if photos:
-            attach(session, app_clock(), photos, role=PhotoRole.AFTER, response_id=response.id, device_id=_device())
-
-    order_api._step(order_id, "order.respond", act)
+    _step(order_id, "order.respond", lambda s, o, f, u: steps.respond(
+        s, app_clock(), o, u, response_id=uuid.uuid4(), measures=measures, photos=photos, device_id=_device()))
     return _done(order_id)
 
 
@@ -256,7 +253,7 @@ def ask(order_id: uuid.UUID) -> Response:
         limit = Limit.parse(extra) if extra else None
     except ValueError:
         raise ValidationFailed("Not a time limit.", errors=[{"field": "extra", "message": 'e.g. "3wd"'}]) from None
-    order_api._step(order_id, "order.request", lambda s, o, f, u: order_services.request(
+    _step(order_id, "order.request", lambda s, o, f, u: order_services.request(
         s, app_clock(), o, u, kind=kind, reason=reason, extra=limit, device_id=_device()))
     return _done(order_id)
 
@@ -265,7 +262,7 @@ def ask(order_id: uuid.UUID) -> Response:
 @requires(Permission.ACT_ON_ORDERS)
 def verify(order_id: uuid.UUID) -> Response:
     note = _form("note", limit=2000)
-    order_api._step(order_id, "order.verify", lambda s, o, f, u: order_services.verify(
+    _step(order_id, "order.verify", lambda s, o, f, u: order_services.verify(
         s, app_clock(), o, u, note=note, device_id=_device()))
     return _done(order_id)
 
@@ -274,7 +271,7 @@ def verify(order_id: uuid.UUID) -> Response:
 @requires(Permission.ACT_ON_ORDERS)
 def reject(order_id: uuid.UUID) -> Response:
     reason = _form("reason", required=True, limit=2000)
-    order_api._step(order_id, "order.reject", lambda s, o, f, u: order_services.reject(
+    _step(order_id, "order.reject", lambda s, o, f, u: order_services.reject(
         s, app_clock(), o, u, reason=reason, device_id=_device()))
     return _done(order_id)
 
@@ -283,7 +280,7 @@ def reject(order_id: uuid.UUID) -> Response:
 @requires(Permission.ACT_ON_ORDERS)
 def escalate(order_id: uuid.UUID) -> Response:
     reason = _form("reason", limit=2000)
-    order_api._step(order_id, "order.escalate", lambda s, o, f, u: order_services.escalate(
+    _step(order_id, "order.escalate", lambda s, o, f, u: order_services.escalate(
         s, app_clock(), o, order_services.Actor(u, _device()), reason=reason))
     return _done(order_id)
 
@@ -301,7 +298,7 @@ def assign(order_id: uuid.UUID) -> Response:
         unit = bulk.unit_for_assignment(session, finding, unit_id)
         order_services.assign(session, app_clock(), order, user, unit_id=unit.id, reason=reason, device_id=_device())
 
-    order_api._step(order_id, "order.assign", act)
+    _step(order_id, "order.assign", act)
     return _done(order_id)
 
 
@@ -309,7 +306,7 @@ def assign(order_id: uuid.UUID) -> Response:
 @requires(Permission.READ_ORDERS)
 def comment(order_id: uuid.UUID) -> Response:
     text_ = _form("text", required=True, limit=2000)
-    order_api._step(order_id, "order.comment", lambda s, o, f, u: comments.comment(
+    _step(order_id, "order.comment", lambda s, o, f, u: comments.comment(
         s, app_clock(), o, u, text=text_, device_id=_device()))
     return _done(order_id)
 
@@ -326,7 +323,7 @@ def decide(order_id: uuid.UUID, request_id: uuid.UUID) -> Response:
             raise NotFound(f"No request {request_id} on this order.")
         order_services.decide(session, app_clock(), req, user, approve=approve, note=note, device_id=_device())
 
-    order_api._step(order_id, "order_request.decide", act)
+    _step(order_id, "order_request.decide", act)
     return _done(order_id)
 
 

@@ -136,6 +136,7 @@ def test_the_console_story_in_a_browser(live, world, phone, session, browser, cl
     log_in(phone_page, live, "liaison")
     assert "墙角仍有杂物" in phone_page.locator("#notices li.order-rejected").first.inner_text()
     phone_page.click(f"a[href='/console/orders/{target}']")
+    phone_page.wait_for_url(f"**/console/orders/{target}")  # its scripts, not the list's, before evaluating
     offsets: list[int] = []
     cut = {"done": False}
 
