@@ -11,6 +11,7 @@ from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
 from server import db
+from server.auth.security import current_user
 from server.campaigns.models import Campaign
 from server.clock import app_clock
 from server.errors import ValidationFailed
@@ -21,7 +22,11 @@ SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 
 def uploaded_file() -> FileStorage:
-    upload = request.files.get("file")
+    return checked_file(request.files.get("file"))
+
+
+def checked_file(upload: FileStorage | None) -> FileStorage:
+    """The upload, if it is a file an import reads (by its name's suffix)."""
     if upload is None or not upload.filename:
         raise ValidationFailed("Send the file as multipart/form-data in the field 'file'.",
                                errors=[{"field": "file", "message": "missing"}])
@@ -33,35 +38,43 @@ def uploaded_file() -> FileStorage:
 
 def import_upload(spec: Spec, *, campaign: Campaign, target: Any = None, dry_run: bool = False) -> ImportReport:
     """Import the request's file into ``campaign``; commits unless it is a dry run."""
-    upload = uploaded_file()
-    session = db.session()
+    return _finish(import_storage(uploaded_file(), spec, campaign=campaign, target=target, dry_run=dry_run))
+
+
+def import_storage(upload: FileStorage, spec: Spec, *, campaign: Campaign, target: Any = None,
+                   dry_run: bool = False) -> ImportReport:
+    """Import an uploaded file as the request's caller, and answer the report as it stands (a
+    page lists its problems); the transaction is left to :func:`settle`."""
     with tempfile.TemporaryDirectory() as folder:
         # The readers go by the file's suffix, and the report names the file as the clerk sent it.
         path = Path(folder) / Path(upload.filename or "upload").name
         upload.save(path)
-        report = import_file(session, app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
-                             campaign=campaign, dry_run=dry_run, target=target)
-    return _finish(report)
+        return import_file(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
+                           campaign=campaign, dry_run=dry_run, target=target, actor=current_user())
+
+
+def settle(report: ImportReport) -> None:
+    """Commit what an import wrote; roll back a dry run, or an import with problems (it wrote nothing)."""
+    session = db.session()
+    if report.ok and not report.dry_run:
+        session.commit()
+    else:
+        session.rollback()
 
 
 def import_typed(spec: Spec, rows: Sequence[dict[str, Any]], *, campaign: Campaign, target: Any = None
                  ) -> ImportReport:
     report = import_rows(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, rows,
-                         campaign=campaign, source="request", target=target)
+                         campaign=campaign, source="request", target=target, actor=current_user())
     return _finish(report, typed=True)
 
 
 def _finish(report: ImportReport, *, typed: bool = False) -> ImportReport:
-    session = db.session()
+    settle(report)
     if not report.ok:
-        session.rollback()
         what = "rows" if typed else f"file {report.source}"
         raise ValidationFailed(f"The {what} has {len(report.problems)} problem(s); nothing was imported.",
                                errors=[_error(p, typed) for p in report.problems])
-    if report.dry_run:
-        session.rollback()
-    else:
-        session.commit()
     return report
 
 
