@@ -61,15 +61,20 @@ def change_password(session: Session, clock: Clock, hasher: PasswordHasher, user
     return issue_token(session, clock, user, device, ttl)
 
 
+def visible_account(session: Session, actor: User, user_id: int) -> User:
+    """An account as every read of accounts sees them (GET /users): an admin's account, or
+    another campaign's, is answered to a supervisor as if it did not exist."""
+    user = session.scalar(sa.select(User).where(User.id == user_id, scope.campaign_condition(actor, User.campaign_id)))
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    return user
+
+
 def managed_account(session: Session, actor: User | None, action: str, user_id: int) -> User:
     """The account ``actor`` takes the account ``action`` (:data:`server.auth.scope.WRITES`) on."""
     if actor is None:
         return _user(session, user_id)
-    # Seen as every read of accounts sees them (GET /users): an admin's account, or another
-    # campaign's, is answered as if it did not exist.
-    user = session.scalar(sa.select(User).where(User.id == user_id, scope.campaign_condition(actor, User.campaign_id)))
-    if user is None:
-        raise NotFound(f"No user {user_id}.")
+    user = visible_account(session, actor, user_id)
     if not scope.manages_account(actor, action, user.role, user.campaign_id):
         raise Forbidden(f"{user.username} is a {user.role.value}: only an admin manages staff accounts.")
     return user

@@ -25,13 +25,13 @@ def uploaded_file() -> FileStorage:
     return checked_file(request.files.get("file"))
 
 
-def checked_file(upload: FileStorage | None) -> FileStorage:
-    """The upload, if it is a file an import reads (by its name's suffix)."""
+def checked_file(upload: FileStorage | None, suffixes: tuple[str, ...] = SUFFIXES) -> FileStorage:
+    """The upload, if it is a file its reader takes (by its name's suffix)."""
     if upload is None or not upload.filename:
         raise ValidationFailed("Send the file as multipart/form-data in the field 'file'.",
                                errors=[{"field": "file", "message": "missing"}])
-    if Path(upload.filename).suffix.lower() not in SUFFIXES:
-        raise ValidationFailed("Send a .csv (UTF-8) or .xlsx file.",
+    if Path(upload.filename).suffix.lower() not in suffixes:
+        raise ValidationFailed(f"Send a {', '.join(suffixes)} file (CSV in UTF-8).",
                                errors=[{"field": "file", "message": f"unsupported file {upload.filename!r}"}])
     return upload
 

@@ -69,7 +69,7 @@ def _refusal(context: Context, user: User | None, role: Role) -> tuple[str, str]
         # Said alike for an account out of sight and a staff one: the username is simply not theirs.
         return "username", "is taken by an account you do not manage"
     if not manages_account(actor, "user.import", role, _campaign_of(context, role)):
-        return "role", f"a {role.value}'s account is created by an admin"
+        return "role", f"{role.value}: only an admin creates staff accounts"
     return None
 
 

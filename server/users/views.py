@@ -17,7 +17,7 @@ from server.auth.schemas import (AccountChangedSchema, EnrolmentCodeSchema, Rese
                                  UserSchema)
 from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
-from server.auth.throttle import throttled
+from server.auth.throttle import throttle, throttled
 from server.campaigns.services import campaign_of
 from server.clock import app_clock
 from server.imports import users as users_file
@@ -80,10 +80,15 @@ def import_users(form: dict[str, Any]) -> ImportReport:
 @blp.arguments(ResetPasswordSchema)
 @blp.response(200, AccountChangedSchema)
 def reset_password(body: dict[str, Any], user_id: int) -> dict[str, Any]:
-    """Set a new password for someone who forgot theirs; every token of the account is revoked."""
+    """Set a new password for someone who forgot theirs; every token of the account is revoked,
+    and a lockout after failed logins is lifted (they log in with the new password now)."""
     revoked = accounts.reset_password(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], user_id,
                                       password=body["password"], actor=current_user(), reason=body["reason"])
-    return _changed(user_id, revoked)
+    username = db.session().get_one(User, user_id).username
+    answer = _changed(user_id, revoked)
+    # After the commit: on SQLite the throttle's store writes on a connection of its own.
+    throttle().lift_lockout(username)
+    return answer
 
 
 @blp.post("/users/<int:user_id>/disable")

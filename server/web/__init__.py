@@ -13,7 +13,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from server import headers
-    from server.web import session
+    from server.web import holidays, people, session  # noqa: F401  (their pages join the blueprint)
     from server.web.views import blp
 
     session.init_app(app)
