@@ -17,7 +17,6 @@ arrive without its row.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 import uuid

@@ -94,4 +94,5 @@ def history(session: Session, user_id: int, *, limit: int = 20) -> list[AuditEve
     """The newest events of the account itself (created, disabled, reset, codes issued and used)."""
     return list(session.scalars(sa.select(AuditEvent).where(AuditEvent.entity == "user",
                                                             AuditEvent.entity_id == str(user_id))
-                                .order_by(AuditEvent.occurred_at.desc()).limit(limit)))
+                                # UUIDv7 ids: the order of events recorded at one clock reading
+                                .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)))
