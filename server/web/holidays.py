@@ -42,7 +42,8 @@ from server.worktime.files import located, read_schedule_file
 from server.worktime.models import HolidayYear
 from server.worktime.schedule import package_years
 
-#: The textarea's columns when the clerk types no header line.
+#: The textarea's first line, there when the page opens: the clerk types the days under it, and
+#: the lines the problems name are the lines they see.
 TYPED_HEADER = "日期,类型,名称"
 SCHEDULE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".json")
 
@@ -170,24 +171,18 @@ def holidays_load(year: int) -> Any:
 
 
 def _schedule_file(folder: Path, typed: str) -> tuple[Path, str]:
-    """The schedule as a file the reader takes: the upload as sent, or the typed text as CSV (a
-    header line added when the clerk typed none) or JSON."""
+    """The schedule as a file the reader takes: the upload as sent, or the typed text as CSV
+    (under its header line) or JSON."""
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         upload = checked_file(upload, SCHEDULE_SUFFIXES)
         path = folder / Path(upload.filename).name
         upload.save(path)
         return path, upload.filename
-    if not typed:
+    if typed in ("", TYPED_HEADER):
         raise ValidationFailed("Choose a file or type the days in.",
                                errors=[{"field": "days", "message": "missing"}])
-    if typed[0] in "[{":
-        path = folder / "schedule.json"
-    else:
-        path = folder / "schedule.csv"
-        first = typed.splitlines()[0]
-        if first[:1].isdigit():
-            typed = f"{TYPED_HEADER}\n{typed}"
+    path = folder / ("schedule.json" if typed[0] in "[{" else "schedule.csv")
     path.write_text(typed, encoding="utf-8")
     return path, text("people.holidays.typed")
 

@@ -163,13 +163,14 @@ def person(user_id: int) -> str:
     user = accounts.visible_account(session, me, user_id)
     may = {action.split(".", 1)[1]: manages_account(me, action, user.role, user.campaign_id) for action in ACTIONS}
     may["enrol"] = may["enrol"] and user.role in FIELD_ROLES and user.active
-    names = dict(session.execute(sa.select(Campaign.id, Campaign.name)).all()) if user.campaign_id else {}
+    campaign = session.get(Campaign, user.campaign_id) if user.campaign_id else None
     unit = session.get(Unit, user.unit_id) if user.unit_id else None
     history = roster.history(session, user.id)
     actors = {e.actor_id for e in history} - {None}
     actor_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(actors))).all())
     return render_template("web/people_person.html", person=user, may=may, unit=unit,
-                           campaign=names.get(user.campaign_id), devices=inspector.devices_of(session, user.id),
+                           campaign=campaign.name if campaign else None,
+                           devices=inspector.devices_of(session, user.id),
                            locked_for=throttle().locked_out(user.username), history=history,
                            last_login=roster.last_logins(session, [user.id]).get(user.id),
                            actor_names=actor_names, ttl=current_app.config["ENROLMENT_CODE_TTL_MINUTES"])

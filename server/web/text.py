@@ -303,7 +303,7 @@ ZH_CN: Mapping[str, str] = {
     "people.holidays.days_off": "放假日（{n} 天）",
     "people.holidays.make_up": "调休上班日（{n} 天）",
     "people.holidays.load": "载入 {year} 年放假安排",
-    "people.holidays.load_hint": "上传文件（.xlsx、.csv 或 .json），或在下框逐行填写：日期,类型,名称（类型：休 或 班）。载入后替换本年原有安排，并重新计算未办结整改单的暂定期限。",
+    "people.holidays.load_hint": "上传文件（.xlsx、.csv 或 .json），或在下框表头之下逐行填写：日期,类型,名称（类型：休 或 班，如 2027-01-01,休,元旦）。载入后替换本年原有安排，并重新计算未办结整改单的暂定期限。",
     "people.holidays.source": "依据（通知文号）",
     "people.holidays.file": "文件",
     "people.holidays.typed_days": "或逐行填写",

@@ -18,8 +18,8 @@ from tests.test_bad_input import row_counts
 from tests.web.test_session import _csrf, _log_in
 from tests.worktime.test_api import BODY_2027
 
-#: BODY_2027 as a clerk types it: no header line, 休/班.
-TYPED_2027 = "2027-01-01,休,元旦\n2027-01-04,休,元旦\n2027-01-10,班,调休上班\n"
+#: BODY_2027 as a clerk types it under the textarea's header line, 休/班.
+TYPED_2027 = "日期,类型,名称\n2027-01-01,休,元旦\n2027-01-04,休,元旦\n2027-01-10,班,调休上班\n"
 
 
 def _admin(session, hasher):  # type: ignore[no-untyped-def]
@@ -73,8 +73,8 @@ def test_a_bad_schedule_is_refused_by_its_lines_and_nothing_is_loaded(client, se
     _log_in(client, "root")
     token = _csrf(client, "/console/holidays?year=2027")
     before = row_counts(session)
-    # a 班 on a Tuesday (line 3 of the typed text, the header added), and a date of another year
-    typed = "2027-01-01,休,元旦\n2027-01-05,班,调休上班\n2028-01-01,休,元旦\n"
+    # a 班 on a Tuesday (line 3 of the text, under its header), and a date of another year
+    typed = "日期,类型,名称\n2027-01-01,休,元旦\n2027-01-05,班,调休上班\n2028-01-01,休,元旦\n"
     refused = client.post("/console/holidays/2027", data={"csrf_token": token, "days": typed})
     assert refused.status_code == 422
     page = html.unescape(refused.get_data(as_text=True))
@@ -89,6 +89,8 @@ def test_a_bad_schedule_is_refused_by_its_lines_and_nothing_is_loaded(client, se
     wrong_kind = client.post("/console/holidays/2027", data={
         "csrf_token": token, "file": (io.BytesIO(b"x"), "schedule.docx")}, content_type="multipart/form-data")
     assert wrong_kind.status_code == 422
+    nothing = client.post("/console/holidays/2027", data={"csrf_token": token, "days": "日期,类型,名称\n"})
+    assert nothing.status_code == 422
     assert row_counts(session) == before
     assert session.scalar(sa.select(sa.func.count()).select_from(HolidayYear)) == 0
 

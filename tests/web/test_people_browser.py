@@ -84,7 +84,9 @@ def test_the_office_manages_people_and_the_calendar_in_a_browser(live, world, se
     assert "暂定" in page.inner_text("#year-status")
     clock.set(local(2026, 12, 30, 11, 0))
     page.fill("#load-form input[name=source]", "国务院办公厅关于2027年部分节假日安排的通知")
-    page.fill("#load-form textarea[name=days]", "2027-01-01,休,元旦\n2027-01-04,休,元旦\n2027-01-10,班,调休上班")
+    assert page.input_value("#load-form textarea[name=days]").startswith("日期,类型,名称")
+    page.fill("#load-form textarea[name=days]", "日期,类型,名称\n2027-01-01,休,元旦\n2027-01-04,休,元旦\n"
+                                                "2027-01-10,班,调休上班")
     page.click("#load-form button[type=submit]")
     page.wait_for_url("**/console/holidays?year=2027")
     moved = page.locator("#moved-orders tbody tr")
