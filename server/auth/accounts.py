@@ -90,8 +90,8 @@ def create_account(session: Session, clock: Clock, hasher: PasswordHasher, actor
 
     campaign = None if role is Role.ADMIN else campaign_of(session, actor, campaign_id)
     if not scope.manages_account(actor, "user.create", role, campaign.id if campaign else None):
-        raise Forbidden(f"A supervisor creates the inspectors and liaisons of their campaign; a {role.value}'s "
-                        "account is created by an admin.")
+        raise Forbidden(f"A supervisor creates the inspectors and liaisons of their campaign; staff accounts "
+                        f"({role.value}) are created by an admin.")
     if role is Role.LIAISON and unit_id is not None and campaign is not None and session.scalar(
             sa.select(Unit.id).where(Unit.id == unit_id, Unit.campaign_id == campaign.id)) is None:
         raise ValidationFailed(f"There is no unit {unit_id} in {campaign.name}.",

@@ -3,8 +3,8 @@
 An admin, or a supervisor of the user's campaign (:func:`server.auth.scope.manages_account`),
 issues a short-lived code for an inspector or liaison; the console and ``xuncha enrol`` show it
 as a QR code holding ``xuncha://enrol?server=<url>&code=<code>``. The app scans it and exchanges
-the code, once, for a login token bound to the phone. Issuing a new code voids the user's earlier unused ones. Only the
-code's SHA-256 is stored; every step is audited.
+the code, once, for a login token bound to the phone. Issuing a new code voids the user's earlier
+unused ones. Only the code's SHA-256 is stored; every step is audited.
 """
 
 from __future__ import annotations

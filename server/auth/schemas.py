@@ -57,7 +57,7 @@ class RevokedSchema(ma.Schema):
 
 
 NEW_PASSWORD = {"description": "Refused when common or easy to guess (zxcvbn score below 3, or shorter than "
-                                "8 characters); the error says why."}
+                               "8 characters); the error says why."}
 
 
 class ChangePasswordSchema(ma.Schema):
