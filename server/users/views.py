@@ -82,13 +82,15 @@ def import_users(form: dict[str, Any]) -> ImportReport:
 def reset_password(body: dict[str, Any], user_id: int) -> dict[str, Any]:
     """Set a new password for someone who forgot theirs; every token of the account is revoked,
     and a lockout after failed logins is lifted (they log in with the new password now)."""
-    revoked = accounts.reset_password(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], user_id,
+    session = db.session()
+    revoked = accounts.reset_password(session, app_clock(), current_app.extensions["xuncha.hasher"], user_id,
                                       password=body["password"], actor=current_user(), reason=body["reason"])
-    username = db.session().get_one(User, user_id).username
-    answer = _changed(user_id, revoked)
-    # After the commit: on SQLite the throttle's store writes on a connection of its own.
+    username = session.get_one(User, user_id).username
+    session.commit()
+    # Between the commit and the next read: on SQLite the throttle's store writes on a connection
+    # of its own, which a writing request's next transaction would lock out.
     throttle().lift_lockout(username)
-    return answer
+    return _changed(user_id, revoked)
 
 
 @blp.post("/users/<int:user_id>/disable")

@@ -211,7 +211,8 @@ def person_password(user_id: int) -> str:
     user = session.get_one(User, user_id)
     username = user.username
     session.commit()
-    # After the commit: on SQLite the throttle's store writes on a connection of its own.
+    # Between the commit and the next read: on SQLite the throttle's store writes on a connection
+    # of its own, which a writing request's next transaction would lock out.
     throttle().lift_lockout(username)
     return render_template("web/people_secret.html", person=user, password=password, revoked=revoked)
 

@@ -214,3 +214,18 @@ def test_an_import_into_another_campaign_is_404_and_no_file_is_422(client, sessi
     assert missing.status_code == 422 and missing.get_json()["errors"][0]["field"] == "file"
     assert client.post("/api/v1/users/import", headers=_token(client, "insp"), data={},
                        content_type="multipart/form-data").status_code == 403
+
+
+def test_a_reset_lifts_a_lockout(app_config, clock, office):
+    from server import create_app
+
+    app = create_app({**app_config, "LOGIN_RATE_LIMIT": "3 per hour"}, clock=clock)
+    client = app.test_client()
+    for _ in range(3):
+        assert login(client, "insp", "wrong-password1").status_code == 401
+    assert login(client, "insp").status_code == 429  # locked out: even the right password waits
+    reset = client.post(f"/api/v1/users/{office['insp']}/password", headers=_token(client, "sup"),
+                        json={"password": STRONG, "reason": "锁定"})
+    assert reset.status_code == 200, reset.get_json()
+    assert login(client, "insp", STRONG).status_code == 200
+    app.extensions["xuncha.db"].dispose()
