@@ -115,7 +115,7 @@ def _page_url(**changes: str) -> str:
 
 @blp.get("/people/new")
 @requires(Permission.MANAGE_USERS)
-def person_new() -> str:
+def person_new() -> Any:
     return _creation_form({}, [])
 
 

@@ -250,3 +250,18 @@ def test_a_locked_out_account_shows_so_and_a_reset_lifts_the_lockout(app_config,
     assert login(api, "bob", password).status_code == 200
     assert "锁定" not in _page(console, f"/console/people/{office['bob']}")
     app.extensions["xuncha.db"].dispose()
+
+
+def test_every_event_of_an_account_has_its_words(client, api, world, office):
+    """The history on a person's page names each kind of event the account's trail can hold."""
+    from server.web.text import ZH_CN
+
+    assert login(api, "bob", "wrong-password1").status_code == 401
+    assert login(api, "bob").status_code == 200
+    _log_in(client, "sup")
+    page = _page(client, f"/console/people/{office['bob']}")
+    assert "登录失败" in page and "people.event." not in page
+    recorded = {"user.created", "user.disabled", "user.enabled", "auth.password_reset", "auth.password_changed",
+                "auth.enrolment_issued", "auth.enrolled", "auth.user_tokens_revoked", "auth.login",
+                "auth.login_failed", "auth.login_locked", "auth.login_demo_password", "auth.password_change_failed"}
+    assert {f"people.event.{action}" for action in recorded} <= set(ZH_CN)
