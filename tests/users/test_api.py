@@ -220,12 +220,14 @@ def test_a_reset_lifts_a_lockout(app_config, clock, office):
     from server import create_app
 
     app = create_app({**app_config, "LOGIN_RATE_LIMIT": "3 per hour"}, clock=clock)
-    client = app.test_client()
-    for _ in range(3):
-        assert login(client, "insp", "wrong-password1").status_code == 401
-    assert login(client, "insp").status_code == 429  # locked out: even the right password waits
-    reset = client.post(f"/api/v1/users/{office['insp']}/password", headers=_token(client, "sup"),
-                        json={"password": STRONG, "reason": "锁定"})
-    assert reset.status_code == 200, reset.get_json()
-    assert login(client, "insp", STRONG).status_code == 200
-    app.extensions["xuncha.db"].dispose()
+    try:  # its own engine, closed even when an assertion fails: PostgreSQL empties tables after
+        client = app.test_client()
+        for _ in range(3):
+            assert login(client, "insp", "wrong-password1").status_code == 401
+        assert login(client, "insp").status_code == 429  # locked out: even the right password waits
+        reset = client.post(f"/api/v1/users/{office['insp']}/password", headers=_token(client, "sup"),
+                            json={"password": STRONG, "reason": "锁定"})
+        assert reset.status_code == 200, reset.get_json()
+        assert login(client, "insp", STRONG).status_code == 200
+    finally:
+        app.extensions["xuncha.db"].dispose()

@@ -237,19 +237,22 @@ def test_a_locked_out_account_shows_so_and_a_reset_lifts_the_lockout(app_config,
     from server import create_app
 
     app = create_app({**app_config, "LOGIN_RATE_LIMIT": "3 per hour"}, clock=clock)
-    console, api = app.test_client(), app.test_client()
-    for _ in range(3):
-        assert login(api, "bob", "wrong-password1").status_code == 401
-    assert login(api, "bob").status_code == 429
-    _log_in(console, "sup")
-    row = re.search(r'<tr class="person" data-username="bob">.*?</tr>', _page(console, "/console/people"), re.S)
-    assert re.search(r"登录失败过多，锁定约 \d+ 分钟", row.group(0))  # the wait is the throttle's window
-    token = _csrf(console, f"/console/people/{office['bob']}")
-    answer = console.post(f"/console/people/{office['bob']}/password", data={"csrf_token": token})
-    password = re.search(r'id="new-password">([^<]+)<', answer.get_data(as_text=True)).group(1)
-    assert login(api, "bob", password).status_code == 200
-    assert "锁定" not in _page(console, f"/console/people/{office['bob']}")
-    app.extensions["xuncha.db"].dispose()
+    try:  # its own engine, closed even when an assertion fails: PostgreSQL empties tables after
+        console, api = app.test_client(), app.test_client()
+        for _ in range(3):
+            assert login(api, "bob", "wrong-password1").status_code == 401
+        assert login(api, "bob").status_code == 429
+        _log_in(console, "sup")
+        row = re.search(r'<tr class="person" data-username="bob">.*?</tr>', _page(console, "/console/people"), re.S)
+        assert re.search(r"登录失败过多，锁定约 \d+ 分钟", row.group(0))  # the wait is the throttle's window
+        token = _csrf(console, f"/console/people/{office['bob']}")
+        answer = console.post(f"/console/people/{office['bob']}/password", data={"csrf_token": token})
+        password = re.search(r'id="new-password">([^<]+)<', answer.get_data(as_text=True)).group(1)
+        assert login(api, "bob", password).status_code == 200
+        state = re.search(r'<dd id="person-state">(.*?)</dd>', _page(console, f"/console/people/{office['bob']}"), re.S)
+        assert "锁定" not in state.group(1) and "正常" in state.group(1)
+    finally:
+        app.extensions["xuncha.db"].dispose()
 
 
 def test_every_event_of_an_account_has_its_words(client, api, world, office):
