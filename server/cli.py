@@ -163,7 +163,6 @@ def _click_error(exc: Exception) -> click.ClickException:
 @with_appcontext
 def reset_password_command(username: str, password: str | None, reason: str) -> None:
     """Set a new password for USERNAME; every token of the account is revoked."""
-    from server.audit.models import ActorKind
     from server.auth import accounts
     from server.errors import AppError
 
@@ -173,8 +172,7 @@ def reset_password_command(username: str, password: str | None, reason: str) -> 
             if password is None:
                 password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
             revoked = accounts.reset_password(session, _clock(), current_app.extensions["xuncha.hasher"], user.id,
-                                              password=password, actor_id=None, actor_kind=ActorKind.SYSTEM,
-                                              reason=reason)
+                                              password=password, actor=None, reason=reason)
         except AppError as exc:
             raise _click_error(exc) from exc
         session.commit()
@@ -225,15 +223,13 @@ def enable_user_command(username: str, reason: str) -> None:
 
 
 def _set_active(username: str, active: bool, reason: str) -> None:
-    from server.audit.models import ActorKind
     from server.auth import accounts
     from server.errors import AppError
 
     with _session() as session:
         try:
             user = accounts.user_by_username(session, username)
-            revoked = accounts.set_active(session, _clock(), user.id, active, actor_id=None,
-                                          actor_kind=ActorKind.SYSTEM, reason=reason)
+            revoked = accounts.set_active(session, _clock(), user.id, active, actor=None, reason=reason)
         except AppError as exc:
             raise _click_error(exc) from exc
         session.commit()

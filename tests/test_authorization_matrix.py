@@ -17,7 +17,6 @@ arrive without its row.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import json
 import uuid
@@ -72,8 +71,11 @@ VISIBLE: dict[str, set[str]] = {
     # a release only from the phone itself, by its owner
     "inspector_device": {"inspector"}, "nobodys_device": set(),
     "spare_token": ADMIN, "spare_user": ADMIN, "spare_device": ADMIN,
-    # the same inspector, as their campaign's supervisors set up the phone (enrolment)
-    "campaign_user": STAFF - {"other_supervisor"},
+    # accounts: the same inspector, managed by their campaign's supervisors and admins; a fellow
+    # supervisor of the campaign, whom a supervisor sees (403 to manage) but only admins manage;
+    # the other campaign's inspector; an admin's account, which no supervisor sees
+    "campaign_user": STAFF - {"other_supervisor"}, "campaign_staff": STAFF - {"other_supervisor"},
+    "foreign_user": _OTHER_CAMPAIGN, "spare_admin": ADMIN,
     # a partial photo upload (tus): only the device and user that began it, not even an admin;
     # the one ended is the admin's, the last role walked, so the others try it while it exists
     "inspector_upload": {"inspector"}, "admin_upload": {"admin"},
@@ -107,6 +109,7 @@ ROUNDS = ("open_round", "secret_round", "foreign_round")
 REQUESTS = ("own_request", "secret_request", "foreign_request")
 CAMPAIGNS = ("own_campaign", "foreign_campaign")
 STANDARDS = ("own_standard", "foreign_standard")
+ACCOUNTS = ("campaign_user", "campaign_staff", "foreign_user", "spare_admin")
 _REASON = {"reason": "核查"}
 _TUS = {"Tus-Resumable": "1.0.0"}
 #: A ten-byte photo's upload begun (its bytes never come: nothing is stored).
@@ -119,11 +122,6 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/version"): Row(ALL, public=True),
     ("POST", "/api/v1/auth/login"): Row(ALL, public=True),
     ("POST", "/api/v1/auth/logout"): Row(frozenset()),  # run apart: it ends the token
-    # Run apart (tests/auth/): each revokes the account's tokens, the matrix's own included.
-    ("POST", "/api/v1/auth/password"): Row(frozenset()),
-    ("POST", "/api/v1/users/{user_id}/password"): Row(frozenset()),
-    ("POST", "/api/v1/users/{user_id}/disable"): Row(frozenset()),
-    ("POST", "/api/v1/users/{user_id}/enable"): Row(frozenset()),
     ("GET", "/api/v1/auth/me"): Row(ALL),
     ("POST", "/api/v1/auth/tokens/{token_id}/revoke"): Row(ADMIN, {"token_id": ("spare_token",)}, _REASON),
     ("POST", "/api/v1/users/{user_id}/revoke-tokens"): Row(ADMIN, {"user_id": ("spare_user",)}, _REASON),
@@ -133,12 +131,18 @@ MATRIX: dict[tuple[str, str], Row] = {
                                                          {"last_seq": 10**9}),
     ("POST", "/api/v1/auth/password"): Row(ALL, body={"old_password": "x", "new_password": ""}),  # refused: no write
     ("POST", "/api/v1/auth/enrol"): Row(ALL, body={"code": "no such code"}, public=True),
-    ("GET", "/api/v1/users"): Row(STAFF),
-    ("POST", "/api/v1/users/{user_id}/enrolment"): Row(STAFF, {"user_id": ("campaign_user", "none")}),
-    ("POST", "/api/v1/users/{user_id}/password"): Row(ADMIN, {"user_id": ("spare_user", "none")},
+    # accounts: each object is a spare account, never one whose token the walk uses (a reset and a
+    # disable revoke them); a supervisor changes their campaign's inspectors' only (403 on a fellow
+    # supervisor, 404 on an admin's or another campaign's), in the order disable, enable, enrol, reset
+    ("GET", "/api/v1/users"): Row(STAFF, lists=ACCOUNTS),
+    ("POST", "/api/v1/users"): Row(STAFF, {"campaign_id": CAMPAIGNS}, "new_user"),
+    # into a campaign named in the form; no file: refused after the campaign is found
+    ("POST", "/api/v1/users/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"dry_run": "true"}, form=True),
+    ("POST", "/api/v1/users/{user_id}/enrolment"): Row(STAFF, {"user_id": (*ACCOUNTS, "none")}),
+    ("POST", "/api/v1/users/{user_id}/password"): Row(STAFF, {"user_id": (*ACCOUNTS, "none")},
                                                       {"password": "巡查矩阵-Wq7#vLp2-重设", **_REASON}),
-    ("POST", "/api/v1/users/{user_id}/disable"): Row(ADMIN, {"user_id": ("spare_user", "none")}, _REASON),
-    ("POST", "/api/v1/users/{user_id}/enable"): Row(ADMIN, {"user_id": ("spare_user", "none")}, _REASON),
+    ("POST", "/api/v1/users/{user_id}/disable"): Row(STAFF, {"user_id": (*ACCOUNTS, "none")}, _REASON),
+    ("POST", "/api/v1/users/{user_id}/enable"): Row(STAFF, {"user_id": (*ACCOUNTS, "none")}, _REASON),
     ("GET", "/api/v1/units"): Row(ALL, lists=("own_unit", "other_unit", "foreign_unit")),
     ("GET", "/api/v1/units/{unit_id}"): Row(ALL, {"unit_id": ("own_unit", "other_unit", "foreign_unit")}),
     ("GET", "/api/v1/units/{unit_id}/zones"): Row(ALL, {"unit_id": ("own_unit", "other_unit", "foreign_unit")}),
@@ -269,7 +273,9 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     users = world.users
     dave = factories.user(session, hasher, Role.INSPECTOR, campaign=world.campaign, username="dave")
     factories.user(session, hasher, Role.ADMIN, username="root")
+    spare_admin = factories.user(session, hasher, Role.ADMIN, username="root2")
     spare = factories.user(session, hasher, Role.INSPECTOR, campaign=world.campaign, username="spare")
+    fellow = factories.user(session, hasher, Role.SUPERVISOR, campaign=world.campaign, username="sup_spare")
     secret = factories.round_(session, world.campaign, world.standard, name="暗访", mode=factories.RoundMode.UNANNOUNCED)
     secret_team = factories.team(session, secret, members=[dave], units=[world.units[0]], name="暗访组")
     other = factories.campaign(session)
@@ -282,7 +288,8 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
     ids = {"own_unit": str(world.units[0].id), "other_unit": str(world.units[2].id),
            "foreign_unit": str(foreign_unit.id), "open_round": str(world.round.id), "secret_round": str(secret.id),
            "foreign_round": str(foreign_round.id), "spare_user": str(spare.id),
-           "campaign_user": str(spare.id), "none": "987654",
+           "campaign_user": str(spare.id), "campaign_staff": str(fellow.id), "foreign_user": str(carol.id),
+           "spare_admin": str(spare_admin.id), "none": "987654",
            "secret_team": str(secret_team.id), "team_a": str(world.team_a.id),
            "own_campaign": str(world.campaign.id), "foreign_campaign": str(other.id),
            "own_standard": str(world.standard.id), "foreign_standard": str(foreign_standard.id),
@@ -385,6 +392,8 @@ def scene(world, session, hasher, client, clock, store):  # type: ignore[no-unty
         "new_round": lambda: {"name": "矩阵复查", "mode": "recheck", "starts_on": "2026-11-02",
                               "ends_on": "2026-11-06", "standard_code": world.standard.code},
         "bulk": lambda: {"order_ids": [ids["foreign_order"]], "note": ""},
+        # an inspector without a password (set up by a code); the second role to try it finds it taken
+        "new_user": lambda: {"username": "matrix_new", "display_name": "矩阵新人", "role": "inspector"},
         "circular": lambda: {"version": 1, "document": {"title": "通报", "sections": [{"heading": "基本情况"}]}},
     }
     return scene

@@ -1,13 +1,19 @@
-"""Changing, resetting, disabling and enabling accounts, and the audit of failed logins.
+"""Creating, changing, resetting, disabling and enabling accounts, and the audit of failed logins.
 
 Each change here ends every session of the account: its tokens are revoked, not merely refused
 while the account is disabled, so enabling it again brings none of them back and a leaked
 password stops working everywhere the moment it is changed. Every step is audited; the CLI
-(``xuncha reset-password`` ...) and the API call the same functions.
+(``xuncha reset-password`` ...), the API and the console call the same functions.
 
-Raises :class:`NotFound` for an unknown account, :class:`ValidationFailed` for a new password
-the policy refuses, :class:`WrongPassword` (a ValidationFailed) for a wrong current password,
-:class:`Conflict` for an admin disabling their own account.
+Who may change whose account is :func:`server.auth.scope.manages_account`, asked here by
+:func:`managed_account` for every step an ``actor`` takes (``actor`` None: the command line,
+which may change any account).
+
+Raises :class:`NotFound` for an unknown account or one out of the actor's sight (an admin's,
+another campaign's), :class:`Forbidden` for one in sight that the actor does not manage (a fellow
+supervisor's), :class:`ValidationFailed` for a new password the policy refuses,
+:class:`WrongPassword` (a ValidationFailed) for a wrong current password, :class:`Conflict` for
+someone disabling their own account.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from sqlalchemy.orm import Session
 
 from server.audit.models import ActorKind
 from server.audit.services import record
-from server.auth import passwords
-from server.auth.models import Device, User
-from server.auth.services import IssuedToken, issue_token, revoke_all_tokens
+from server.auth import passwords, scope
+from server.auth.models import Device, Role, User
+from server.auth.services import IssuedToken, create_user, issue_token, revoke_all_tokens
 from server.clock import Clock
-from server.errors import Conflict, NotFound, ValidationFailed
+from server.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from server.units.models import Unit
 
 if TYPE_CHECKING:
     from server.auth.throttle import Lockout
@@ -54,30 +61,76 @@ def change_password(session: Session, clock: Clock, hasher: PasswordHasher, user
     return issue_token(session, clock, user, device, ttl)
 
 
+def visible_account(session: Session, actor: User, user_id: int) -> User:
+    """An account as every read of accounts sees them (GET /users): an admin's account, or
+    another campaign's, is answered to a supervisor as if it did not exist."""
+    user = session.scalar(sa.select(User).where(User.id == user_id, scope.campaign_condition(actor, User.campaign_id)))
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    return user
+
+
+def managed_account(session: Session, actor: User | None, action: str, user_id: int) -> User:
+    """The account ``actor`` takes the account ``action`` (:data:`server.auth.scope.WRITES`) on."""
+    if actor is None:
+        return _user(session, user_id)
+    user = visible_account(session, actor, user_id)
+    if not scope.manages_account(actor, action, user.role, user.campaign_id):
+        raise Forbidden(f"{user.username} is a {user.role.value}: only an admin manages staff accounts.")
+    return user
+
+
+def create_account(session: Session, clock: Clock, hasher: PasswordHasher, actor: User, *, username: str,
+                   display_name: str, role: Role, campaign_id: int | None, unit_id: int | None,
+                   password: str | None, phone: str = "", email: str = "") -> User:
+    """An admin or a supervisor creates an account (the API and the console), in the campaign
+    named (or the actor's own; admins' accounts belong to none). ``password`` None: see
+    :func:`server.auth.services.create_user`. Does not commit."""
+    from server.campaigns.services import campaign_of
+
+    campaign = None if role is Role.ADMIN else campaign_of(session, actor, campaign_id)
+    if not scope.manages_account(actor, "user.create", role, campaign.id if campaign else None):
+        raise Forbidden(f"A supervisor creates the inspectors and liaisons of their campaign; staff accounts "
+                        f"({role.value}) are created by an admin.")
+    if role is Role.LIAISON and unit_id is not None and campaign is not None and session.scalar(
+            sa.select(Unit.id).where(Unit.id == unit_id, Unit.campaign_id == campaign.id)) is None:
+        raise ValidationFailed(f"There is no unit {unit_id} in {campaign.name}.",
+                               errors=[{"field": "unit_id", "message": f"no unit {unit_id} in {campaign.name}"}])
+    return create_user(session, clock, hasher, username=username, password=password, display_name=display_name,
+                       role=role, campaign_id=campaign.id if campaign else None, unit_id=unit_id, phone=phone,
+                       email=email, actor_id=actor.id, actor_kind=ActorKind.USER)
+
+
 def reset_password(session: Session, clock: Clock, hasher: PasswordHasher, user_id: int, *, password: str,
-                   actor_id: int | None, actor_kind: ActorKind = ActorKind.USER, reason: str = "") -> int:
-    """An admin sets a new password for someone who forgot theirs. Returns the tokens revoked."""
-    user = _user(session, user_id)
+                   actor: User | None, reason: str = "") -> int:
+    """Set a new password for someone who forgot theirs. Returns the tokens revoked."""
+    user = managed_account(session, actor, "user.reset_password", user_id)
     _set_password(hasher, user, password, field="password")
     revoked = revoke_all_tokens(session, clock, user.id)
-    record(session, clock, "auth.password_reset", actor_id=actor_id, actor_kind=actor_kind, entity="user",
+    record(session, clock, "auth.password_reset", **_by(actor), entity="user", entity_id=user.id, reason=reason,
+           data={"revoked_tokens": revoked})
+    return revoked
+
+
+def set_active(session: Session, clock: Clock, user_id: int, active: bool, *, actor: User | None,
+               reason: str = "") -> int:
+    """Disable an account (its tokens are revoked and it cannot log in) or enable it again
+    (it logs in afresh; no old token comes back). Returns the tokens revoked."""
+    user = managed_account(session, actor, "user.enable" if active else "user.disable", user_id)
+    if not active and actor is not None and actor.id == user.id:
+        raise Conflict("You cannot disable your own account; another admin can.")
+    user.active = active
+    revoked = 0 if active else revoke_all_tokens(session, clock, user.id)
+    record(session, clock, "user.enabled" if active else "user.disabled", **_by(actor), entity="user",
            entity_id=user.id, reason=reason, data={"revoked_tokens": revoked})
     return revoked
 
 
-def set_active(session: Session, clock: Clock, user_id: int, active: bool, *, actor_id: int | None,
-               actor_kind: ActorKind = ActorKind.USER, reason: str = "") -> int:
-    """Disable an account (its tokens are revoked and it cannot log in) or enable it again
-    (it logs in afresh; no old token comes back). Returns the tokens revoked."""
-    user = _user(session, user_id)
-    if not active and actor_id == user.id:
-        raise Conflict("You cannot disable your own account; another admin can.")
-    user.active = active
-    revoked = 0 if active else revoke_all_tokens(session, clock, user.id)
-    record(session, clock, "user.enabled" if active else "user.disabled", actor_id=actor_id,
-           actor_kind=actor_kind, entity="user", entity_id=user.id, reason=reason,
-           data={"revoked_tokens": revoked})
-    return revoked
+def _by(actor: User | None) -> dict[str, object]:
+    """Who an audit event names: the actor, or the system (the command line)."""
+    if actor is None:
+        return {"actor_id": None, "actor_kind": ActorKind.SYSTEM}
+    return {"actor_id": actor.id, "actor_kind": ActorKind.USER}
 
 
 def user_by_username(session: Session, username: str) -> User:

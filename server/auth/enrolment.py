@@ -1,10 +1,10 @@
 """Setting up a phone with a one-time code instead of a typed password.
 
-An admin, or a supervisor of the user's campaign, issues a short-lived code for an inspector or
-liaison; the console and ``xuncha enrol`` show it as a QR code holding
-``xuncha://enrol?server=<url>&code=<code>``. The app scans it and exchanges the code, once, for a
-login token bound to the phone. Issuing a new code voids the user's earlier unused ones. Only the
-code's SHA-256 is stored; every step is audited.
+An admin, or a supervisor of the user's campaign (:func:`server.auth.scope.manages_account`),
+issues a short-lived code for an inspector or liaison; the console and ``xuncha enrol`` show it
+as a QR code holding ``xuncha://enrol?server=<url>&code=<code>``. The app scans it and exchanges
+the code, once, for a login token bound to the phone. Issuing a new code voids the user's earlier
+unused ones. Only the code's SHA-256 is stored; every step is audited.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from sqlalchemy.orm import Session
 
 from server.audit.models import ActorKind
 from server.audit.services import record
-from server.auth.models import EnrolmentCode, Role, User
+from server.auth.models import FIELD_ROLES, EnrolmentCode, User
 from server.auth.services import DeviceInfo, IssuedToken, hash_token, issue_token, register_device
 from server.clock import Clock
-from server.errors import Forbidden, InvalidCredentials, NotFound
+from server.errors import Forbidden, InvalidCredentials
 
 CODE_PREFIX = "xe_"
-#: The roles whose phones are set up this way: staff log in with their password.
-ENROLLED_ROLES = (Role.INSPECTOR, Role.LIAISON)
 
 
 @dataclass(frozen=True)
@@ -41,14 +39,10 @@ class IssuedCode:
 
 def issue(session: Session, clock: Clock, user_id: int, *, actor: User | None, ttl: dt.timedelta) -> IssuedCode:
     """A new code for the user (``actor`` None: the command line). Does not commit."""
-    from server.auth import scope
+    from server.auth.accounts import managed_account
 
-    if actor is not None and actor.role not in scope.WRITES["user.enrol"].roles:
-        raise Forbidden("Only an admin or a supervisor sets up phones.")
-    user = session.get(User, user_id)
-    if user is None or (actor is not None and not scope.manages(actor, "user.enrol", user.campaign_id)):
-        raise NotFound(f"No user {user_id}.")
-    if user.role not in ENROLLED_ROLES:
+    user = managed_account(session, actor, "user.enrol", user_id)
+    if user.role not in FIELD_ROLES:
         raise Forbidden(f"{user.username} is a {user.role.value}: only inspectors' and liaisons' phones are set up "
                         "with a code; staff log in with their password.")
     if not user.active:
@@ -89,6 +83,16 @@ def exchange(session: Session, clock: Clock, code: str, device: DeviceInfo, *, t
     record(session, clock, "auth.enrolled", actor_id=user.id, device_id=registered.id, entity="user",
            entity_id=user.id, data={"enrolment_code_id": row.id})
     return issued
+
+
+def qr_svg(uri: str) -> str:
+    """The URI as a QR code in SVG, for a page to carry inline: a path and presentation
+    attributes only (no style, no script), so a strict Content-Security-Policy shows it."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=4)
+    return image.to_string(encoding="unicode")  # type: ignore[no-any-return]
 
 
 def qr_png(uri: str) -> bytes:

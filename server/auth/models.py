@@ -19,6 +19,12 @@ class Role(enum.Enum):
     LIAISON = "liaison"  # 单位联络员: their own unit only
 
 
+#: The field's roles: their phones are set up with a one-time code (enrolment) rather than a
+#: typed password, and a supervisor manages their accounts in the campaign. Staff accounts log in
+#: with their password and are the admins' to manage.
+FIELD_ROLES = frozenset({Role.INSPECTOR, Role.LIAISON})
+
+
 class User(IntPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
 

@@ -8,6 +8,7 @@ are maintained with the package, and it says why a password is weak in words a u
 
 from __future__ import annotations
 
+import secrets
 import threading
 from typing import Any, Iterable, Mapping
 
@@ -23,6 +24,9 @@ MIN_SCORE = 3
 _ESTIMATE_CHARS = 72
 #: zxcvbn keeps the user inputs of a call in a module-level dictionary: one estimate at a time.
 _ESTIMATE_LOCK = threading.Lock()
+#: No 0/O, 1/l/I: generated passwords are read off a screen and typed on phones.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_LENGTH = 14
 
 
 def _leans_on(password: str, user_inputs: Iterable[str]) -> bool:
@@ -64,3 +68,12 @@ def check_strength(password: str, user_inputs: Iterable[str] = ()) -> str | None
                                   else "This password is easy to guess.")
     advice = " ".join(feedback["suggestions"])
     return f"is too easy to guess: {why.rstrip('.')}. {advice}".strip()
+
+
+def generate() -> str:
+    """A strong password (one the policy takes) for someone to be told once: an imported account
+    without one, a reset from the console."""
+    while True:
+        candidate = "".join(secrets.choice(_ALPHABET) for _ in range(GENERATED_LENGTH))
+        if check_strength(candidate) is None:
+            return candidate

@@ -12,6 +12,9 @@ class Permission(enum.Enum):
     READ_UNITS = "units.read"
     READ_ROUNDS = "rounds.read"
     READ_USERS = "users.read"
+    #: Creating, importing, disabling and enabling accounts, resetting passwords and setting up
+    #: phones; which accounts, :func:`server.auth.scope.manages_account` decides (admins any,
+    #: supervisors their campaign's inspectors and liaisons).
     MANAGE_USERS = "users.manage"
     REVOKE_TOKENS = "tokens.revoke"
     READ_AUDIT = "audit.read"
@@ -45,7 +48,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.READ_UNITS: _ALL,
     Permission.READ_ROUNDS: _ALL,
     Permission.READ_USERS: _STAFF,
-    Permission.MANAGE_USERS: _ADMIN,
+    Permission.MANAGE_USERS: _STAFF,
     Permission.REVOKE_TOKENS: _ADMIN,
     Permission.READ_AUDIT: _STAFF,
     Permission.SYNC: _ALL,

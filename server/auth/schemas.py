@@ -56,19 +56,19 @@ class RevokedSchema(ma.Schema):
     revoked = Integer(metadata={"description": "Tokens revoked by this request"})
 
 
-_NEW_PASSWORD = {"description": "Refused when common or easy to guess (zxcvbn score below 3, or shorter than "
-                                "8 characters); the error says why."}
+NEW_PASSWORD = {"description": "Refused when common or easy to guess (zxcvbn score below 3, or shorter than "
+                               "8 characters); the error says why."}
 
 
 class ChangePasswordSchema(ma.Schema):
     old_password = String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1024))
     new_password = String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1024),
-                                    metadata=_NEW_PASSWORD)
+                                    metadata=NEW_PASSWORD)
 
 
 class ResetPasswordSchema(ma.Schema):
     password = String(required=True, load_only=True, validate=ma.validate.Length(min=1, max=1024),
-                                metadata=_NEW_PASSWORD)
+                                metadata=NEW_PASSWORD)
     reason = String(load_default="", validate=ma.validate.Length(max=500))
 
 

@@ -30,7 +30,12 @@ actions ownership (the reporter, or staff).
 Setting a campaign up (the campaign, its standards, rounds, teams, assignments and results
 entered without phones) is the office's: admins for every campaign, supervisors for their own
 (:func:`manages`, :func:`campaign_condition`); inspectors and liaisons reach none of it.
-Accounts: everyone changes their own password; admins reset, disable and enable accounts.
+Accounts (:func:`manages_account`, one rule for the API, the console and imports): everyone
+changes their own password; admins create, import, disable and enable any account, reset its
+password and set up its phone; a supervisor does the same for the inspectors and liaisons of their
+own campaign only, never for an admin, another supervisor or another campaign's people. An
+account a supervisor cannot see (an admin's, another campaign's) is 404; one they see but do not
+manage (a fellow supervisor's) is 403.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.attachments.models import PhotoRef
-from server.auth.models import Role
+from server.auth.models import FIELD_ROLES, Role, User
 from server.auth.permissions import GRANTS, Permission
 from server.findings.models import Finding
 from server.orders.models import Order, OrderRequest, Response
@@ -244,6 +249,8 @@ class Ownership(enum.Enum):
     #: Not a record of a case: the campaign it belongs to (:func:`manages`).
     CAMPAIGN = "their campaign's (supervisors)"
     SELF = "their own account"
+    #: An account: its role and campaign (:func:`manages_account`).
+    ACCOUNT = "their campaign's inspectors and liaisons (supervisors)"
 
 
 @dataclass(frozen=True)
@@ -258,6 +265,7 @@ class Rule:
 _FIELD = frozenset({Role.INSPECTOR, Role.SUPERVISOR, Role.ADMIN})
 _EVERYONE = frozenset(Role)
 _OFFICE = GRANTS[Permission.MANAGE_ASSESSMENTS]
+_ACCOUNTS = GRANTS[Permission.MANAGE_USERS]
 
 #: Who may take each action on a record they may read. Order steps name the roles the order
 #: state machine (server.orders.services) admits; it also checks who responded and the state.
@@ -297,10 +305,14 @@ WRITES: dict[str, Rule] = {
     # accounts
     "account.change_password": Rule(GRANTS[Permission.READ_OWN_ACCOUNT], ownership=Ownership.SELF,
                                     note="giving the current password"),
-    "user.reset_password": Rule(GRANTS[Permission.MANAGE_USERS]),
-    "user.disable": Rule(GRANTS[Permission.MANAGE_USERS], note="not their own account"),
-    "user.enable": Rule(GRANTS[Permission.MANAGE_USERS]),
-    "user.enrol": Rule(STAFF, ownership=Ownership.CAMPAIGN, note="an inspector's or liaison's phone, by a one-time code"),
+    "user.create": Rule(_ACCOUNTS, ownership=Ownership.ACCOUNT),
+    "user.import": Rule(_ACCOUNTS, ownership=Ownership.ACCOUNT,
+                        note="every row: an account they may create, or change"),
+    "user.reset_password": Rule(_ACCOUNTS, ownership=Ownership.ACCOUNT),
+    "user.disable": Rule(_ACCOUNTS, ownership=Ownership.ACCOUNT, note="not their own account"),
+    "user.enable": Rule(_ACCOUNTS, ownership=Ownership.ACCOUNT),
+    "user.enrol": Rule(_ACCOUNTS, ownership=Ownership.ACCOUNT,
+                       note="an inspector's or liaison's phone, by a one-time code"),
 }
 
 
@@ -337,6 +349,32 @@ def manages(who: Who, action: str, campaign_id: int | None) -> bool:
     if who.role not in rule.roles:
         return False
     return who.role is Role.ADMIN or (campaign_id is not None and campaign_id == who.campaign_id)
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+def manages_account(who: Who, action: str, role: Role, campaign_id: int | None) -> bool:
+    """May the caller take the account ``action`` (:data:`WRITES`) on an account of ``role`` in
+    ``campaign_id``, or create one? Admins any; supervisors their campaign's inspectors and liaisons
+    (:data:`FIELD_ROLES`): never a staff account, so a supervisor cannot make or take over an
+    account as strong as their own."""
+    rule = WRITES[action]
+    assert rule.ownership is Ownership.ACCOUNT, f"{action} is not taken on an account"
+    if who.role not in rule.roles:
+        return False
+    if who.role is Role.ADMIN:
+        return True
+    return role in FIELD_ROLES and campaign_id is not None and campaign_id == who.campaign_id
+
+
+def accounts_condition(who: Who) -> sa.ColumnElement[bool]:
+    """:func:`manages_account` as a condition on :class:`User`: the people the caller manages."""
+    if who.role is Role.ADMIN:
+        return sa.true()
+    if who.role is Role.SUPERVISOR and who.campaign_id is not None:
+        roles = sorted(FIELD_ROLES, key=lambda role: role.value)
+        return sa.and_(User.campaign_id == who.campaign_id, User.role.in_(roles))
+    return sa.false()
 
 
 # -- the facts of each kind of record ------------------------------------------------------------

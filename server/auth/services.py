@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from server.audit.models import ActorKind
 from server.audit.services import record
 from server.auth import passwords
-from server.auth.models import AuthToken, Device, Role, User
+from server.auth.models import FIELD_ROLES, AuthToken, Device, Role, User
 from server.clock import Clock
 from server.errors import (Conflict, DeviceRevoked, DeviceTaken, InvalidCredentials, NotFound, OutboxNotDrained,
                            Unauthenticated, ValidationFailed)
@@ -259,22 +259,29 @@ def purge_expired_tokens(session: Session, clock: Clock, keep: dt.timedelta = dt
     return result.rowcount
 
 
-def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, username: str, password: str,
+def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, username: str, password: str | None,
                 display_name: str, role: Role, campaign_id: int | None = None, unit_id: int | None = None,
                 phone: str = "", email: str = "", actor_id: int | None = None,
                 actor_kind: ActorKind = ActorKind.SYSTEM) -> User:
+    """A new account. ``password`` None: an inspector's or liaison's whose phone is set up with a
+    one-time code (enrolment); its password is a random one nobody is told, until one is reset.
+    Staff log in with their password, so theirs is required."""
     problems = user_problems(role=role, unit_id=unit_id, password=password,
                              user_inputs=(username, display_name, email))
+    if password is None and role not in FIELD_ROLES:
+        problems.append(("password", "is required: staff log in with their password (only inspectors' and "
+                                     "liaisons' phones are set up with a one-time code)"))
     if problems:
         raise ValidationFailed(errors=[{"field": f, "message": m} for f, m in problems])
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"A user named {username!r} already exists.")
     user = User(username=username, display_name=display_name, role=role, campaign_id=campaign_id,
-                unit_id=unit_id, phone=phone, email=email, password_hash=hasher.hash(password))
+                unit_id=unit_id, phone=phone, email=email,
+                password_hash=hasher.hash(password if password is not None else secrets.token_urlsafe(32)))
     session.add(user)
     session.flush()
-    record(session, clock, "user.created", actor_id=actor_id, actor_kind=actor_kind, entity="user",
-           entity_id=user.id, data={"username": username, "role": role.value})
+    record(session, clock, "user.created", actor_id=actor_id, actor_kind=actor_kind, entity="user", entity_id=user.id,
+           data={"username": username, "role": role.value, "with_password": password is not None})
     return user
 
 

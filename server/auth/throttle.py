@@ -88,7 +88,17 @@ class Throttle:
         """Count a failure; the lockouts it caused (for the audit trail), usually none."""
         return [*self._count(self.LOGIN_ACCOUNT, _account(username)), *self._count(self.LOGIN_ADDRESS, address)]
 
+    def locked_out(self, username: str) -> int | None:
+        """Seconds until the account may try to log in again, if it is locked out (the console
+        shows it to the office; a lockout lifts by itself)."""
+        return self._wait(self.LOGIN_ACCOUNT, _account(username))
+
     def login_succeeded(self, username: str) -> None:
+        self.lift_lockout(username)
+
+    def lift_lockout(self, username: str) -> None:
+        """Clear the account's failed logins: it logged in, or the office reset its password (the
+        person is to log in with the new one now, not after the lockout's window)."""
         for item in self._limits[self.LOGIN_ACCOUNT]:
             self._limiter.clear(item, self.LOGIN_ACCOUNT, _account(username))
 

@@ -119,6 +119,8 @@ class Context:
     #: What a file is imported into besides the campaign: the round for teams, assignments and
     #: score sheets, the standard's identity for a standard's items.
     target: Any = None
+    #: Who imports (an API or console user), whose rights bound the rows; None: the command line.
+    actor: Any = None
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,18 @@ IGNORED_HEADERS = frozenset({"序号", "no.", "#"})
 
 
 def import_file(session: Session, clock: Clock, hasher: PasswordHasher, spec: Spec, path: Path, *,
-                campaign: Campaign, dry_run: bool = False, target: Any = None) -> ImportReport:
+                campaign: Campaign, dry_run: bool = False, target: Any = None, actor: Any = None) -> ImportReport:
     """Import ``path``; on any problem nothing is written and the report lists them all.
 
     Writes are flushed, not committed: the caller owns the transaction. A dry run
     writes inside a savepoint and rolls it back, so its counts are the real ones.
     A write the database refuses all the same (a concurrent import) becomes a problem too.
+    ``actor``: the user importing (the API, the console), whose rights a spec may check per row
+    and whom the audit trail names; None for the command line.
     """
     report = ImportReport(kind=spec.kind, source=path.name, campaign=campaign.name, dry_run=dry_run)
-    context = Context(session=session, clock=clock, campaign=campaign, hasher=hasher, report=report, target=target)
+    context = Context(session=session, clock=clock, campaign=campaign, hasher=hasher, report=report, target=target,
+                      actor=actor)
     records = _validate(context, spec, path)
     if report.ok:
         _write(context, spec, records)
@@ -45,11 +48,12 @@ def import_file(session: Session, clock: Clock, hasher: PasswordHasher, spec: Sp
 
 
 def import_rows(session: Session, clock: Clock, hasher: PasswordHasher, spec: Spec, rows: Sequence[dict[str, Any]],
-                *, campaign: Campaign, source: str, target: Any = None) -> ImportReport:
+                *, campaign: Campaign, source: str, target: Any = None, actor: Any = None) -> ImportReport:
     """Import rows typed through the API (canonical column names to text) exactly as a file's
     rows would be: the same parsers and checks, problems numbered by row from 1."""
     report = ImportReport(kind=spec.kind, source=source, campaign=campaign.name)
-    context = Context(session=session, clock=clock, campaign=campaign, hasher=hasher, report=report, target=target)
+    context = Context(session=session, clock=clock, campaign=campaign, hasher=hasher, report=report, target=target,
+                      actor=actor)
     known = {column.name for column in spec.columns}
     present = [column.name for column in spec.columns if any(column.name in row for row in rows)]
     for index, row in enumerate(rows, start=1):
@@ -81,7 +85,9 @@ def _write(context: Context, spec: Spec, records: list[Record]) -> None:
     savepoint = session.begin_nested()
     try:
         report.count(spec.apply(context, records))
-        audit(session, context.clock, f"import.{spec.kind}", actor_kind=ActorKind.SYSTEM, entity="campaign",
+        by = ({"actor_kind": ActorKind.USER, "actor_id": context.actor.id} if context.actor is not None
+              else {"actor_kind": ActorKind.SYSTEM})
+        audit(session, context.clock, f"import.{spec.kind}", **by, entity="campaign",
               entity_id=context.campaign.id, data={"file": report.source, "rows": len(records),
                                                    "created": report.created, "updated": report.updated,
                                                    "unchanged": report.unchanged})

@@ -11,6 +11,7 @@ from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
 from server import db
+from server.auth.security import current_user
 from server.campaigns.models import Campaign
 from server.clock import app_clock
 from server.errors import ValidationFailed
@@ -22,12 +23,16 @@ SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
 def uploaded_file() -> FileStorage:
     """The request's file (multipart field ``file``), checked to be one the readers read."""
-    upload = request.files.get("file")
+    return checked_file(request.files.get("file"))
+
+
+def checked_file(upload: FileStorage | None, suffixes: tuple[str, ...] = SUFFIXES) -> FileStorage:
+    """The upload, if it is a file its reader takes (by its name's suffix)."""
     if upload is None or not upload.filename:
         raise ValidationFailed("Send the file as multipart/form-data in the field 'file'.",
                                errors=[{"field": "file", "message": "missing"}])
-    if Path(upload.filename).suffix.lower() not in SUFFIXES:
-        raise ValidationFailed("Send a .csv (UTF-8) or .xlsx file.",
+    if Path(upload.filename).suffix.lower() not in suffixes:
+        raise ValidationFailed(f"Send a {', '.join(suffixes)} file (CSV in UTF-8).",
                                errors=[{"field": "file", "message": f"unsupported file {upload.filename!r}"}])
     return upload
 
@@ -44,26 +49,40 @@ def import_upload(spec: Spec, *, campaign: Campaign, target: Any = None, dry_run
 
 def import_saved(spec: Spec, path: Path, *, campaign: Campaign, target: Any = None,
                  dry_run: bool = False) -> ImportReport:
-    """Import a file kept on disk; commits unless it is a dry run or has problems (then nothing is
-    written, and the report lists them all)."""
+    """Import a file kept on disk as the request's caller; commits unless it is a dry run or has
+    problems (then nothing is written, and the report lists them all)."""
     report = import_file(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
-                         campaign=campaign, dry_run=dry_run, target=target)
-    return _settle(report)
+                         campaign=campaign, dry_run=dry_run, target=target, actor=current_user())
+    settle(report)
+    return report
+
+
+def import_storage(upload: FileStorage, spec: Spec, *, campaign: Campaign, target: Any = None,
+                   dry_run: bool = False) -> ImportReport:
+    """Import an uploaded file as the request's caller, and answer the report as it stands (a
+    page lists its problems); the transaction is left to :func:`settle`."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(upload.filename or "upload").name
+        upload.save(path)
+        return import_file(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
+                           campaign=campaign, dry_run=dry_run, target=target, actor=current_user())
+
+
+def settle(report: ImportReport) -> None:
+    """Commit what an import wrote; roll back a dry run, or an import with problems (it wrote nothing)."""
+    session = db.session()
+    if report.ok and not report.dry_run:
+        session.commit()
+    else:
+        session.rollback()
 
 
 def import_typed(spec: Spec, rows: Sequence[dict[str, Any]], *, campaign: Campaign, target: Any = None
                  ) -> ImportReport:
     report = import_rows(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, rows,
-                         campaign=campaign, source="request", target=target)
-    return _refuse_problems(_settle(report), typed=True)
-
-
-def _settle(report: ImportReport) -> ImportReport:
-    if report.ok and not report.dry_run:
-        db.session().commit()
-    else:
-        db.session().rollback()
-    return report
+                         campaign=campaign, source="request", target=target, actor=current_user())
+    settle(report)
+    return _refuse_problems(report, typed=True)
 
 
 def _refuse_problems(report: ImportReport, *, typed: bool = False) -> ImportReport:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
 import sqlalchemy as sa
 
 from server.auth.models import Role, User
-from server.auth.passwords import check_strength
+from server.auth.passwords import generate as new_password
+from server.auth.scope import manages_account
 from server.auth.services import user_problems
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, choice, code, email, phone
 from server.imports.messages import say
@@ -28,9 +27,6 @@ COLUMNS = (
     Column("password", ("密码", "初始密码"), max_length=128),
 )
 
-#: No 0/O, 1/l/I: generated passwords are read off a screen and typed on phones.
-_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
 
 def check(context: Context, records: list[Record]) -> list[Problem]:
     units = UnitCodes(context)
@@ -50,6 +46,10 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
         role = rec.values.get("role")
         if role is None:
             continue  # its cell is already reported
+        refusal = _refusal(context, user, role)
+        if refusal:
+            problems.append(rec.problem(*refusal))
+            continue
         # An existing account's password is never changed by an import, so it is not judged either.
         password = None if user is not None else rec.values.get("password") or None
         user_inputs = tuple(rec.values.get(name) or "" for name in ("username", "display_name", "email"))
@@ -60,6 +60,25 @@ def check(context: Context, records: list[Record]) -> list[Problem]:
     return problems
 
 
+def _refusal(context: Context, user: User | None, role: Role) -> tuple[str, str] | None:
+    """Why the importing user may not write this row (the column and the message), if so: each
+    row is an account they may create, or one they manage (:func:`manages_account`) kept so."""
+    actor = context.actor
+    if actor is None:
+        return None  # the command line
+    if user is not None and not manages_account(actor, "user.import", user.role, user.campaign_id):
+        # Said alike for an account out of sight and a staff one: the username is simply not theirs.
+        return "username", "is taken by an account you do not manage"
+    if not manages_account(actor, "user.import", role, _campaign_of(context, role)):
+        return "role", f"{role.value}: only an admin creates staff accounts"
+    return None
+
+
+def _campaign_of(context: Context, role: Role) -> int | None:
+    # Admins work across campaigns.
+    return None if role is Role.ADMIN else context.campaign.id
+
+
 def apply(context: Context, records: list[Record]) -> list[Outcome]:
     outcomes = []
     ignored_passwords = 0
@@ -67,12 +86,11 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
         values = rec.values
         role = values["role"]
         fields = {"display_name": values["display_name"], "role": role, "unit_id": rec.refs["unit_id"],
-                  # Admins work across campaigns.
-                  "campaign_id": None if role is Role.ADMIN else context.campaign.id,
+                  "campaign_id": _campaign_of(context, role),
                   **{name: values[name] for name in ("phone", "email") if name in values}}
         user = rec.refs["user"]
         if user is None:
-            password = values.get("password") or _new_password()
+            password = values.get("password") or new_password()
             if not values.get("password"):
                 context.report.generated_passwords[values["username"]] = password
             context.session.add(User(username=values["username"], password_hash=context.hasher.hash(password),
@@ -84,13 +102,6 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
     if ignored_passwords:
         context.report.notes.append(say("note.passwords_kept", count=ignored_passwords))
     return outcomes
-
-
-def _new_password() -> str:
-    while True:
-        candidate = "".join(secrets.choice(_ALPHABET) for _ in range(14))
-        if check_strength(candidate) is None:
-            return candidate
 
 
 SPEC = Spec(kind="users", columns=COLUMNS, unique=("username",), check=check, apply=apply)

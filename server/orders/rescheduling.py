@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from server.audit.models import AuditEvent
 from server.audit.services import record
 from server.clock import Clock
 from server.findings.models import Finding
@@ -44,13 +45,15 @@ def load_schedule(session: Session, clock: Clock, year: int, days: Sequence[tupl
     put the provisional deadlines of open orders on it."""
     before = worktime.calendar_for(session, current_app.config)
     loaded = worktime.load_schedule(session, clock, year, days, actor_id=actor_id, source=source)
-    return loaded, reschedule_provisional(session, clock, before)
+    return loaded, reschedule_provisional(session, clock, before, load=loaded)
 
 
-def reschedule_provisional(session: Session, clock: Clock, before: WorkCalendar) -> Rescheduled:
+def reschedule_provisional(session: Session, clock: Clock, before: WorkCalendar, *,
+                           load: HolidayYear | None = None) -> Rescheduled:
     """Recompute the provisional deadlines of orders with a running clock, against the calendar
-    as it is now; ``before`` is the calendar the deadlines were computed with. Flushes, does
-    not commit."""
+    as it is now; ``before`` is the calendar the deadlines were computed with, ``load`` the
+    schedule whose loading caused it (its audit events name it: :func:`rescheduled_by`).
+    Flushes, does not commit."""
     forget_calendar(session)
     now = clock.now()
     orders = session.scalars(sa.select(Order).where(Order.status == OrderStatus.ISSUED,
@@ -73,7 +76,7 @@ def reschedule_provisional(session: Session, clock: Clock, before: WorkCalendar)
         order.version += 1
         confirmed += 1
         record(session, clock, "order.rescheduled", entity="order", entity_id=order.id,
-               reason="法定节假日安排已公布", data={"from": _iso(previous), "to": _iso(order.due_at)})
+               reason="法定节假日安排已公布", data={"from": _iso(previous), "to": _iso(order.due_at), **_cause(load)})
         if order.due_at != previous:
             moved += 1
             finding = session.get_one(Finding, order.finding_id)
@@ -81,6 +84,22 @@ def reschedule_provisional(session: Session, clock: Clock, before: WorkCalendar)
                             extra={"previous": format_deadline(previous, current_app.config["TIMEZONE"])})
     session.flush()
     return Rescheduled(confirmed, moved)
+
+
+def rescheduled_by(session: Session, load: HolidayYear) -> list[AuditEvent]:
+    """What the year's current schedule did when it was loaded: the deadlines it confirmed, in
+    the order they were, each event's ``from`` and ``to`` (its unit was told where they differ)."""
+    if load.loaded_at is None:
+        return []
+    cause = _cause(load)
+    events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "order.rescheduled",
+                                                         AuditEvent.occurred_at >= load.loaded_at)
+                             .order_by(AuditEvent.occurred_at, AuditEvent.entity_id))
+    return [event for event in events if all(event.data.get(key) == value for key, value in cause.items())]
+
+
+def _cause(load: HolidayYear | None) -> dict[str, object]:
+    return {} if load is None else {"schedule_year": load.year, "schedule_revision": str(load.revision)}
 
 
 def _iso(value: dt.datetime | None) -> str | None:

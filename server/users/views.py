@@ -17,11 +17,19 @@ from server.auth.schemas import (AccountChangedSchema, EnrolmentCodeSchema, Rese
                                  UserSchema)
 from server.auth.scope import campaign_condition
 from server.auth.security import current_user, requires
-from server.auth.throttle import throttled
+from server.auth.throttle import throttle, throttled
+from server.campaigns.services import campaign_of
 from server.clock import app_clock
+from server.imports import users as users_file
+from server.imports.base import ImportReport
+from server.imports.uploads import import_upload
 from server.pagination import PageArgsSchema, page_schema, paginate
+from server.users.schemas import UserCreateSchema, UserImportFormSchema, UserImportReportSchema
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="User accounts (supervisors and admins)")
+
+#: Who may change whose account: :func:`server.auth.scope.manages_account` (admins any account,
+#: supervisors their campaign's inspectors and liaisons), asked by the services these call.
 
 
 @blp.get("/users")
@@ -34,6 +42,37 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
     return paginate(db.session(), stmt, User.id, args)
 
 
+@blp.post("/users")
+@requires(Permission.MANAGE_USERS)
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserSchema)
+@blp.alt_response(403, response="FORBIDDEN", description="A supervisor naming a staff role")
+@blp.alt_response(404, response="NOT_FOUND", description="A campaign the caller does not see")
+@blp.alt_response(409, response="CONFLICT", description="The username is taken")
+def create_user(body: dict[str, Any]) -> User:
+    """Create an account: admins any, supervisors an inspector or liaison of their campaign. An
+    inspector or liaison created without a password has none anyone knows: their phone is set up
+    with a one-time code (POST /users/{id}/enrolment)."""
+    session = db.session()
+    user = accounts.create_account(session, app_clock(), current_app.extensions["xuncha.hasher"], current_user(),
+                                   **body)
+    session.commit()
+    return user
+
+
+@blp.post("/users/import")
+@requires(Permission.MANAGE_USERS)
+@blp.arguments(UserImportFormSchema, location="form")
+@blp.response(200, UserImportReportSchema)
+def import_users(form: dict[str, Any]) -> ImportReport:
+    """Accounts from a spreadsheet (multipart field ``file``), as ``xuncha import users`` reads it:
+    用户名, 姓名, 角色, 单位编码, 电话, 邮箱, 初始密码. All or nothing: any bad row imports none and
+    answers 422 listing every problem by line. A supervisor's rows are inspectors and liaisons of
+    their campaign (a row naming anyone else's account is one of the problems)."""
+    campaign = campaign_of(db.session(), current_user(), form["campaign_id"])
+    return import_upload(users_file.SPEC, campaign=campaign, dry_run=form["dry_run"])
+
+
 @blp.post("/users/<int:user_id>/password")
 @throttled
 @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
@@ -41,9 +80,16 @@ def list_users(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(ResetPasswordSchema)
 @blp.response(200, AccountChangedSchema)
 def reset_password(body: dict[str, Any], user_id: int) -> dict[str, Any]:
-    """Set a new password for someone who forgot theirs; every token of the account is revoked."""
-    revoked = accounts.reset_password(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], user_id,
-                                      password=body["password"], actor_id=current_user().id, reason=body["reason"])
+    """Set a new password for someone who forgot theirs; every token of the account is revoked,
+    and a lockout after failed logins is lifted (they log in with the new password now)."""
+    session = db.session()
+    revoked = accounts.reset_password(session, app_clock(), current_app.extensions["xuncha.hasher"], user_id,
+                                      password=body["password"], actor=current_user(), reason=body["reason"])
+    username = session.get_one(User, user_id).username
+    session.commit()
+    # Between the commit and the next read: on SQLite the throttle's store writes on a connection
+    # of its own, which a writing request's next transaction would lock out.
+    throttle().lift_lockout(username)
     return _changed(user_id, revoked)
 
 
@@ -53,7 +99,7 @@ def reset_password(body: dict[str, Any], user_id: int) -> dict[str, Any]:
 @blp.response(200, AccountChangedSchema)
 def disable_user(body: dict[str, Any], user_id: int) -> dict[str, Any]:
     """Disable an account: it cannot log in, and every token of it is revoked (for good)."""
-    revoked = accounts.set_active(db.session(), app_clock(), user_id, False, actor_id=current_user().id,
+    revoked = accounts.set_active(db.session(), app_clock(), user_id, False, actor=current_user(),
                                   reason=body["reason"])
     return _changed(user_id, revoked)
 
@@ -64,7 +110,7 @@ def disable_user(body: dict[str, Any], user_id: int) -> dict[str, Any]:
 @blp.response(200, AccountChangedSchema)
 def enable_user(body: dict[str, Any], user_id: int) -> dict[str, Any]:
     """Enable a disabled account again; its user logs in afresh (no old token comes back)."""
-    revoked = accounts.set_active(db.session(), app_clock(), user_id, True, actor_id=current_user().id,
+    revoked = accounts.set_active(db.session(), app_clock(), user_id, True, actor=current_user(),
                                   reason=body["reason"])
     return _changed(user_id, revoked)
 
@@ -72,7 +118,7 @@ def enable_user(body: dict[str, Any], user_id: int) -> dict[str, Any]:
 @blp.post("/users/<int:user_id>/enrolment")
 @throttled
 @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="Throttled; Retry-After says when to try again")
-@requires(Permission.READ_USERS)
+@requires(Permission.MANAGE_USERS)
 @blp.response(201, EnrolmentCodeSchema)
 def issue_enrolment(user_id: int) -> dict[str, Any]:
     """A one-time code, and its QR code, that sets up an inspector's or liaison's phone instead of

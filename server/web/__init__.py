@@ -14,8 +14,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from server import headers
-    # The office's pages (setup, imports, results, circulars, bulletins) join the console's blueprint.
-    from server.web import bulletins, circulars, imports, results, session, setup  # noqa: F401
+    # The office's pages join the console's blueprint.
+    from server.web import bulletins, circulars, holidays, imports, people, results, session, setup  # noqa: F401
     from server.web.views import blp
 
     session.init_app(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -11,12 +10,10 @@ from flask.cli import with_appcontext
 
 from server.errors import AppError
 from server.worktime import services
-from server.worktime.files import read_schedule_file
+from server.worktime.files import located, read_schedule_file
 
 #: Exit status when the file has problems, as for ``xuncha import``.
 EXIT_BAD_FILE = 2
-
-_DAY_FIELD = re.compile(r"days\.([0-9]+)(?:\.(\w+))?")
 
 
 @click.group("holidays")
@@ -42,7 +39,7 @@ def load_command(file: Path, year: int, source: str | None) -> None:
             _loaded, rescheduled = load_schedule(session, _clock(), year, parsed.days, actor_id=None,
                                                  source=source or parsed.source or file.name)
         except AppError as exc:
-            _fail(file, [_located(problem, parsed.places) for problem in exc.errors or [{"message": str(exc)}]])
+            _fail(file, [located(problem, parsed.places) for problem in exc.errors or [{"message": str(exc)}]])
         session.commit()
         report = services.year_report(session, current_app.config, year)
     click.echo(f"{year}: {len(report.days_off)} days off and {len(report.make_up_days)} make-up working days "
@@ -76,17 +73,6 @@ def show_command(year: int) -> None:
     click.echo(f"make-up working days ({len(report.make_up_days)}):")
     for line in services.describe_days(report.make_up_days):
         click.echo(f"  {line}")
-
-
-def _located(problem: dict[str, object], places: list[str]) -> str:
-    """A service problem ("days.3.date") told by the file's own place for that day ("line 5")."""
-    field = str(problem.get("field") or "")
-    match = _DAY_FIELD.fullmatch(field)
-    if match and int(match.group(1)) < len(places):
-        where = places[int(match.group(1))] + (f", {match.group(2)}" if match.group(2) else "")
-    else:
-        where = field
-    return f"{where}: {problem['message']}" if where else str(problem["message"])
 
 
 def _fail(file: Path, problems: list[str]) -> None:

@@ -106,3 +106,17 @@ def _read_json(path: Path) -> ScheduleFile:
     result.places = [f"days.{index}" for index in range(len(result.days))]
     result.source = loaded["source"] or None
     return result
+
+
+_DAY_FIELD = re.compile(r"days\.([0-9]+)(?:\.(\w+))?")
+
+
+def located(problem: dict[str, object], places: list[str]) -> str:
+    """A service problem ("days.3.date") told by the file's own place for that day ("line 5")."""
+    field = str(problem.get("field") or "")
+    match = _DAY_FIELD.fullmatch(field)
+    if match and int(match.group(1)) < len(places):
+        where = places[int(match.group(1))] + (f", {match.group(2)}" if match.group(2) else "")
+    else:
+        where = field
+    return f"{where}: {problem['message']}" if where else str(problem["message"])

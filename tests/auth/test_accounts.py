@@ -78,7 +78,7 @@ def test_an_admin_resets_a_password_and_every_token_of_the_account_stops(client,
     victim = login(client, "liai").get_json()["token"]
     url = f"/api/v1/users/{world['liaison'].id}/password"
     assert client.post(url, json={"password": NEW_PASSWORD},
-                       headers=bearer(login(client, "sup").get_json()["token"])).status_code == 403
+                       headers=bearer(login(client, "insp").get_json()["token"])).status_code == 403
     weak = client.post(url, json={"password": "liaison123"}, headers=bearer(admin))
     assert weak.status_code == 422 and weak.get_json()["errors"][0]["field"] == "password"
     assert client.get("/api/v1/auth/me", headers=bearer(victim)).status_code == 200

@@ -109,3 +109,31 @@ def test_the_office_setup_is_the_campaigns_supervisors_and_admins(rules, session
         scope.may(session, reach["sup"], "round.update", scope.Case(mine, None, None, None))
     with pytest.raises(AssertionError):
         scope.manages(reach["sup"], "order.void", mine)
+
+
+def test_the_account_rule_and_its_sql_agree(world, session, hasher):
+    """Who manages whose account (:func:`scope.manages_account`), and the people lists' condition
+    (:func:`scope.accounts_condition`) from it: every caller against every kind of account."""
+    from server.auth.models import User
+
+    other = factories.campaign(session)
+    people = {**world.users, "root": factories.user(session, hasher, Role.ADMIN, username="root"),
+              "fellow": factories.user(session, hasher, Role.SUPERVISOR, campaign=world.campaign, username="fellow"),
+              "sup2": factories.user(session, hasher, Role.SUPERVISOR, campaign=other, username="sup2"),
+              "carol": factories.user(session, hasher, Role.INSPECTOR, campaign=other, username="carol")}
+    session.commit()
+    managed = {"root": set(people), "sup": {"alice", "bob", "liaison", "liaison2"}, "sup2": {"carol"},
+               "alice": set(), "liaison": set()}
+    for caller, expected in managed.items():
+        who = people[caller]
+        by_rule = {name for name, user in people.items() if all(
+            scope.manages_account(who, action, user.role, user.campaign_id)
+            for action, rule in scope.WRITES.items() if rule.ownership is scope.Ownership.ACCOUNT)}
+        by_sql = set(session.scalars(sa.select(User.username).where(scope.accounts_condition(who))))
+        assert by_rule == by_sql == expected, caller
+    # creating: a supervisor never a staff account, nor one in another campaign
+    sup = people["sup"]
+    assert [scope.manages_account(sup, "user.create", role, world.campaign.id) for role in Role] == \
+        [role in (Role.INSPECTOR, Role.LIAISON) for role in Role]
+    assert not scope.manages_account(sup, "user.create", Role.INSPECTOR, other.id)
+    assert not scope.manages_account(sup, "user.create", Role.INSPECTOR, None)
