@@ -9,8 +9,9 @@ order workflow as for any other finding, so its rules and audit trail stay in on
 
 Anything this path does not handle plainly makes it step aside before it has written
 anything that stays: another kind of mutation, fields that do not validate, an id that
-exists, a change that arrives late, photos to attach, or any refusal of the database.
-The batch then takes the ordinary path, which answers each of those properly.
+exists, a change that arrives late, a finding that lands outside the pusher's pulls, photos to
+attach, or any refusal of the database. The batch then takes the ordinary path, which answers
+each of those properly.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from server.db import insert_rows, unattached, with_defaults
 from server.findings.models import Finding
 from server.orders import services as orders
 from server.sync import feed
-from server.sync.handlers import Context, Rejected, finding_row, load_fields, result
+from server.auth import scope
+from server.sync.handlers import Context, Rejected, finding_row, load_fields, pulled, result
 from server.sync.models import SyncReceipt
 from sync_protocol.entities import ENTITIES
 from sync_protocol.messages import Op, Outcome
@@ -52,8 +54,10 @@ def apply(session: Session, context: Callable[[dict[str, Any]], Context], mutati
             row, late = finding_row(ctx, mutation["id"], fields)
         except Rejected:
             return None
-        if late:
-            return None  # a late change is audited on the ordinary path
+        if late or not pulled(ctx, scope.Case(row["campaign_id"], row["unit_id"], row["round_id"], row["reported_by"])):
+            # A late change is audited, and one the pusher's devices will not pull is answered
+            # as gone (server.sync.push), on the ordinary path.
+            return None
         rows.append(with_defaults(Finding.__table__, row))
         contexts.append(ctx)
 

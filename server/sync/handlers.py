@@ -146,6 +146,14 @@ def readable(ctx: Context, record: Any) -> bool:
     return scope.reads_record(ctx.session, reach(ctx), record)
 
 
+def pulled(ctx: Context, case: scope.Case | None) -> bool:
+    """Do the pusher's devices receive a record of this case by pull? Pulls bring records by where
+    they are (server.sync.scope renders no author keys), so what the caller reads only as its
+    author — a patrol finding routed to another team's unit or left to triage — is not theirs
+    to hold."""
+    return case is None or scope.reads(ctx.session, reach(ctx), case, as_owner=False)
+
+
 def _earlier_reach(ctx: Context) -> scope.Reach:
     if "earlier" not in ctx.standing:
         keys = ctx.session.scalars(sa.select(ScopeSnapshot.keys).where(ScopeSnapshot.device_id == ctx.device_id))

@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import random
 import uuid
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,7 +32,8 @@ from server.clock import Clock
 from server.db import model_of, upsert
 from server.errors import AppError
 from server.sync import bulk, feed, locks
-from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, readable, result
+from server.auth.scope import case_of
+from server.sync.handlers import Applied, Context, Refused, Rejected, apply, existing_ids, pulled, readable, result
 from server.sync.models import DevicePush, DeviceSyncState, QuarantinedMutation, SyncConflict, SyncReceipt
 from sync_protocol.merge import clock_offset, effective_time
 from sync_protocol.messages import Outcome
@@ -104,8 +105,7 @@ def push(session: Session, clock: Clock, user: User, device_id: uuid.UUID, reque
     standing: dict[Any, Any] = {}
     units: dict[int, Any] = {}
     probe = Context(session, clock, user, device_id, now, 0, standing, units)
-    answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq],
-                         lambda record: readable(probe, record))
+    answered = _receipts(session, device_id, [s for s in seqs if s <= state.last_seq], probe)
     fresh = [m for m in mutations if m["seq"] > state.last_seq]
     # Every record the batch changes, locked in the global order and read again before any of
     # it is read for a decision (server.sync.locks). Held for the whole push.
@@ -172,27 +172,51 @@ def _lock_state(session: Session, device_id: uuid.UUID) -> DeviceSyncState:
                            .with_for_update()).one()
 
 
-def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int],
-              may_read: Callable[[Any], bool]) -> dict[int, dict[str, Any]]:
+def _receipts(session: Session, device_id: uuid.UUID, seqs: list[int], probe: Context) -> dict[int, dict[str, Any]]:
     if not seqs:
         return {}
     rows = session.execute(sa.select(SyncReceipt.seq, SyncReceipt.result).where(
         SyncReceipt.device_id == device_id, SyncReceipt.seq.in_(seqs)))
-    return {seq: _refreshed(session, result, may_read) for seq, result in rows}
+    return {seq: _refreshed(session, result, probe) for seq, result in rows}
 
 
-def _refreshed(session: Session, answer: dict[str, Any], may_read: Callable[[Any], bool]) -> dict[str, Any]:
+def _refreshed(session: Session, answer: dict[str, Any], probe: Context) -> dict[str, Any]:
     """A stored answer, re-sent with the record as it is now: the same outcome, but a copy
     taken before another device changed or deleted the record would overwrite what the phone
     has pulled since, and a deleted record would come back as a ghost. A record the caller may
-    no longer read is answered as pulls answer it: gone."""
+    no longer read, or its devices no longer pull, is answered as pulls answer it: gone."""
     if "server" not in answer and "deleted" not in answer:
         return answer
     model = next((m for m, spec in feed.REGISTRY.items() if spec.entity == answer["entity"]), None)
     record = session.get(model, _record_id(model, answer)) if model is not None else None
     fresh = {k: v for k, v in answer.items() if k not in ("server", "deleted")}
-    fresh.update(_server_view(record) if record is not None and may_read(record) else {"deleted": True})
+    fresh.update(_seen(probe, record) if record is not None else {"deleted": True})
     return fresh
+
+
+def _seen(ctx: Context, record: Any) -> dict[str, Any]:
+    """What an answer says of a record as it is now: its copy where the caller may read it, and
+    ``deleted: true`` where the caller's devices will not hold it — voided, or where no pull of
+    theirs brings it (:func:`pulled`). The phone then drops its copy, as on a tombstone; left
+    there it would be a ghost no pull ever corrects."""
+    if not readable(ctx, record):
+        return {"deleted": True}
+    view = _server_view(record)
+    if not pulled(ctx, case_of(ctx.session, record)):
+        view["deleted"] = True
+    return view
+
+
+def _settled(ctx: Context, mutation: dict[str, Any], applied: Applied) -> dict[str, Any]:
+    """What the answer to an applied mutation says of its record: the server's copy when it
+    differs from the device's (merged, duplicate), and whether the device keeps it at all. Only
+    a finding can land outside the pusher's pulls (routed by its place), or a late change."""
+    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
+        return _seen(ctx, applied.record)
+    if applied.late or mutation["entity"] == "finding":
+        view = _seen(ctx, applied.record)
+        return view if view.get("deleted") else {}
+    return {}
 
 
 def _record_id(model: type, answer: dict[str, Any]) -> Any:
@@ -283,10 +307,7 @@ def _apply_quickly(session: Session, ctx: Context, mutation: dict[str, Any]) -> 
         raise _Careful() from exc
     if applied.late:
         raise _Careful()  # late changes are audited on the careful path
-    extra: dict[str, Any] = {}
-    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE) and readable(ctx, applied.record):
-        extra.update(_server_view(applied.record))
-    return result(mutation, applied.outcome, **extra)
+    return result(mutation, applied.outcome, **_settled(ctx, mutation, applied))
 
 
 def apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[str, Any]:
@@ -320,9 +341,7 @@ def apply_one(session: Session, ctx: Context, mutation: dict[str, Any]) -> dict[
         record(session, ctx.clock, "sync.late_change", actor_id=ctx.user.id, device_id=ctx.device_id,
                entity=mutation["entity"], entity_id=mutation["id"],
                reason="pushed after the unit left the user's scope", data={"seq": mutation["seq"]})
-    extra: dict[str, Any] = {}
-    if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE) and readable(ctx, applied.record):
-        extra.update(_server_view(applied.record))
+    extra = _settled(ctx, mutation, applied)
     if applied.late:
         extra["late"] = True
     return result(mutation, applied.outcome, **extra)
