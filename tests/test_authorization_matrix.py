@@ -88,8 +88,8 @@ VISIBLE: dict[str, set[str]] = {
 class Row:
     #: The roles the operation admits at all (403 for the others).
     roles: frozenset[str]
-    #: Parameter → the kinds of object to try in it: a path parameter, or else a field of the
-    #: body (a dict); path parameters not named take FIXED.
+    #: Parameter → the kinds of object to try in it: a path parameter, a field of the body (a
+    #: dict), or else a query parameter (no body); path parameters not named take FIXED.
     objects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     body: Any = None
     #: The body is sent as a form (multipart), not JSON: the imports.
@@ -135,6 +135,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # disable revoke them); a supervisor changes their campaign's inspectors' only (403 on a fellow
     # supervisor, 404 on an admin's or another campaign's), in the order disable, enable, enrol, reset
     ("GET", "/api/v1/users"): Row(STAFF, lists=ACCOUNTS),
+    # the accounts a supervisor manages, of a campaign named in the query (tests/office/test_exports.py
+    # reads the files: no admin and no other campaign's people in a supervisor's)
+    ("GET", "/api/v1/users/export"): Row(STAFF, {"campaign_id": CAMPAIGNS}, query={"format": "csv"}),
     ("POST", "/api/v1/users"): Row(STAFF, {"campaign_id": CAMPAIGNS}, "new_user"),
     # into a campaign named in the form; no file: refused after the campaign is found
     ("POST", "/api/v1/users/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"dry_run": "true"}, form=True),
@@ -229,6 +232,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/standards/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"code": "STDX", "name": "细则"},
                                               form=True),
     ("POST", "/api/v1/units/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"dry_run": "true"}, form=True),
+    ("GET", "/api/v1/units/export"): Row(STAFF, {"campaign_id": CAMPAIGNS}, query={"format": "xlsx"}),
     ("POST", "/api/v1/zones/import"): Row(STAFF, {"campaign_id": CAMPAIGNS}, {"dry_run": "true"}, form=True),
     ("POST", "/api/v1/rounds"): Row(STAFF, {"campaign_id": CAMPAIGNS}, "new_round"),
     ("PATCH", "/api/v1/rounds/{round_id}"): Row(STAFF, {"round_id": ROUNDS}, {"ends_on": "2026-10-31"}),
@@ -242,6 +246,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/rounds/{round_id}/teams/export"): Row(STAFF, {"round_id": ROUNDS}, query={"format": "csv"}),
     ("GET", "/api/v1/rounds/{round_id}/assignments/export"): Row(STAFF, {"round_id": ROUNDS},
                                                                  query={"format": "csv"}),
+    ("GET", "/api/v1/rounds/{round_id}/results/export"): Row(STAFF, {"round_id": ROUNDS}, query={"format": "csv"}),
     ("POST", "/api/v1/bulletins/issue"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
     ("GET", "/api/v1/bulletins"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
     ("GET", "/api/v1/bulletins/docx"): Row(STAFF, query={"start": "2026-10-01", "end": "2026-10-31"}),
@@ -461,22 +466,24 @@ def test_the_matrix(client, session, scene):
         if not row.roles:
             continue
         body = scene.bodies[row.body]() if isinstance(row.body, str) else row.body
-        cases: list[tuple[str | None, str, Any]] = [(None, template, body)]
+        cases: list[tuple[str | None, str, Any, dict[str, Any]]] = [(None, template, body, row.query)]
         if row.objects:
             cases = []
             for param, kinds in row.objects.items():
                 for kind in kinds:
                     if "{" + param + "}" in template:
-                        cases.append((kind, template.replace("{" + param + "}", scene.ids[kind]), body))
+                        cases.append((kind, template.replace("{" + param + "}", scene.ids[kind]), body, row.query))
+                    elif body is not None:
+                        cases.append((kind, template, {**body, param: scene.ids[kind]}, row.query))
                     else:
-                        cases.append((kind, template, {**body, param: scene.ids[kind]}))
-        cases = [(kind, _fixed(path), sent) for kind, path, sent in cases]
+                        cases.append((kind, template, body, {**row.query, param: scene.ids[kind]}))
+        cases = [(kind, _fixed(path), sent, query) for kind, path, sent, query in cases]
         for role in ROLES:
             token = scene.tokens.get(role)
-            for kind, path, sent in cases:
+            for kind, path, sent, query in cases:
                 what = f"{role} {method} {path} ({kind})"
                 before = fingerprint(session) if kind is not None else None
-                response = _call(client, method, path, token, sent, row.query, row.form, row.headers)
+                response = _call(client, method, path, token, sent, query, row.form, row.headers)
                 status = response.status_code
                 if row.public:
                     expect(status < 500, f"{what}: {status}")

@@ -495,6 +495,13 @@ READS: dict[str, dict[Role, str]] = {
         Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's", Role.INSPECTOR: "none", Role.LIAISON: "none"},
     "user account": {Role.ADMIN: "all", Role.SUPERVISOR: "their campaign's", Role.INSPECTOR: "their own",
                      Role.LIAISON: "their own"},
+    # the lists a clerk keeps, exported as the files their imports read back
+    "units file (export)": {Role.ADMIN: "a campaign's", Role.SUPERVISOR: "their campaign's", Role.INSPECTOR: "none",
+                            Role.LIAISON: "none"},
+    "users file (export; never a password)": {
+        Role.ADMIN: "a campaign's accounts, and the admins",
+        Role.SUPERVISOR: "their campaign's inspectors and liaisons",
+        Role.INSPECTOR: "none", Role.LIAISON: "none"},
 }
 
 _COLUMNS = (Role.ADMIN, Role.SUPERVISOR, Role.INSPECTOR, Role.LIAISON)

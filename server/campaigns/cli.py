@@ -1,8 +1,10 @@
-"""``xuncha campaign create|update|list``: a campaign and its assessment groups, from an empty database."""
+"""``xuncha campaign create|update|list|export``: a campaign and its assessment groups, from an
+empty database, and its units and users written back as the files their imports read."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import click
@@ -96,3 +98,22 @@ def list_command() -> None:
         for campaign in session.scalars(sa.select(Campaign).order_by(Campaign.id)):
             span = f"{campaign.starts_on or ''}–{campaign.ends_on or ''}"
             click.echo(f"{campaign.id}\t{campaign.name}\t{campaign.office}\t{span}")
+
+
+@campaign_command.command("export")
+@click.argument("kind", type=click.Choice(["units", "users"]))
+@click.option("--campaign", help="Campaign name (default: the only campaign).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="A .xlsx or .csv file; the format follows the suffix.")
+@with_appcontext
+def export_command(kind: str, campaign: str | None, output: Path) -> None:
+    """Write the campaign's units or user accounts (and the admins; never a password) as the file
+    'xuncha import units|users' reads back."""
+    from server.cli import _campaign, _session
+    from server.imports import units, users
+    from server.imports.cli import write_export
+
+    rows = {"units": units.unit_rows, "users": users.user_rows}[kind]
+    with _session() as session:
+        written = rows(session, _campaign(session, campaign))
+    write_export(output, written, kind)

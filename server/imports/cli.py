@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from server.imports.base import ImportReport
+from server.imports.writers import format_of, table_bytes
 
 #: Exit status when the file has problems; 1 stays for usage mistakes such as an unknown campaign.
 EXIT_BAD_FILE = 2
@@ -134,3 +135,12 @@ def _print(report: ImportReport) -> None:
         click.echo("Generated passwords, shown only this once; hand them over privately:")
         for username, password in report.generated_passwords.items():
             click.echo(f"  {username}\t{password}")
+
+
+def write_export(output: Path, rows: Sequence[Sequence[object]], kind: str) -> None:
+    """Write an export command's list (header first) to ``output``, in the format its suffix names."""
+    fmt = format_of(output)
+    if fmt is None:
+        raise click.BadParameter("name a .xlsx or .csv file", param_hint="--output")
+    output.write_bytes(table_bytes(rows, fmt, title=kind))
+    click.echo(f"wrote {output}: {len(rows) - 1} {kind}")

@@ -32,3 +32,9 @@ class ImportReportSchema(ma.Schema):
 
 class ExportArgsSchema(ma.Schema):
     format = String(load_default="xlsx", validate=ma.validate.OneOf(FORMATS))
+
+
+class CampaignExportArgsSchema(ExportArgsSchema):
+    """A campaign's list rather than a round's."""
+
+    campaign_id = Integer(load_default=None, metadata={"description": "admins with several campaigns"})

@@ -10,14 +10,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from server.assessment.models import EnteredResult, RankingExclusion
-from server.assessment.services import config_for, round_unit_ids
+from server.assessment.services import config_for, exclusions_for, round_unit_ids
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, decimal
 from server.imports.messages import say
 from server.imports.references import UnitCodes
+from server.imports.writers import plain
 from server.rounds.models import Round
 from server.standards.models import Standard
+from server.units.models import Unit
 
 ZERO = Decimal(0)
 
@@ -30,6 +33,9 @@ COLUMNS = (
     Column("note", ("备注",)),
     Column("excluded_reason", ("暂不排序原因", "暂未排序原因", "不排序原因"), max_length=200),
 )
+
+#: The header an export writes, in column order; an export imports back unchanged.
+HEADERS = ("单位", "得分", "等次", "评议调整", "调整理由", "备注", "暂不排序原因")
 
 
 def check(context: Context, records: list[Record]) -> list[Problem]:
@@ -111,6 +117,22 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
                                          reason=rec.values["excluded_reason"], position=index)
                         for index, rec in enumerate(r for r in records if r.values.get("excluded_reason")))
     return outcomes
+
+
+def result_rows(session: Session, round_: Round) -> list[list[object]]:
+    """The results entered for the round as the rows of a score sheet, header first, in the order
+    entered; then the units left out of the ranking with no result entered, as the results page
+    would send them (importing the file gives those a row of their own)."""
+    names = dict(session.execute(sa.select(Unit.id, Unit.name).where(Unit.campaign_id == round_.campaign_id)).all())
+    excluded = {e.unit_id: e.reason for e in exclusions_for(session, round_.id)}
+    rows: list[list[object]] = [list(HEADERS)]
+    for result in session.scalars(sa.select(EnteredResult).where(EnteredResult.round_id == round_.id)
+                                  .order_by(EnteredResult.position, EnteredResult.unit_id)):
+        rows.append([names[result.unit_id], "" if result.score is None else plain(result.score), result.tier or "",
+                     plain(result.adjustment) if result.adjustment else "", result.adjustment_reason, result.note,
+                     excluded.pop(result.unit_id, "")])
+    rows += [[names[unit_id], "", "", "", "", "", reason] for unit_id, reason in excluded.items()]
+    return rows
 
 
 def _number(value: Decimal | str | None) -> Decimal | None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from server.imports.base import YES_NO, Column, Context, Outcome, Problem, Record, Spec, choice, code, decimal
 from server.imports.messages import say
+from server.imports.writers import plain
 from server.standards.models import ScoringModel, Standard, StandardItem, StandardSection
 
 ZERO = Decimal(0)
@@ -111,10 +112,6 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
 
 def rows(standard: Standard) -> list[list[object]]:
     """The standard as the rows of its import file, header first."""
-    def plain(value: Decimal) -> Decimal:
-        # 10, not 10.00 or 1E+1: written as a number in XLSX, as the clerk typed it in CSV.
-        return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-
     out: list[list[object]] = [list(HEADERS)]
     for item in standard.items:
         section = item.section

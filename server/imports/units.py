@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from server.campaigns.models import AssessmentGroup
+from server.campaigns.models import AssessmentGroup, Campaign
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, code, email, phone
 from server.imports.messages import say
 from server.units.models import ContactRole, Unit, UnitContact
@@ -21,6 +21,9 @@ COLUMNS = (
     Column("liaison_phone", ("联系电话", "联络员电话"), max_length=40, parse=phone),
     Column("liaison_email", ("联络员邮箱", "邮箱", "电子邮箱"), max_length=200, parse=email),
 )
+
+#: The header an export writes, in column order; an export imports back unchanged.
+HEADERS = ("单位编码", "单位名称", "考核组别", "上级单位编码", "地址", "联络员", "联系电话", "联络员邮箱")
 
 
 def check(context: Context, records: list[Record]) -> list[Problem]:
@@ -154,6 +157,22 @@ class _Groups:
             self.context.session.flush()
             self.context.report.notes.append(say("note.new_group", name=name))
         return group.id
+
+
+def unit_rows(session: Session, campaign: Campaign,
+              visible: sa.ColumnElement[bool] = sa.true()) -> list[list[object]]:
+    """The campaign's units (those ``visible`` among them) as the rows of a units file, header
+    first. A unit with several liaisons is written with its first: the import matches liaisons
+    by name and leaves the others as they are."""
+    codes = dict(session.execute(sa.select(Unit.id, Unit.code).where(Unit.campaign_id == campaign.id)).all())
+    rows: list[list[object]] = [list(HEADERS)]
+    for unit in session.scalars(sa.select(Unit).where(Unit.campaign_id == campaign.id, visible).order_by(Unit.id)
+                                .options(selectinload(Unit.contacts), selectinload(Unit.group))):
+        liaison = next((c for c in unit.contacts if c.role is ContactRole.LIAISON), None)
+        rows.append([unit.code, unit.name, unit.group.name if unit.group else "",
+                     codes.get(unit.parent_id, "") if unit.parent_id else "", unit.address,
+                     *((liaison.name, liaison.phone, liaison.email) if liaison else ("", "", ""))])
+    return rows
 
 
 SPEC = Spec(kind="units", columns=COLUMNS, unique=("code", "name"), check=check, apply=apply)

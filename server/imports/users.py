@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from server.auth.models import Role, User
 from server.auth.passwords import generate as new_password
-from server.auth.scope import manages_account
+from server.auth.scope import Who, accounts_condition, manages_account
 from server.auth.services import user_problems
+from server.campaigns.models import Campaign
 from server.imports.base import Column, Context, Outcome, Problem, Record, Spec, assign, choice, code, email, phone
 from server.imports.messages import say
 from server.imports.references import UnitCodes
+from server.units.models import Unit
 
-ROLES = {**{role.value: role for role in Role},
-         "管理员": Role.ADMIN, "督查员": Role.SUPERVISOR, "检查员": Role.INSPECTOR, "联络员": Role.LIAISON}
+#: Each role as the office's lists name it (and an export writes it).
+ROLE_NAMES = {Role.ADMIN: "管理员", Role.SUPERVISOR: "督查员", Role.INSPECTOR: "检查员", Role.LIAISON: "联络员"}
+ROLES = {**{role.value: role for role in Role}, **{name: role for role, name in ROLE_NAMES.items()}}
 
 COLUMNS = (
     Column("username", ("用户名", "账号"), required=True, max_length=64, parse=code),
@@ -26,6 +30,10 @@ COLUMNS = (
     #: Only for new accounts; left empty, one is generated and shown once.
     Column("password", ("密码", "初始密码"), max_length=128),
 )
+
+#: The header an export writes, in column order: every column but the password, which is
+#: stored only as a hash and which an import never changes for an existing account anyway.
+HEADERS = ("用户名", "姓名", "角色", "单位编码", "电话", "邮箱")
 
 
 def check(context: Context, records: list[Record]) -> list[Problem]:
@@ -102,6 +110,23 @@ def apply(context: Context, records: list[Record]) -> list[Outcome]:
     if ignored_passwords:
         context.report.notes.append(say("note.passwords_kept", count=ignored_passwords))
     return outcomes
+
+
+def user_rows(session: Session, campaign: Campaign, manager: Who | None = None) -> list[list[object]]:
+    """The campaign's accounts that ``manager`` manages (:func:`accounts_condition`; None: the
+    command line, every one) as the rows of a users file, header first. Admin accounts belong to
+    no campaign and are listed for admins, as the import puts them back: in none. Disabled
+    accounts are listed too; the import neither disables nor enables."""
+    in_campaign = sa.or_(User.campaign_id == campaign.id, User.role == Role.ADMIN)
+    managed = sa.true() if manager is None else accounts_condition(manager)
+    rank = {role: index for index, role in enumerate(ROLE_NAMES)}
+    found = session.execute(sa.select(User, Unit.code).outerjoin(Unit, Unit.id == User.unit_id)
+                            .where(in_campaign, managed)).all()
+    rows: list[list[object]] = [list(HEADERS)]
+    for user, unit_code in sorted(found, key=lambda row: (rank[row[0].role], row[0].username)):
+        rows.append([user.username, user.display_name, ROLE_NAMES[user.role], unit_code or "", user.phone,
+                     user.email])
+    return rows
 
 
 SPEC = Spec(kind="users", columns=COLUMNS, unique=("username",), check=check, apply=apply)

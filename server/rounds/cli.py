@@ -121,21 +121,18 @@ def list_command(campaign: str | None) -> None:
 
 @round_command.command("export")
 @click.argument("round_ref", metavar="ROUND")
-@click.argument("kind", type=click.Choice(["teams", "assignments"]))
+@click.argument("kind", type=click.Choice(["teams", "assignments", "scores"]))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="A .xlsx or .csv file; the format follows the suffix.")
 @with_appcontext
 def export_command(round_ref: str, kind: str, output: Path) -> None:
-    """Write ROUND's teams or assignments as the file 'xuncha import' reads back."""
+    """Write ROUND's teams, assignments or entered results (a score sheet) as the file
+    'xuncha import' reads back."""
     from server.cli import _session
-    from server.imports import teams
-    from server.imports.writers import FORMATS, table_bytes
+    from server.imports import scores, teams
+    from server.imports.cli import write_export
 
-    fmt = output.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise click.BadParameter("name a .xlsx or .csv file", param_hint="--output")
-    rows = teams.team_rows if kind == "teams" else teams.assignment_rows
+    rows = {"teams": teams.team_rows, "assignments": teams.assignment_rows, "scores": scores.result_rows}[kind]
     with _session() as session:
         written = rows(session, find_round(session, round_ref))
-    output.write_bytes(table_bytes(written, fmt, title=kind))
-    click.echo(f"wrote {output}: {len(written) - 1} {kind}")
+    write_export(output, written, kind)

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import io
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Response, send_file
+from flask import Response
 from sqlalchemy.orm import Session, selectinload
 
 from server import db
@@ -19,9 +18,10 @@ from server.clock import app_clock
 from server.errors import NotFound
 from server.imports import scores, teams
 from server.imports.base import ImportReport, Spec
+from server.imports.downloads import table_download
 from server.imports.schemas import ExportArgsSchema, ImportFormSchema, ImportReportSchema
 from server.imports.uploads import import_typed, import_upload
-from server.imports.writers import MIMETYPES, table_bytes
+from server.imports.writers import MIMETYPES
 from server.pagination import PageArgsSchema, page_schema, paginate
 from server.rounds import services
 from server.rounds.models import Round, Team
@@ -153,8 +153,16 @@ def export_assignments(args: dict[str, Any], round_id: int) -> Response:
     return _export(teams.assignment_rows, round_id, args["format"], "assignments")
 
 
+@blp.get("/rounds/<int:round_id>/results/export")
+@requires(Permission.MANAGE_ASSESSMENTS)
+@blp.arguments(ExportArgsSchema, location="query")
+@blp.doc(**file_response(MIMETYPES.values(), "The spreadsheet, as its import reads it back"))
+def export_results(args: dict[str, Any], round_id: int) -> Response:
+    """The results entered for the round as a score sheet its results import reads back (单位, 得分,
+    等次, 评议调整, 调整理由, 备注, 暂不排序原因), unlike the report GET /rounds/{id}/score-sheet."""
+    return _export(scores.result_rows, round_id, args["format"], "results")
+
+
 def _export(rows: Callable[[Session, Round], list[list[object]]], round_id: int, fmt: str, kind: str) -> Response:
     round_ = _managed_round(round_id)
-    data = table_bytes(rows(db.session(), round_), fmt, title=kind)
-    return send_file(io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True,
-                     download_name=f"round-{round_.id}-{kind}.{fmt}")
+    return table_download(rows(db.session(), round_), fmt, title=kind, name=f"round-{round_.id}-{kind}")

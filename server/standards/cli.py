@@ -76,10 +76,10 @@ def export_command(code: str, version: int | None, campaign: str | None, output:
     from server.cli import _session
     from server.standards.services import export
 
-    from server.imports.writers import FORMATS
+    from server.imports.writers import format_of
 
-    fmt = output.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
+    fmt = format_of(output)
+    if fmt is None:
         raise click.BadParameter("name a .xlsx or .csv file", param_hint="--output")
     with _session() as session:
         standard = _find(session, campaign, code, version)

@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Response
 from sqlalchemy.orm import selectinload
 
 from server import db
-from server.api import Blueprint
+from server.api import Blueprint, file_response
 from server.auth.permissions import Permission
 from server.auth.scope import units_condition
 from server.auth.security import current_reach, current_user, requires
@@ -15,8 +16,10 @@ from server.errors import NotFound
 from server.imports import units as unit_file
 from server.imports import zones as zone_file
 from server.imports.base import ImportReport
-from server.imports.schemas import CampaignImportFormSchema, ImportReportSchema
+from server.imports.downloads import table_download
+from server.imports.schemas import CampaignExportArgsSchema, CampaignImportFormSchema, ImportReportSchema
 from server.imports.uploads import import_upload
+from server.imports.writers import MIMETYPES
 from server.pagination import PageArgsSchema, page_schema, paginate
 from server.units.models import Unit, Zone
 from server.units.schemas import UnitSchema, ZoneSchema
@@ -33,6 +36,19 @@ def list_units(args: dict[str, Any]) -> dict[str, Any]:
     stmt = (sa.select(Unit).where(units_condition(current_reach(), Unit.id))
             .options(selectinload(Unit.contacts)))
     return paginate(db.session(), stmt, Unit.id, args)
+
+
+@blp.get("/units/export")
+@requires(Permission.MANAGE_ASSESSMENTS)
+@blp.arguments(CampaignExportArgsSchema, location="query")
+@blp.doc(**file_response(MIMETYPES.values(), "The spreadsheet, as its import reads it back"))
+def export_units(args: dict[str, Any]) -> Response:
+    """The campaign's units as the file the units import reads back (XLSX, or CSV UTF-8): 单位编码,
+    单位名称, 考核组别, 上级单位编码, 地址, 联络员, 联系电话, 联络员邮箱; the units GET /units shows."""
+    session = db.session()
+    campaign = campaign_of(session, current_user(), args["campaign_id"])
+    rows = unit_file.unit_rows(session, campaign, units_condition(current_reach(), Unit.id))
+    return table_download(rows, args["format"], title="units", name=f"campaign-{campaign.id}-units")
 
 
 @blp.get("/units/<int:unit_id>")

@@ -6,10 +6,10 @@ import base64
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from server import db
-from server.api import Blueprint
+from server.api import Blueprint, file_response
 from server.auth import accounts
 from server.auth.models import User
 from server.auth.permissions import Permission
@@ -22,7 +22,10 @@ from server.campaigns.services import campaign_of
 from server.clock import app_clock
 from server.imports import users as users_file
 from server.imports.base import ImportReport
+from server.imports.downloads import table_download
+from server.imports.schemas import CampaignExportArgsSchema
 from server.imports.uploads import import_upload
+from server.imports.writers import MIMETYPES
 from server.pagination import PageArgsSchema, page_schema, paginate
 from server.users.schemas import UserCreateSchema, UserImportFormSchema, UserImportReportSchema
 
@@ -71,6 +74,21 @@ def import_users(form: dict[str, Any]) -> ImportReport:
     their campaign (a row naming anyone else's account is one of the problems)."""
     campaign = campaign_of(db.session(), current_user(), form["campaign_id"])
     return import_upload(users_file.SPEC, campaign=campaign, dry_run=form["dry_run"])
+
+
+@blp.get("/users/export")
+@requires(Permission.MANAGE_USERS)
+@blp.arguments(CampaignExportArgsSchema, location="query")
+@blp.doc(**file_response(MIMETYPES.values(), "The spreadsheet, as its import reads it back"))
+def export_users(args: dict[str, Any]) -> Response:
+    """The campaign's accounts the caller manages as the file the users import reads back (XLSX, or
+    CSV UTF-8): 用户名, 姓名, 角色, 单位编码, 电话, 邮箱, never a password. A supervisor's file holds
+    their campaign's inspectors and liaisons; an admin's every account of the campaign, and the
+    admins."""
+    session = db.session()
+    campaign = campaign_of(session, current_user(), args["campaign_id"])
+    rows = users_file.user_rows(session, campaign, current_user())
+    return table_download(rows, args["format"], title="users", name=f"campaign-{campaign.id}-users")
 
 
 @blp.post("/users/<int:user_id>/password")

@@ -268,3 +268,30 @@ def test_every_event_of_an_account_has_its_words(client, api, world, office):
                 "auth.enrolment_issued", "auth.enrolled", "auth.user_tokens_revoked", "auth.login",
                 "auth.login_failed", "auth.login_locked", "auth.login_demo_password", "auth.password_change_failed"}
     assert {f"people.event.{action}" for action in recorded} <= set(ZH_CN)
+
+
+def _export_link(page: str) -> str | None:
+    found = re.search(r'id="people-export">[^<]*<a href="([^"]+)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_the_list_downloads_as_the_users_file_of_the_people_managed(client, api, world, office):
+    from openpyxl import load_workbook
+
+    def usernames(answer) -> list[str]:  # type: ignore[no-untyped-def]
+        assert answer.status_code == 200
+        rows = list(load_workbook(io.BytesIO(answer.data)).active.iter_rows(values_only=True))
+        assert rows[0] == ("用户名", "姓名", "角色", "单位编码", "电话", "邮箱")
+        return [row[0] for row in rows[1:]]
+
+    _log_in(client, "sup")
+    link = _export_link(_page(client, "/console/people"))
+    assert link is not None and "format=xlsx" in link
+    # the people the list shows: no admin, no fellow supervisor, no other campaign's
+    assert usernames(client.get(link)) == ["alice", "bob", "liaison", "liaison2"]
+    # an admin of several campaigns picks one in the filter first
+    _log_in(api, "root")
+    assert _export_link(_page(api, "/console/people")) is None
+    link = _export_link(_page(api, f"/console/people?campaign_id={world.campaign.id}"))
+    assert link is not None and f"campaign_id={world.campaign.id}" in link
+    assert usernames(api.get(link)) == ["root", "fellow", "sup", "alice", "bob", "liaison", "liaison2"]

@@ -171,6 +171,11 @@ def test_a_score_sheet_is_checked_with_row_numbers_then_imported_on_confirmation
     assert "（西铁安康办因体制问题未解决暂未排序）" in printed(page)[0]
     assert "1、好的部门、单位：市人大办。" in printed(page)  # 96 ≥ 94.5
     assert "2、较好的部门、单位：市政府办。" in printed(page)
+    # The results entered download from the page as a score sheet, which imports back unchanged.
+    link = lxml.html.fromstring(page).get_element_by_id("sheet-export").findall(".//a")[0].get("href")
+    (tmp_path / "导出的得分.xlsx").write_bytes(client.get(link).data)
+    checked = _check_sheet(client, round_id, tmp_path / "导出的得分.xlsx").get_data(as_text=True)
+    assert "导入后将新增 0 条、更新 0 条，3 条不变" in checked
 
     # The token is spent: confirming again imports nothing and says to check the file again.
     again = client.post(f"{here}/sheet/confirm", data=confirm)

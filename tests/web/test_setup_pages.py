@@ -151,6 +151,18 @@ def test_seed_002_is_set_up_through_the_console_alone(cli, client, session, tmp_
     assert admin.flashes(admin.confirm(f"{place}/import/units", checked))[0].endswith("新增 0 条，更新 0 条，115 条不变。")
     assert _count(session, Unit) == 115
 
+    # -- the units download from the campaign's page as the file their import reads: unchanged
+    campaign_page = admin.get(place).get_data(as_text=True)
+    link = re.search(r'href="(/api/v1/units/export\?[^"]*format=xlsx[^"]*)"', campaign_page)
+    assert link and f"campaign_id={campaign.id}" in link.group(1), campaign_page
+    downloaded = admin.get(link.group(1).replace("&amp;", "&"))
+    assert downloaded.status_code == 200
+    assert next(load_workbook(io.BytesIO(downloaded.data)).active.iter_rows(values_only=True))[:2] == ("单位编码",
+                                                                                                     "单位名称")
+    (tmp_path / "导出的单位.xlsx").write_bytes(downloaded.data)
+    checked = admin.check(f"{place}/import/units", tmp_path / "导出的单位.xlsx")
+    assert "新增 0 条、更新 0 条，115 条不变" in checked.get_data(as_text=True)
+
     # -- the round's lists and the standard download as files their imports read back
     teams = admin.get(f"/api/v1/rounds/{round_.id}/teams/export?format=xlsx")
     rows = list(load_workbook(io.BytesIO(teams.data)).active.iter_rows(values_only=True))
