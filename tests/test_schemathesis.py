@@ -7,9 +7,8 @@ every run), no shrinking. A failure names the operation, the role and the reques
 
 from __future__ import annotations
 
-import threading
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -18,7 +17,6 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
-from werkzeug.serving import make_server
 
 from tests.test_auth import login
 from tests.world import finding_fields
@@ -32,16 +30,6 @@ def _tus_chunk(_context: Any, value: Any) -> dict[str, bytes]:
 #: Examples per operation and role: enough to reach past the happy path of each.
 EXAMPLES = 8
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
-
-
-@pytest.fixture
-def served(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@ over real HTTP on 127.0.0.1 by a threaded server, on the test database and the t
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.factories import PASSWORD
 
@@ -16,18 +14,6 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def served(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app on a threaded HTTP server of its own (real sockets; the test's clock): its address."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
-    httpd.server_close()
 
 
 @pytest.fixture
