@@ -84,8 +84,8 @@ def test_a_bad_form_comes_back_with_its_errors_and_nothing_written(client, sessi
     token = _csrf(client, "/console/people/new")
     before = row_counts(session)
     for data, said in (({"username": "alice", "role": "inspector"}, "already exists"),  # 409
-                       ({"username": "weak", "role": "inspector", "password": "password1"}, "common"),
-                       ({"username": "nounit", "role": "liaison"}, "a liaison must belong to a unit")):
+                       ({"username": "weak", "role": "inspector", "password": "password1"}, "太容易被猜到"),
+                       ({"username": "nounit", "role": "liaison"}, "单位联络员须属于一个单位")):
         answer = client.post("/console/people/new", data={"csrf_token": token, "display_name": "某人", **data})
         page = answer.get_data(as_text=True)
         assert answer.status_code in (409, 422) and 'id="form-errors"' in page and said in html.unescape(page)
