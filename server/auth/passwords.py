@@ -16,6 +16,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
+from server.auth.messages import say
+from server.messages import Said
+
 MIN_PASSWORD_LENGTH = 8
 #: zxcvbn's score from 0 (guessable in a few tries) to 4; 3 is "safely unguessable: moderate
 #: protection from an offline attack" — the hashes are argon2id, and logins are throttled.
@@ -53,21 +56,24 @@ def estimate(secret: str, user_inputs: Iterable[str] = ()) -> dict[str, Any]:
         return zxcvbn(secret[:_ESTIMATE_CHARS], user_inputs=[i for i in user_inputs if i])
 
 
-def check_strength(password: str, user_inputs: Iterable[str] = ()) -> str | None:
-    """Why a new password is refused, or None when it is acceptable.
+def check_strength(password: str, user_inputs: Iterable[str] = ()) -> Said | None:
+    """Why a new password is refused (a sentence of :mod:`server.auth.messages`), or None when
+    it is acceptable.
 
     ``user_inputs``: the account's username, name and e-mail, which a password must not lean on.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        return say("password_too_short", minimum=MIN_PASSWORD_LENGTH)
     result = estimate(password, user_inputs)
     if result["score"] >= MIN_SCORE:
         return None
     feedback = result["feedback"]
-    why = feedback["warning"] or ("It leans on the account's own name." if _leans_on(password, user_inputs)
-                                  else "This password is easy to guess.")
+    # Below the score zxcvbn always has advice (at least "Add another word or two").
     advice = " ".join(feedback["suggestions"])
-    return f"is too easy to guess: {why.rstrip('.')}. {advice}".strip()
+    if not feedback["warning"] and _leans_on(password, user_inputs):
+        return say("password_leans_on_account", advice=advice)
+    return say("password_guessable", why=(feedback["warning"] or "This password is easy to guess.").rstrip("."),
+               advice=advice)
 
 
 def generate() -> str:

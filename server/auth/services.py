@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from server.audit.models import ActorKind
 from server.audit.services import record
 from server.auth import passwords
+from server.auth.messages import say
 from server.auth.models import FIELD_ROLES, AuthToken, Device, Role, User
 from server.clock import Clock
 from server.errors import (Conflict, DeviceRevoked, DeviceTaken, InvalidCredentials, NotFound, OutboxNotDrained,
@@ -269,8 +270,7 @@ def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, usern
     problems = user_problems(role=role, unit_id=unit_id, password=password,
                              user_inputs=(username, display_name, email))
     if password is None and role not in FIELD_ROLES:
-        problems.append(("password", "is required: staff log in with their password (only inspectors' and "
-                                     "liaisons' phones are set up with a one-time code)"))
+        problems.append(("password", say("staff_password_required")))
     if problems:
         raise ValidationFailed(errors=[{"field": f, "message": m} for f, m in problems])
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
@@ -287,15 +287,16 @@ def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, usern
 
 def user_problems(*, role: Role, unit_id: int | None, password: str | None,
                   user_inputs: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """The rules a user record must satisfy, shared by the CLI, imports and the API.
+    """The rules a user record must satisfy, shared by the CLI, imports and the API, each broken
+    one as (field, sentence of :mod:`server.auth.messages`).
 
     ``user_inputs``: the account's username, name and e-mail, which its password must not lean on.
     """
     problems = []
     if role is Role.LIAISON and unit_id is None:
-        problems.append(("unit", "a liaison must belong to a unit"))
+        problems.append(("unit", say("liaison_without_unit")))
     if role is not Role.LIAISON and unit_id is not None:
-        problems.append(("unit", "only liaisons belong to a unit"))
+        problems.append(("unit", say("unit_not_for_role")))
     if password is not None:
         weakness = passwords.check_strength(password, user_inputs)
         if weakness:

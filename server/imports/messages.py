@@ -68,6 +68,9 @@ ENGLISH: Mapping[str, str] = {
     "unknown_person": "no inspector or supervisor {name!r} in this campaign",
     "unknown_team": "no team {team!r} in round {round} (its teams: {teams})",
     "no_teams_yet": "no team {team!r} in round {round} (its teams: none yet; import the teams first)",
+    # users (what a supervisor's file may not do: server.auth.scope.manages_account)
+    "account_not_managed": "is taken by an account you do not manage",
+    "staff_role": "{role}: only an admin creates staff accounts",
     # score sheets
     "not_in_round": "{unit} is not assigned to a team of round {round}",
     "above_full_score": "{score} is more than the full score {full}",

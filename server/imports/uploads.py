@@ -57,17 +57,6 @@ def import_saved(spec: Spec, path: Path, *, campaign: Campaign, target: Any = No
     return report
 
 
-def import_storage(upload: FileStorage, spec: Spec, *, campaign: Campaign, target: Any = None,
-                   dry_run: bool = False) -> ImportReport:
-    """Import an uploaded file as the request's caller, and answer the report as it stands (a
-    page lists its problems); the transaction is left to :func:`settle`."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(upload.filename or "upload").name
-        upload.save(path)
-        return import_file(db.session(), app_clock(), current_app.extensions["xuncha.hasher"], spec, path,
-                           campaign=campaign, dry_run=dry_run, target=target, actor=current_user())
-
-
 def settle(report: ImportReport) -> None:
     """Commit what an import wrote; roll back a dry run, or an import with problems (it wrote nothing)."""
     session = db.session()

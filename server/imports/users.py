@@ -76,9 +76,9 @@ def _refusal(context: Context, user: User | None, role: Role) -> tuple[str, str]
         return None  # the command line
     if user is not None and not manages_account(actor, "user.import", user.role, user.campaign_id):
         # Said alike for an account out of sight and a staff one: the username is simply not theirs.
-        return "username", "is taken by an account you do not manage"
+        return "username", say("account_not_managed")
     if not manages_account(actor, "user.import", role, _campaign_of(context, role)):
-        return "role", f"{role.value}: only an admin creates staff accounts"
+        return "role", say("staff_role", role=role.value)
     return None
 
 

@@ -30,9 +30,11 @@ from server.imports import scores as score_file
 from server.imports import standards as standard_file
 from server.imports import teams as team_files
 from server.imports import units as unit_file
+from server.imports import users as users_file
 from server.imports import zones as zone_file
 from server.imports.base import ImportReport, Spec
 from server.imports.readers import SourceRow, read_table
+from server.imports.services import match_headers
 from server.imports.uploads import import_saved, uploaded_file
 from server.rounds import services as rounds
 from server.rounds.models import Round
@@ -48,20 +50,26 @@ PREVIEW_ROWS = 20
 #: The notes an import's confirm says; a units file naming many new groups says the first ones.
 NOTES_SAID = 10
 STANDARD_FIELDS = ("code", "name", "full_score", "scoring_model")
+#: What the preview shows for a cell of a hidden column that is filled in.
+HIDDEN = "••••••"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
 class Importable:
     spec: Spec
-    #: The office's action (server.auth.scope.WRITES) the import is.
-    action: str
+    #: The office's action (server.auth.scope.WRITES) the import is. None: any campaign the
+    #: caller sees, each row judged on its own (a users file's, by manages_account).
+    action: str | None
     #: What the file goes into, as the page's address names it: "campaigns" or "rounds".
     into: str
     #: The page that offers the file and shows its check, when it is not the office's import
-    #: page (the results page offers the score sheet); a confirm returns there. None: the
-    #: office's import page, and back to the campaign's or the round's page.
+    #: page (the results page offers the score sheet, the people pages the users file); a
+    #: confirm returns there. None: the office's import page, and back to the campaign's or the
+    #: round's page.
     page: str | None = None
+    #: Columns whose cells the check's preview does not show: a page is no place for passwords.
+    hidden: tuple[str, ...] = ()
 
 
 IMPORTS = {
@@ -71,6 +79,7 @@ IMPORTS = {
     "teams": Importable(team_files.TEAMS, "round.import_teams", "rounds"),
     "assignments": Importable(team_files.ASSIGNMENTS, "round.import_assignments", "rounds"),
     "scores": Importable(score_file.SPEC, "round.enter_results", "rounds", page="web.round_results"),
+    "users": Importable(users_file.SPEC, None, "campaigns", page="web.people_import", hidden=("password",)),
 }
 _OFFICE_KINDS = ", ".join(kind for kind, importable in IMPORTS.items() if importable.page is None)
 _PAGE = f"/office/<any(campaigns, rounds):into>/<int:ident>/import/<any({_OFFICE_KINDS}):kind>"
@@ -107,8 +116,9 @@ class Checked:
         return column_label(IMPORTS[self.kind].spec, name)
 
 
-def where_to(into: str, ident: int, kind: str) -> Where:
-    """Where the import goes, if the caller may import this kind there (404 / 403 otherwise)."""
+def where_to(into: str, ident: int | None, kind: str) -> Where:
+    """Where the import goes, if the caller may import this kind there (404 / 403 otherwise); a
+    campaign not named is the caller's own, as :func:`campaigns.campaign_of` says."""
     importable = IMPORTS[kind]
     if importable.into != into:
         raise NotFound(f"No {kind} import into {into}.")
@@ -116,6 +126,7 @@ def where_to(into: str, ident: int, kind: str) -> Where:
     if into == "campaigns":
         campaign = campaigns.campaign_of(session, user, ident, importable.action)
         return Where(campaign, None, url_for(importable.page or "web.campaign_page", campaign_id=campaign.id))
+    assert ident is not None and importable.action is not None
     round_ = rounds.managed_round(session, user, ident, importable.action)
     return Where(session.get_one(Campaign, round_.campaign_id), round_,
                  url_for(importable.page or "web.round_page", round_id=round_.id))
@@ -136,13 +147,14 @@ def check(kind: str, where: Where, details: dict[str, Any] | None = None) -> Che
     if not report.ok:
         staging.discard(staged)  # nothing to confirm: the clerk mends the file and checks it again
         return Checked(kind, report, details)
-    return Checked(kind, report, details, _preview(staged), staged.token)
+    return Checked(kind, report, details, _preview(staged, IMPORTS[kind]), staged.token)
 
 
 def confirm(kind: str, where: Where) -> Checked:
     """Import the file the form's token names, as checked, with the check's details; when it went
-    through, what changed is flashed for the page the clerk returns to. :class:`staging.Gone`
-    when the token names no file this caller may import here now."""
+    through, what changed is flashed for the page the clerk sees next. :class:`staging.Gone`
+    when the token names no file this caller may import here now — so a confirm answers once,
+    and a page showing what it made up (a users file's passwords) is never shown again."""
     staged = staging.take(request.form.get("token", ""), purpose=_purpose(where, kind))
     report = import_saved(IMPORTS[kind].spec, staged.path, campaign=where.campaign,
                           target=_target(kind, where, staged.details))
@@ -216,16 +228,19 @@ def _target(kind: str, where: Where, details: dict[str, Any]) -> Any:
     return where.round
 
 
-def _preview(staged: staging.Staged) -> Preview:
+def _preview(staged: staging.Staged, importable: Importable) -> Preview:
     table = read_table(staged.path)
     # Excel often carries empty, formatted columns past the last real one: they are not shown.
     width = max((i + 1 for i, header in enumerate(table.headers) if header), default=0)
-    rows = [(row.line, _cells(row, width)) for row in table.rows[:PREVIEW_ROWS]]
+    positions = match_headers(importable.spec.columns, table.headers)[0]
+    hidden = {positions[name] for name in importable.hidden if name in positions}
+    rows = [(row.line, _cells(row, width, hidden)) for row in table.rows[:PREVIEW_ROWS]]
     return Preview(table.headers[:width], rows, len(table.rows))
 
 
-def _cells(row: SourceRow, width: int) -> tuple[str, ...]:
-    return tuple(row.cells[:width]) + ("",) * (width - len(row.cells))
+def _cells(row: SourceRow, width: int, hidden: set[int]) -> tuple[str, ...]:
+    cells = tuple(row.cells[:width]) + ("",) * (width - len(row.cells))
+    return tuple(HIDDEN if i in hidden and cell else cell for i, cell in enumerate(cells))
 
 
 def _page(kind: str, where: Where, *, form: dict[str, Any], errors: list[tuple[str, str]] | None = None,

@@ -14,17 +14,13 @@ one (the last code voids the earlier). Every other form redirects after the POST
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import io
 from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from werkzeug.datastructures import FileStorage
 
 from server import db
 from server.auth import accounts, enrolment, passwords
@@ -35,15 +31,13 @@ from server.auth.scope import campaign_condition, manages_account
 from server.auth.security import authenticate_request, requires
 from server.auth.throttle import throttle
 from server.campaigns.models import Campaign
-from server.campaigns.services import campaign_of
 from server.clock import app_clock
 from server.errors import Conflict, ValidationFailed, flatten_messages
 from server.imports import users as users_file
-from server.imports.uploads import checked_file, import_storage, settle, uploaded_file
 from server.units.models import Unit
 from server.users import roster
 from server.users.schemas import UserCreateSchema
-from server.web import inspector
+from server.web import imports, inspector, staging
 from server.web.text import text
 from server.web.views import blp
 from sync_protocol.fields import Integer, String
@@ -69,6 +63,11 @@ def _load(schema: ma.Schema, raw: dict[str, Any]) -> dict[str, Any]:
 def _campaigns() -> list[Campaign]:
     return list(db.session().scalars(sa.select(Campaign).where(campaign_condition(_me(), Campaign.id))
                                      .order_by(Campaign.id)))
+
+
+def _chosen(campaigns: list[Campaign], wanted: Any) -> Campaign | None:
+    """The campaign a form is for: the one asked for among the caller's, else their first."""
+    return next((c for c in campaigns if str(c.id) == str(wanted)), campaigns[0] if campaigns else None)
 
 
 def _units(campaign_id: int | None) -> list[tuple[int, str]]:
@@ -122,8 +121,7 @@ def person_new() -> Any:
 def _creation_form(values: dict[str, Any], errors: list[dict[str, Any]], status: int = 200) -> Any:
     """The form, for the campaign chosen (an admin with several picks one; its units are offered)."""
     campaigns = _campaigns()
-    wanted = values.get("campaign_id") or request.args.get("campaign_id", "")
-    chosen = next((c for c in campaigns if str(c.id) == str(wanted)), campaigns[0] if campaigns else None)
+    chosen = _chosen(campaigns, values.get("campaign_id") or request.args.get("campaign_id", ""))
     me = _me()
     roles = [r for r in Role if manages_account(me, "user.create", r,
                                                  None if r is Role.ADMIN else chosen.id if chosen else None)]
@@ -234,41 +232,45 @@ def _ttl() -> dt.timedelta:
     return dt.timedelta(minutes=current_app.config["ENROLMENT_CODE_TTL_MINUTES"])
 
 
-# -- importing ------------------------------------------------------------------------------------
+# -- importing: checked, then confirmed, as every import from the console (server/web/imports.py) --
 
 @blp.get("/people/import")
 @requires(Permission.MANAGE_USERS)
 def people_import() -> str:
-    return render_template("web/people_import.html", report=None, columns=users_file.COLUMNS,
-                           campaigns=_campaigns())
+    return _import_page(_chosen(_campaigns(), request.args.get("campaign_id", "")))
 
 
 @blp.post("/people/import")
 @requires(Permission.MANAGE_USERS)
-def people_import_post() -> tuple[str, int]:
-    """Check a file (a dry run: every row-numbered problem, nothing written), then import the very
-    same file when the clerk confirms: the checked file comes back in the confirming form."""
-    confirm = request.form.get("step") == "confirm"
-    upload = _returned_file() if confirm else uploaded_file()
-    content = upload.read()
-    campaign_id = request.form.get("campaign_id", "").strip()
-    campaign = campaign_of(db.session(), _me(), int(campaign_id) if campaign_id.isdigit() else None)
-    report = import_storage(FileStorage(io.BytesIO(content), filename=upload.filename), users_file.SPEC,
-                            campaign=campaign, dry_run=not confirm)
-    settle(report)
-    return render_template("web/people_import.html", report=report, columns=users_file.COLUMNS,
-                           campaigns=_campaigns(), campaign=campaign, filename=upload.filename,
-                           content=base64.b64encode(content).decode("ascii") if report.ok and not confirm else ""
-                           ), 200 if report.ok else 422
-
-
-def _returned_file() -> FileStorage:
+def people_import_check() -> tuple[str, int]:
+    """Check the file (a dry run: every problem by line and column, nothing written), into the
+    campaign the form names (an admin's choice; a supervisor's own)."""
+    chosen = request.form.get("campaign_id", "").strip()
+    where = imports.where_to("campaigns", int(chosen) if chosen.isdigit() else None, "users")
     try:
-        content = base64.b64decode(request.form.get("content", ""), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValidationFailed("The checked file did not come back whole; check it again.",
-                               errors=[{"field": "content", "message": "not base64"}]) from None
-    return checked_file(FileStorage(io.BytesIO(content), filename=request.form.get("filename", "")))
+        checked = imports.check("users", where)
+    except ValidationFailed:
+        return _import_page(where.campaign, errors=[(text("setup.field.file"), text("setup.import.choose_file"))]), 422
+    return _import_page(where.campaign, checked=checked), 200 if checked.report.ok else 422
 
 
+@blp.post("/people/import/<int:campaign_id>/confirm")
+@requires(Permission.MANAGE_USERS)
+def people_import_confirm(campaign_id: int) -> tuple[str, int]:
+    """Import the file checked. The passwords made up for new accounts are on this answer alone:
+    posting it again names a file imported already (410)."""
+    where = imports.where_to("campaigns", campaign_id, "users")
+    try:
+        checked = imports.confirm("users", where)
+    except staging.Gone:
+        return _import_page(where.campaign, errors=[("", text("setup.import.gone"))]), 410
+    return _import_page(where.campaign, checked=checked), 200 if checked.report.ok else 422
 
+
+def _import_page(campaign: Campaign | None, *, checked: imports.Checked | None = None,
+                 errors: list[tuple[str, str]] | None = None) -> str:
+    campaigns = _campaigns()
+    return render_template("web/people_import.html", checked=checked, errors=errors or [], campaign=campaign,
+                           campaigns=campaigns if len(campaigns) > 1 else [], columns=users_file.COLUMNS,
+                           confirm=url_for("web.people_import_confirm", campaign_id=campaign.id) if campaign else "",
+                           again=url_for("web.people_import", campaign_id=campaign.id) if campaign else "")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from server.auth import enrolment
 from server.auth.models import Role, User
+from server.web.imports import HIDDEN
 from tests import factories
 from tests.test_auth import bearer, login
 from tests.test_bad_input import row_counts
@@ -84,8 +85,8 @@ def test_a_bad_form_comes_back_with_its_errors_and_nothing_written(client, sessi
     token = _csrf(client, "/console/people/new")
     before = row_counts(session)
     for data, said in (({"username": "alice", "role": "inspector"}, "already exists"),  # 409
-                       ({"username": "weak", "role": "inspector", "password": "password1"}, "common"),
-                       ({"username": "nounit", "role": "liaison"}, "a liaison must belong to a unit")):
+                       ({"username": "weak", "role": "inspector", "password": "password1"}, "太容易被猜到"),
+                       ({"username": "nounit", "role": "liaison"}, "单位联络员须属于一个单位")):
         answer = client.post("/console/people/new", data={"csrf_token": token, "display_name": "某人", **data})
         page = answer.get_data(as_text=True)
         assert answer.status_code in (409, 422) and 'id="form-errors"' in page and said in html.unescape(page)
@@ -173,36 +174,64 @@ def test_the_qr_code_on_the_page_sets_up_a_phone_once(client, api, session, worl
 
 # -- importing ----------------------------------------------------------------------------------------
 
-def _check(client, token, rows, tmp_path, name="人员.xlsx"):  # type: ignore[no-untyped-def]
+def _check(client, token, rows, tmp_path, name="人员.xlsx", **form):  # type: ignore[no-untyped-def]
     data = write_xlsx(tmp_path / name, rows).read_bytes()
-    return client.post("/console/people/import", data={"csrf_token": token, "step": "check",
-                                                       "file": (io.BytesIO(data), name)},
+    return client.post("/console/people/import", data={"csrf_token": token, "file": (io.BytesIO(data), name), **form},
                        content_type="multipart/form-data")
 
 
-def test_an_import_with_a_bad_file_lists_every_row_and_writes_nothing(client, session, world, office, tmp_path):
+def _confirm_form(checked) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Where the check's confirm posts, and the token it names."""
+    page = checked.get_data(as_text=True)
+    form = re.search(r'<form method="post" id="confirm-form" action="([^"]+)">.*?name="token" value="([^"]+)"',
+                     page, re.S)
+    assert form, page
+    return html.unescape(form.group(1)), form.group(2)
+
+
+def _problems(answer) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    page = html.unescape(answer.get_data(as_text=True))
+    table = page[page.index('id="check-problems"'):]
+    return [(int(line), column, message) for line, column, message in re.findall(
+        r'<tr><td class="line" data-label="行">(\d+)</td>\s*<td data-label="列">([^<]+)</td>\s*'
+        r'<td data-label="问题">([^<]+)</td></tr>', table)]
+
+
+def _generated(answer) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return dict(re.findall(r'<td data-label="用户名">(\w+)</td>\s*<td data-label="初始密码">'
+                           r'<code class="secret-value">([^<]+)</code>', answer.get_data(as_text=True)))
+
+
+def test_an_import_with_a_bad_file_lists_every_row_in_chinese_and_writes_nothing(client, session, world, office,
+                                                                                 tmp_path):
     _log_in(client, "sup")
     token = _csrf(client, "/console/people/import")
     rows = [USER_HEADER,
             ["zhaoyi", "赵一", "检查员", "", "13800000001", "", ""],
-            ["boss", "老板", "督查员", "", "", "", STRONG],
-            ["carol", "卡罗", "检查员", "", "", "", ""],
+            ["boss", "老板", "督查员", "", "", "", STRONG],  # a staff role: the admins'
+            ["carol", "卡罗", "检查员", "", "", "", ""],  # another campaign's inspector
             ["ghost", "幽灵", "联络员", "NOPE", "", "", ""],
-            ["", "无名", "检查员", "", "", "", ""]]
+            ["", "无名", "检查员", "", "", "", ""],
+            ["sunsan", "孙三", "检查员", world.units[0].code, "", "", "password1"]]
     before = row_counts(session)
     answer = _check(client, token, rows, tmp_path)
     assert answer.status_code == 422
-    page = html.unescape(answer.get_data(as_text=True))
-    problems = re.findall(r"<tr><td data-label=\"行\">(\d+)</td>\s*<td data-label=\"列\">([^<]+)</td>\s*"
-                          r"<td data-label=\"问题\">([^<]+)</td></tr>", page)
-    assert [(int(line), column) for line, column, _m in problems] == [
-        (3, "role"), (4, "username"), (5, "unit"), (6, "username")]
-    assert "supervisor: only an admin creates staff accounts" in problems[0][2]
-    assert "confirm-import" not in page and "未导入任何数据" in page
+    assert _problems(answer) == [
+        (3, "角色", "管理员、督查人员的账号只能由管理员创建"),
+        (4, "用户名", "该用户名已被您无权管理的账号使用"),
+        (5, "单位", f"{world.campaign.name}中没有编码为“NOPE”的单位"),
+        (6, "用户名", "不能为空"),
+        (7, "单位", "只有单位联络员属于单位，其他角色不填单位"),
+        (7, "密码", "太容易被猜到：请用几个不常见的词连成更长的密码，避开常见密码、姓名、日期、键盘上相邻的键和重复的字符")]
+    page = answer.get_data(as_text=True)
+    assert "confirm-form" not in page and "未导入任何数据" in page and 'id="import-form"' in page
     assert row_counts(session) == before
+    missing = client.post("/console/people/import", data={"csrf_token": token}, content_type="multipart/form-data")
+    assert missing.status_code == 422 and "请选择 .xlsx 或 .csv" in missing.get_data(as_text=True)
 
 
-def test_an_import_is_checked_then_confirmed(client, api, session, world, office, tmp_path):
+def test_an_import_is_checked_then_confirmed_and_its_passwords_are_shown_once(app, client, api, session, world,
+                                                                             office, tmp_path):
     _log_in(client, "sup")
     token = _csrf(client, "/console/people/import")
     rows = [USER_HEADER,
@@ -213,24 +242,100 @@ def test_an_import_is_checked_then_confirmed(client, api, session, world, office
     checked = _check(client, token, rows, tmp_path)
     assert checked.status_code == 200
     page = checked.get_data(as_text=True)
-    assert "新建 2 人，更新 1 人，无变化 0 人" in page and 'id="confirm-import"' in page
+    assert "“人员.xlsx”检查通过：共 3 行，导入后将新增 2 条、更新 1 条，0 条不变。" in page
+    assert "将为 1 个新账号生成初始密码" in page and 'id="preview"' in page and "钱二" in page
+    assert STRONG not in page and HIDDEN in page  # the preview hides the passwords the file gives
+    assert 'id="import-form"' not in page  # the file is chosen once
     assert row_counts(session) == before  # the check wrote nothing
-    confirm = {name: html.unescape(value) for name, value in
-               re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.split('id="confirm-import"')[1]
-                          .split("</form>")[0])}
-    done = client.post("/console/people/import", data=confirm)
+    action, staged = _confirm_form(checked)
+    assert action == f"/console/people/import/{world.campaign.id}/confirm"
+
+    done = client.post(action, data={"csrf_token": token, "token": staged})
     assert done.status_code == 200
     page = done.get_data(as_text=True)
-    assert "已导入" in page and "confirm-import" not in page
-    generated = dict(re.findall(r'<td data-label="用户名">(\w+)</td>\s*<td data-label="初始密码">'
-                                r'<code class="secret-value">([^<]+)</code>', page))
-    assert list(generated) == ["zhaoyi"]
+    assert "已导入“人员.xlsx”：新增 2 条，更新 1 条，0 条不变。" in page and "confirm-form" not in page
+    generated = _generated(done)
+    assert list(generated) == ["zhaoyi"] and page.count(generated["zhaoyi"]) == 1
     assert login(api, "zhaoyi", generated["zhaoyi"]).status_code == 200
+    assert login(api, "qianer", STRONG).status_code == 200
     session.rollback()
     assert session.scalar(sa.select(User.display_name).where(User.username == "bob")) == "鲍勃（改名）"
-    # a tampered confirmation is checked again, like any file
-    refused = client.post("/console/people/import", data={**confirm, "content": "not base64!"})
-    assert refused.status_code == 422
+
+    # Kept nowhere: not in the session cookie, not on a reload of the answer nor on the page.
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert generated["zhaoyi"] not in str(app.session_interface.get_signing_serializer(app).loads(cookie.value))
+    counted = row_counts(session)
+    reload = client.post(action, data={"csrf_token": token, "token": staged})
+    assert reload.status_code == 410 and "已过期或已经导入" in reload.get_data(as_text=True)
+    assert not _generated(reload) and generated["zhaoyi"] not in reload.get_data(as_text=True)
+    assert generated["zhaoyi"] not in _page(client, "/console/people/import")
+    assert generated["zhaoyi"] not in _page(client, "/console/people?q=zhaoyi")
+    assert row_counts(session) == counted
+
+    # The same file again changes nothing, and makes up no password.
+    again = _check(client, token, rows, tmp_path)
+    assert "导入后将新增 0 条、更新 0 条，3 条不变" in again.get_data(as_text=True)
+    same = client.post(_confirm_form(again)[0], data={"csrf_token": token, "token": _confirm_form(again)[1]})
+    assert same.status_code == 200 and not _generated(same) and "新增 0 条，更新 0 条，3 条不变" in same.get_data(as_text=True)
+
+
+def test_a_checked_file_is_imported_only_by_whoever_checked_it(app, client, session, world, office, tmp_path):
+    _log_in(client, "sup")
+    token = _csrf(client, "/console/people/import")
+    checked = _check(client, token, [USER_HEADER, ["zhaoyi", "赵一", "检查员", "", "", "", ""]], tmp_path)
+    action, staged = _confirm_form(checked)
+    others = {username: app.test_client() for username in ("fellow", "root")}  # same campaign's; an admin
+    csrf = {username: (_log_in(other, username), _csrf(other, "/console/people/import"))[1]
+            for username, other in others.items()}
+    before = row_counts(session)
+    for username, other in others.items():
+        refused = other.post(action, data={"csrf_token": csrf[username], "token": staged})
+        assert refused.status_code == 410 and not _generated(refused), username
+    units = f"/console/office/campaigns/{world.campaign.id}/import/units/confirm"
+    assert client.post(units, data={"csrf_token": token, "token": staged}).status_code == 410  # not a units file
+    assert client.post(action, data={"csrf_token": token, "token": staged[:-2]}).status_code == 410  # forged
+    theirs = f"/console/people/import/{office['theirs'].id}/confirm"
+    assert client.post(theirs, data={"csrf_token": token, "token": staged}).status_code == 404  # not their campaign
+    assert row_counts(session) == before
+    assert list(_generated(client.post(action, data={"csrf_token": token, "token": staged}))) == ["zhaoyi"]
+
+
+def test_a_confirm_judges_the_rows_again_and_imports_nothing_that_no_longer_fits(client, session, hasher, world,
+                                                                                 office, tmp_path):
+    _log_in(client, "sup")
+    token = _csrf(client, "/console/people/import")
+    rows = [USER_HEADER, ["zhaoyi", "赵一", "检查员", "", "", "", ""], ["qianer", "钱二", "检查员", "", "", "", ""]]
+    action, staged = _confirm_form(_check(client, token, rows, tmp_path))
+    # Meanwhile an admin gives the username to an account of another campaign.
+    factories.user(session, hasher, Role.INSPECTOR, campaign=office["theirs"], username="qianer")
+    session.commit()
+    before = row_counts(session)
+    refused = client.post(action, data={"csrf_token": token, "token": staged})
+    assert refused.status_code == 422 and not _generated(refused)
+    assert _problems(refused) == [(3, "用户名", "该用户名已被您无权管理的账号使用")]
+    assert row_counts(session) == before
+
+
+def test_an_admin_imports_into_the_campaign_they_choose(client, api, session, world, office, tmp_path):
+    _log_in(client, "root")
+    form = _page(client, "/console/people/import")
+    assert world.campaign.name in form and office["theirs"].name in form  # a choice: two campaigns
+    token = _csrf(client, "/console/people/import")
+    rows = [USER_HEADER, ["zhouwu", "周五", "督查员", "", "", "", STRONG], ["wuliu", "吴六", "检查员", "", "", "", ""]]
+    checked = _check(client, token, rows, tmp_path, campaign_id=office["theirs"].id)
+    assert checked.status_code == 200 and f"导入到：{office['theirs'].name}" in checked.get_data(as_text=True)
+    action, staged = _confirm_form(checked)
+    assert action == f"/console/people/import/{office['theirs'].id}/confirm"
+    done = client.post(action, data={"csrf_token": token, "token": staged})
+    assert list(_generated(done)) == ["wuliu"]
+    session.rollback()
+    made = {u.username: (u.role, u.campaign_id) for u in session.scalars(
+        sa.select(User).where(User.username.in_(["zhouwu", "wuliu"])))}
+    assert made == {"zhouwu": (Role.SUPERVISOR, office["theirs"].id), "wuliu": (Role.INSPECTOR, office["theirs"].id)}
+    assert login(api, "zhouwu", STRONG).status_code == 200
+    # "Choose another file" keeps the campaign chosen.
+    theirs = office["theirs"].id
+    assert f'value="{theirs}" selected' in _page(client, f"/console/people/import?campaign_id={theirs}")
 
 
 def test_a_locked_out_account_shows_so_and_a_reset_lifts_the_lockout(app_config, clock, world, office):

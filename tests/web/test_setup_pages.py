@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from server.assessment.messages import ENGLISH as ASSESSMENT_ENGLISH
+from server.auth.messages import ENGLISH as ACCOUNT_ENGLISH
 from server.auth.models import Role
 from server.campaigns.models import Campaign
 from server.imports.messages import ENGLISH
@@ -339,10 +340,11 @@ def test_a_supervisor_of_another_campaign_sees_nothing_of_this_one(client, world
     assert world.campaign.name != "改名" and world.round.name != "改名" and _count(session, Unit) == 3
 
 
-def test_every_message_of_the_import_engine_and_the_assessment_is_said_in_chinese():
+def test_every_message_of_the_import_engine_the_assessment_and_the_accounts_is_said_in_chinese():
     placeholders = re.compile(r"{(\w+)[^}]*}")
-    assert not set(ENGLISH) & set(ASSESSMENT_ENGLISH)  # one translation per key
-    for key, english in {**ENGLISH, **ASSESSMENT_ENGLISH}.items():
+    catalogues = (ENGLISH, ASSESSMENT_ENGLISH, ACCOUNT_ENGLISH)
+    assert sum(map(len, catalogues)) == len(set().union(*catalogues))  # one translation per key
+    for key, english in {**ENGLISH, **ASSESSMENT_ENGLISH, **ACCOUNT_ENGLISH}.items():
         chinese = ZH_CN[f"setup.say.{key}"]
         assert set(placeholders.findall(chinese)) <= set(placeholders.findall(english)), key
 
