@@ -20,6 +20,8 @@ ENGLISH: Mapping[str, str] = {
     # zxcvbn's warning and advice are English only: the console says what they all come to.
     "password_guessable": "is too easy to guess: {why}. {advice}",
     "password_leans_on_account": "is too easy to guess: It leans on the account's own name. {advice}",
+    # a new account
+    "username_taken": "A user named {username!r} already exists.",
 }
 
 

@@ -274,7 +274,7 @@ def create_user(session: Session, clock: Clock, hasher: PasswordHasher, *, usern
     if problems:
         raise ValidationFailed(errors=[{"field": f, "message": m} for f, m in problems])
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"A user named {username!r} already exists.")
+        raise Conflict(say("username_taken", username=username))
     user = User(username=username, display_name=display_name, role=role, campaign_id=campaign_id,
                 unit_id=unit_id, phone=phone, email=email,
                 password_hash=hasher.hash(password if password is not None else secrets.token_urlsafe(32)))

@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import current_app
 
 from server.assessment.models import CircularStatus, TierMethod
+from server.reports import messages
 from sync_protocol.fields import Date, DateTime, Integer, String
 
 _score = dict(as_string=True, places=2, validate=ma.validate.Range(min=0, max=10000))
@@ -213,7 +214,7 @@ class BulletinArgsSchema(ma.Schema):
             raise ma.ValidationError("must not be before start", field_name="end")
         longest = current_app.config["BULLETIN_MAX_DAYS"]
         if (end - start) >= dt.timedelta(days=longest):
-            raise ma.ValidationError(f"a bulletin covers at most {longest} days", field_name="end")
+            raise ma.ValidationError(messages.say("bulletin_too_long", days=longest), field_name="end")
 
 
 class BulletinRowSchema(ma.Schema):

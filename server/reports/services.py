@@ -20,6 +20,7 @@ from server.errors import Conflict, ValidationFailed
 from server.findings.models import Finding, FindingStatus, Severity
 from server.orders.models import Escalation, Order, OrderStatus
 from server.reports import bulletin as bulletins
+from server.reports import messages
 from server.reports.bulletin import Bulletin
 from server.reports.circular import OrderTally, Problem, compose
 from server.reports.document import Document, chinese_date, text_length
@@ -108,7 +109,7 @@ def edit(session: Session, clock: Clock, circular: Circular, user: User | None, 
     length = text_length(document)
     if length > max_chars:
         raise ValidationFailed(f"The text has {length} characters, more than the {max_chars} allowed.",
-                               errors=[{"field": "document", "message": f"at most {max_chars} characters"}])
+                               errors=[{"field": "document", "message": messages.say("circular_too_long", limit=max_chars)}])
     circular.document = dict(document)
     circular.version += 1
     record(session, clock, "circular.edited", actor_id=user.id if user else None, entity="circular",

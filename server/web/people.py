@@ -144,7 +144,8 @@ def person_create() -> Any:
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         values.pop("password", None)  # never sent back to the page
-        return _creation_form(values, exc.errors or [{"field": None, "message": exc.detail}], exc.status)
+        field = "username" if getattr(exc.detail, "key", "") == "username_taken" else None
+        return _creation_form(values, exc.errors or [{"field": field, "message": exc.detail}], exc.status)
     session.commit()
     flash(text("people.created", name=user.display_name))
     return redirect(url_for("web.person", user_id=user.id))

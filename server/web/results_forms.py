@@ -54,7 +54,9 @@ def flat_errors(messages: Mapping[Any, Any], prefix: str = "") -> dict[str, str]
         if isinstance(value, Mapping):
             flat.update(flat_errors(value, path))
         else:
-            flat[path] = "；".join(str(v) for v in value) if isinstance(value, list) else str(value)
+            # One message stays itself: a keyed sentence (server.messages.Said) is said in Chinese.
+            messages = value if isinstance(value, list) else [value]
+            flat[path] = messages[0] if len(messages) == 1 else "；".join(str(v) for v in messages)
     return flat
 
 

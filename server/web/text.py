@@ -545,6 +545,9 @@ ZH_CN: Mapping[str, str] = {
     "setup.say.password_too_short": "至少须有 {minimum} 个字符",
     "setup.say.password_guessable": "太容易被猜到：请用几个不常见的词连成更长的密码，避开常见密码、姓名、日期、键盘上相邻的键和重复的字符",
     "setup.say.password_leans_on_account": "太容易被猜到：含有本账号的用户名、姓名或邮箱，请另选一个与账号无关的密码",
+    "setup.say.username_taken": "用户名“{username}”已被使用",
+    "setup.say.circular_too_long": "正文不能超过 {limit} 字",
+    "setup.say.bulletin_too_long": "一期快报最多涵盖 {days} 天",
     # -- people and the working-day calendar (server/web/people.py, server/web/holidays.py) --
     "people.nav": "人员",
     "people.title": "人员管理",

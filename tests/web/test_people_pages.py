@@ -84,7 +84,7 @@ def test_a_bad_form_comes_back_with_its_errors_and_nothing_written(client, sessi
     _log_in(client, "sup")
     token = _csrf(client, "/console/people/new")
     before = row_counts(session)
-    for data, said in (({"username": "alice", "role": "inspector"}, "already exists"),  # 409
+    for data, said in (({"username": "alice", "role": "inspector"}, "用户名“alice”已被使用"),  # 409
                        ({"username": "weak", "role": "inspector", "password": "password1"}, "太容易被猜到"),
                        ({"username": "nounit", "role": "liaison"}, "单位联络员须属于一个单位")):
         answer = client.post("/console/people/new", data={"csrf_token": token, "display_name": "某人", **data})

@@ -328,6 +328,8 @@ def test_bulletins_are_numbered_in_turn_and_a_bad_period_issues_nothing(client, 
     assert (form["start"], form["end"]) == ("2026-10-17", "2026-10-23")  # the week up to today
     answer = client.post("/console/bulletins", data={**form, "start": "2026-10-20", "end": "2026-10-01"})
     assert answer.status_code == 422 and "早于开始日期" in answer.get_data(as_text=True)
+    answer = client.post("/console/bulletins", data={**form, "start": "2025-01-01", "end": "2026-10-01"})
+    assert answer.status_code == 422 and "一期快报最多涵盖" in answer.get_data(as_text=True)
     assert session.scalar(sa.select(sa.func.count()).select_from(BulletinIssue)) == 0
 
     assert client.post("/console/bulletins", data=form).status_code == 302

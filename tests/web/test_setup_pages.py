@@ -20,6 +20,7 @@ from server.auth.messages import ENGLISH as ACCOUNT_ENGLISH
 from server.auth.models import Role
 from server.campaigns.models import Campaign
 from server.imports.messages import ENGLISH
+from server.reports.messages import ENGLISH as REPORT_ENGLISH
 from server.rounds.models import Assignment, Round, RoundMode, RoundStatus, Team
 from server.standards.models import Standard, StandardItem
 from server.units.models import Unit
@@ -340,11 +341,11 @@ def test_a_supervisor_of_another_campaign_sees_nothing_of_this_one(client, world
     assert world.campaign.name != "改名" and world.round.name != "改名" and _count(session, Unit) == 3
 
 
-def test_every_message_of_the_import_engine_the_assessment_and_the_accounts_is_said_in_chinese():
+def test_every_message_of_the_import_engine_the_assessment_the_accounts_and_the_reports_is_said_in_chinese():
     placeholders = re.compile(r"{(\w+)[^}]*}")
-    catalogues = (ENGLISH, ASSESSMENT_ENGLISH, ACCOUNT_ENGLISH)
+    catalogues = (ENGLISH, ASSESSMENT_ENGLISH, ACCOUNT_ENGLISH, REPORT_ENGLISH)
     assert sum(map(len, catalogues)) == len(set().union(*catalogues))  # one translation per key
-    for key, english in {**ENGLISH, **ASSESSMENT_ENGLISH, **ACCOUNT_ENGLISH}.items():
+    for key, english in {**ENGLISH, **ASSESSMENT_ENGLISH, **ACCOUNT_ENGLISH, **REPORT_ENGLISH}.items():
         chinese = ZH_CN[f"setup.say.{key}"]
         assert set(placeholders.findall(chinese)) <= set(placeholders.findall(english)), key
 
