@@ -171,11 +171,16 @@ class FieldApp:
                 "oldest_unsynced": self.store.oldest_unsynced_at(),
                 "photos_pending": len(self.photos.pending()), "photo_bytes_pending": self.photos.pending_bytes(),
                 "photos_failed": len(self.store.photos("failed")), "last_sync": self.store.get("last_sync"),
-                "conflicts": len(self.store.rejected()), "current_visit": self.store.get("current_visit"),
+                "conflicts": len(self.store.rejected()), "handed_over": len(self.store.handed_over()),
+                "current_visit": self.store.get("current_visit"),
                 "stopped": self.store.get("stopped")}
 
     def conflicts(self) -> list[dict[str, Any]]:
         return self.store.rejected()
+
+    def handed_over(self) -> list[dict[str, Any]]:
+        """This phone's reports the server took but routed where the phone's pulls do not reach."""
+        return self.store.handed_over()
 
 
 def _new_id() -> str:

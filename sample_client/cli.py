@@ -219,6 +219,10 @@ def sync(state: _State) -> None:
               + (f", photos refused {report.photos_failed}" if report.photos_failed else ""))
     if report.rejected:
         out.print(f"[yellow]{len(report.rejected)} not applied[/]: see `xuncha-client conflicts`")
+    for note in report.handed_over:
+        out.print(f"已转交：{note['to']}  {note['description']}", soft_wrap=True)
+    if report.handed_over:
+        out.print(f"{len(report.handed_over)} handed over (no longer on this phone): see `xuncha-client handed-over`")
 
 
 @cli.command()
@@ -248,6 +252,22 @@ def conflicts(state: _State, as_json: bool) -> None:
         problem = result.get("problem") or {}
         table.add_row(str(result["seq"]), result["entity"], result["id"], result.get("op", ""), result["outcome"],
                       f"{problem.get('code', '')}: {problem.get('detail') or problem.get('title') or ''}")
+    out.print(table)
+
+
+@cli.command("handed-over")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def handed_over(state: _State, as_json: bool) -> None:
+    """Reports the server took but routed to a unit another team inspects, or to triage (待分派):
+    they are no longer on this phone; the console's 我的检查 page still lists them."""
+    found = state.app.handed_over()
+    if as_json:
+        out.print_json(json.dumps(found, ensure_ascii=False))
+        return
+    table = Table("id", "category", "description", "已转交", "at")
+    for note in found:
+        table.add_row(note["id"], note["category"], note["description"], note["to"], note["at"])
     out.print(table)
 
 

@@ -53,7 +53,7 @@ class Device:
         with self.store.transaction():
             if previous not in (None, username):
                 self.store.forget_pulled()  # the previous user's scope is not this one's
-                self.store.db.execute("DELETE FROM rejected")
+                self.store.forget_answers()
                 self.store.put("current_visit", None)
             self.store.put("token", body["token"])
             self.store.put("username", username)
@@ -69,7 +69,7 @@ class Device:
                    body={"last_seq": self.store.get("next_seq", 1) - 1})
         with self.store.transaction():
             self.store.forget_pulled()
-            self.store.db.execute("DELETE FROM rejected")
+            self.store.forget_answers()
             self.store.put("current_visit", None)
             self.store.put("token", None)
             self.store.put("username", None)
@@ -175,6 +175,8 @@ class Device:
         refused_create = result["outcome"] == "rejected" and result.get("op") == "create"
         if deleted_here or deleted_there or refused_create or result.get("deleted"):
             self.store.remove(result["entity"], result["id"])
+            if handed_over(result):
+                self.store.hand_over(result["id"], result["server"], self.clock().isoformat())
         elif result.get("server") is not None:
             self.store.save(result["entity"], result["id"], result["server"])
 
@@ -214,6 +216,14 @@ class Device:
     def sync(self) -> None:
         self.push()
         self.pull()
+
+
+def handed_over(result: dict[str, Any]) -> bool:
+    """Whether a push answer is this phone's create applied where its pulls do not reach (a patrol
+    finding routed to another team's unit or to triage, a late capture; docs/sync-protocol.md
+    §6.3): the record leaves the phone like a tombstone, but its author is to be told where."""
+    return (result.get("op") == "create" and result["outcome"] in ("applied", "duplicate")
+            and bool(result.get("deleted")) and result.get("server") is not None)
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:

@@ -15,7 +15,8 @@ What it does with each answer:
 - anything else (422 ``validation_failed``, 400 ``malformed_request``): an app bug; raised, the
   outbox kept as it is.
 
-Rejected and conflicting mutations are kept by the store (:meth:`Store.rejected`) for the user.
+Rejected and conflicting mutations are kept by the store (:meth:`Store.rejected`) for the user,
+and so are creates the server applied where this phone's pulls do not reach (:meth:`Store.handed_over`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TypeVar
 
-from sample_client.device import Device
+from sample_client.device import Device, handed_over
 from sample_client.errors import ClientError, GaveUp, LoginRequired, NetworkError, ServerRefused, SyncStopped
 from sample_client.uploads import PhotoQueue
 
@@ -71,6 +72,8 @@ class SyncReport:
     pulled: int = 0
     photos_sent: int = 0
     photos_failed: int = 0
+    #: This phone's creates applied elsewhere (another team's unit, triage): the store's notes.
+    handed_over: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SyncEngine:
@@ -212,6 +215,7 @@ class SyncEngine:
         results = self.push(on_batch)
         report.pushed = len(results)
         report.rejected = [r for r in results if r["outcome"] in ("rejected", "conflict")]
+        report.handed_over = self.store.handed_over(r["id"] for r in results if handed_over(r))
         report.pulled, missing = self.pull(on_page)
         report.photos_sent, report.photos_failed = self.upload_photos(missing, on_bytes)
         self.store.put("last_sync", self.clock().isoformat())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (entity TEXT, id TEXT, data TEXT, PRIMARY KEY (entity, id));
@@ -21,14 +21,24 @@ CREATE TABLE IF NOT EXISTS photos (
     "offset" INTEGER NOT NULL DEFAULT 0,     -- what the server acknowledged last
     problem TEXT                  -- why the server refused the photo (failed)
 );
+-- This phone's creates the server applied where its pulls do not reach (another team's unit,
+-- triage): gone from records, kept here so the reporter is told where they went.
+CREATE TABLE IF NOT EXISTS handed_over (id TEXT PRIMARY KEY, note TEXT NOT NULL);
 """
+
+#: Shown for a hand-over to no unit: the supervisors' triage (待分派).
+TRIAGE = "待分派"
 
 #: Photo columns a caller may set.
 PHOTO_FIELDS = frozenset({"status", "upload_url", "offset", "problem"})
 
 
 class Store:
-    """One device's store; used by one thread at a time (any thread: sync may run in the background)."""
+    """One device's store; used by one thread at a time (any thread: sync may run in the background).
+
+    Opening a store creates the tables it lacks (``CREATE TABLE IF NOT EXISTS``): a phone's store
+    from an earlier version gains the new ones and keeps its data; tables are only ever added.
+    """
 
     def __init__(self, path: str = ":memory:") -> None:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -138,6 +148,30 @@ class Store:
 
     def rejected(self) -> list[dict[str, Any]]:
         return [json.loads(r) for (r,) in self.db.execute("SELECT result FROM rejected ORDER BY seq")]
+
+    # hand-overs: this phone's captures that now live elsewhere
+    def hand_over(self, record_id: str, server: dict[str, Any], at: str) -> None:
+        """Note that the server applied this phone's create where its pulls do not reach, naming
+        where it went from the server's copy (the unit's name when the phone holds the unit)."""
+        unit_id = server.get("unit_id")
+        unit = self.record("unit", str(unit_id)) if unit_id is not None else None
+        to = TRIAGE if unit_id is None else (unit or {}).get("name") or f"单位 {unit_id}"
+        note = {"id": record_id, "category": server.get("category", ""), "description": server.get("description", ""),
+                "unit_id": unit_id, "to": to, "at": at}
+        self.db.execute("INSERT OR REPLACE INTO handed_over VALUES (?, ?)", (record_id, json.dumps(note)))
+
+    def handed_over(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The hand-overs, oldest first (only those of ``ids`` if given)."""
+        notes = [json.loads(n) for (n,) in self.db.execute("SELECT note FROM handed_over ORDER BY rowid")]
+        if ids is None:
+            return notes
+        wanted = set(ids)
+        return [n for n in notes if n["id"] in wanted]
+
+    def forget_answers(self) -> None:
+        """Drop what the server answered the previous user (refusals, hand-overs): not the next one's."""
+        self.db.execute("DELETE FROM rejected")
+        self.db.execute("DELETE FROM handed_over")
 
     def transaction(self) -> Iterator[None]:
         return _Transaction(self)  # type: ignore[return-value]
