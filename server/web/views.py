@@ -410,11 +410,12 @@ def dashboard() -> str:
 @blp.get("/me")
 @requires(Permission.READ_OWN_ACCOUNT)
 def inspector_page() -> str:
-    """An inspector's rounds, units and phones (read-only)."""
+    """An inspector's rounds, units, phones and the findings they reported (read-only)."""
     session = db.session()
     user = authenticate_request().user
     return render_template("web/inspector.html", rounds=inspection.rounds_of(session, user.id),
-                           devices=inspection.devices_of(session, user.id))
+                           devices=inspection.devices_of(session, user.id),
+                           reported=inspection.reported_by(session, current_reach()))
 
 
 @blp.post("/queue/bulk")
