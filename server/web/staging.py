@@ -41,7 +41,7 @@ from server.clock import app_clock
 KEPT_MINUTES = 30
 FOLDER = ("uploads", "imports")
 _STAMP = "%Y%m%dT%H%M%S"
-_NAME = re.compile(r"^(\d{8}T\d{6})-[0-9a-f]{32}$")
+_NAME = re.compile(r"^(\d{8}T\d{6})-[0-9a-f]{32}(-taken-[0-9a-f]{8})?$")
 #: Characters of a stored file name before its suffix (a name runs to 255 bytes; these are up to 3 each).
 MAX_STEM = 80
 
@@ -76,7 +76,9 @@ def stage(upload: FileStorage, *, purpose: dict[str, Any], details: dict[str, An
 
 
 def take(token: str, *, purpose: dict[str, Any]) -> Staged:
-    """The file a token names, if it was checked for ``purpose`` and is still kept; else :class:`Gone`."""
+    """The file a token names, if it was checked for ``purpose`` and is still kept, claimed for this
+    request alone (:func:`discard` it when done; an abandoned claim is swept with the rest); else
+    :class:`Gone`."""
     try:
         payload = _serializer().loads(token)
     except BadSignature:
@@ -86,12 +88,20 @@ def take(token: str, *, purpose: dict[str, Any]) -> Staged:
         raise Gone("checked for another import")
     if _made(match.group(1)) < app_clock().now() - dt.timedelta(minutes=KEPT_MINUTES):
         raise Gone("expired")
-    path = _root() / payload["folder"] / Path(payload["name"]).name
+    # Claimed by a rename, which is atomic: of two confirms of one file (a double click, two
+    # workers), one imports it and the other finds it gone.
+    claimed = _root() / f"{payload['folder']}-taken-{secrets.token_hex(4)}"
+    try:
+        os.rename(_root() / payload["folder"], claimed)
+    except FileNotFoundError:
+        raise Gone("imported or swept already") from None
+    path = claimed / Path(payload["name"]).name
     try:
         if _sha256(path) != payload["sha256"]:
             raise Gone("changed on disk")
-    except FileNotFoundError:
-        raise Gone("imported or swept already") from None
+    except (FileNotFoundError, Gone):
+        shutil.rmtree(claimed, ignore_errors=True)
+        raise Gone("changed on disk") from None
     return Staged(token, path, purpose, payload["details"])
 
 

@@ -269,6 +269,23 @@ def _problems(answer: Any) -> list[tuple[str, str, str]]:
                                     table, re.S)]
 
 
+def test_two_confirms_of_one_file_at_once_claim_it_once(app, tmp_path):
+    """A double click sends the confirm twice; the second may reach another worker before the
+    first has imported: the first to take the file holds it, the other finds it gone."""
+    from werkzeug.datastructures import FileStorage
+
+    purpose = {"user": 1, "kind": "units", "into": "campaigns", "id": 1}
+    with app.test_request_context():
+        staged = staging.stage(FileStorage(io.BytesIO(b"code,name\nG1,x\n"), filename="units.csv"),
+                               purpose=purpose)
+        first = staging.take(staged.token, purpose=purpose)
+        assert first.path.read_bytes() == b"code,name\nG1,x\n"
+        with pytest.raises(staging.Gone):
+            staging.take(staged.token, purpose=purpose)
+        staging.discard(first)
+        assert not first.path.parent.exists()
+
+
 def test_a_checked_file_is_imported_once_by_whoever_checked_it_while_it_is_kept(client, app, world, session,
                                                                                 hasher, clock, tmp_path):
     other = factories.user(session, hasher, Role.SUPERVISOR, campaign=world.campaign, username="sup2")
