@@ -213,9 +213,9 @@ def _settled(ctx: Context, mutation: dict[str, Any], applied: Applied) -> dict[s
     a finding can land outside the pusher's pulls (routed by its place), or a late change."""
     if applied.outcome in (Outcome.MERGED, Outcome.DUPLICATE):
         return _seen(ctx, applied.record)
-    if applied.late or mutation["entity"] == "finding":
-        view = _seen(ctx, applied.record)
-        return view if view.get("deleted") else {}
+    # The copy is serialised only for the rare record that leaves the phone, not for every finding.
+    if (applied.late or mutation["entity"] == "finding") and not pulled(ctx, case_of(ctx.session, applied.record)):
+        return _seen(ctx, applied.record)
     return {}
 
 
